@@ -1,0 +1,18 @@
+//! Typed identifiers and names, so ids of different resources cannot be mixed up.
+
+id_type!(
+    /// An Auth0 application's `client_id` (32 characters on a real tenant).
+    ClientId
+);
+id_type!(
+    /// A client grant's `id` (`cgr_…`).
+    ClientGrantId
+);
+id_type!(
+    /// A resource server's `id` (not its identifier; see [`Audience`]).
+    ResourceServerId
+);
+id_type!(
+    /// An API audience: a resource server's `identifier`. Often a URL, but any string.
+    Audience
+);

@@ -1,0 +1,88 @@
+//! A typed client for the Auth0 Management API v2: applications (clients), client grants
+//! and APIs (resource servers), plus the client_credentials token endpoint.
+//!
+//! ```no_run
+//! use auth0_mgmt::resources::client_grants::NewClientGrant;
+//! use auth0_mgmt::resources::clients::NewClient;
+//! use auth0_mgmt::resources::resource_servers::{NewResourceServer, ResourceServerScope};
+//! use auth0_mgmt::{Auth0Client, ClientSecret};
+//! use futures::TryStreamExt;
+//!
+//! # async fn run() -> Result<(), auth0_mgmt::Auth0Error> {
+//! // An M2M application created in the dashboard, authorized for the Management API.
+//! let auth0 = Auth0Client::builder()
+//!     .domain("acme.us.auth0.com")
+//!     .client_credentials("AaiyAPdpYdesoKnqjj8HJqRn4T5titww", ClientSecret::new(std::env::var("AUTH0_CLIENT_SECRET").unwrap_or_default()))
+//!     .build()?;
+//!
+//! // An API whose identifier is the audience tokens are issued for.
+//! let api = auth0
+//!     .resource_servers()
+//!     .create(&NewResourceServer::new("https://orders.example.com").name("Orders")
+//!         .scopes([ResourceServerScope::new("read:orders", "Read orders")]))
+//!     .await?;
+//!
+//! // A machine-to-machine application with a grant to that API.
+//! let app = auth0.clients().create(&NewClient::machine_to_machine("Order sync")).await?;
+//! auth0.client_grants()
+//!     .create(&NewClientGrant::new(app.client_id.clone(), api.identifier.clone(), ["read:orders"]))
+//!     .await?;
+//!
+//! // Every application, page by page, one page in memory at a time.
+//! let mut apps = std::pin::pin!(auth0.clients().list().stream());
+//! while let Some(app) = apps.try_next().await? {
+//!     println!("{} {}", app.client_id, app.name);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # What the client does for you
+//! - **Tokens**: with client credentials it fetches a Management API token once, caches it
+//!   until shortly before `expires_in`, shares one in-flight fetch between concurrent
+//!   callers, and after a 401 refreshes once and replays the request once.
+//! - **Retries**: 429s (honouring `x-ratelimit-reset` / `Retry-After`), 5xx and transport
+//!   errors are retried with exponential backoff and jitter, within a total budget; a POST
+//!   or PATCH is repeated only if the server cannot have acted on it. When Auth0 reports
+//!   `x-ratelimit-remaining: 0`, the next request waits for the reset instead of earning a
+//!   429. See [`RetryConfig`].
+//! - **Secrets**: client secrets and tokens are [`secrecy::SecretString`]s inside types
+//!   that print `[REDACTED]`; they are never logged.
+//! - **Errors**: [`Auth0Error`] keeps the status and Auth0's own `errorCode` and message.
+//! - **Tracing**: one `http` span per attempt (method, path template, status, attempt,
+//!   latency); never a header, a body or an id that is a secret.
+//!
+//! # Features
+//! - `sandbox`: [`sandbox::Auth0Sandbox`], an in-process, stateful fake of Auth0 (token
+//!   endpoint, JWKS, clients, grants, resource servers, rate limits, fault injection) for
+//!   your own tests.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[macro_use]
+mod macros;
+
+mod client;
+mod enums;
+mod error;
+mod ids;
+pub mod oauth;
+mod pagination;
+mod ratelimit;
+pub mod resources;
+mod retry;
+mod secret;
+mod token_cache;
+mod transport;
+
+#[cfg(feature = "sandbox")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]
+pub mod sandbox;
+
+pub use client::{Auth0Client, Auth0ClientBuilder, Credentials};
+pub use enums::{
+    AppType, GrantType, OrganizationUsage, SigningAlg, SubjectType, TokenDialect, TokenEndpointAuthMethod,
+};
+pub use error::{ApiError, Auth0Error, Result, TransportError};
+pub use ids::{Audience, ClientGrantId, ClientId, ResourceServerId};
+pub use pagination::{MAX_PAGE_SIZE, Page};
+pub use retry::RetryConfig;
+pub use secret::{AccessToken, ClientSecret};

@@ -1,0 +1,407 @@
+//! An in-process, stateful fake of an Auth0 tenant for tests: the token endpoint, JWKS and
+//! OpenID metadata, and the Management API's clients, client grants and resource servers.
+//!
+//! It behaves like Auth0 rather than echoing: tokens are RS256 JWTs issued only to
+//! registered clients with a grant for the audience; every Management API call checks the
+//! bearer token and the scope its operation requires; ids, defaults, uniqueness (409),
+//! `client_metadata` limits (400), missing ids (404), cascades, pagination (offset and
+//! checkpoint) and rate-limit headers follow the Management API document. Faults can be
+//! injected, and every exchange is logged for assertions.
+//!
+//! ```
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use auth0_mgmt::resources::clients::NewClient;
+//! use auth0_mgmt::sandbox::{Auth0Sandbox, Fault};
+//!
+//! let sandbox = Auth0Sandbox::start().await?;
+//! let auth0 = sandbox.client()?; // authenticated as the seeded bootstrap M2M app
+//! sandbox.inject(Fault::status(503).on("GET", "/api/v2/clients"));
+//! let app = auth0.clients().create(&NewClient::machine_to_machine("demo")).await?;
+//! let same = auth0.clients().get(&app.client_id).await?; // the 503 is retried
+//! assert_eq!(same.name, "demo");
+//! assert_eq!(sandbox.request_count("GET", "/api/v2/clients/{id}"), 2);
+//! assert_eq!(sandbox.tokens_issued(), 1);
+//! # Ok(()) }
+//! ```
+
+mod bucket;
+mod failure;
+mod faults;
+mod schema;
+mod server;
+mod store;
+mod tokens;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde_json::{Map, Value, json};
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer};
+
+pub use bucket::RateLimit;
+pub use failure::SandboxError;
+pub use faults::{Fault, FaultKind};
+pub use tokens::SIGNING_KEY_ID;
+
+use crate::client::{Auth0Client, Auth0ClientBuilder};
+use crate::ids::{Audience, ClientId};
+use crate::retry::RetryConfig;
+use crate::secret::ClientSecret;
+use server::{DropMatcher, Responder, Shared, State, lock};
+
+/// Name of the seeded bootstrap application.
+pub const BOOTSTRAP_CLIENT_NAME: &str = "Sandbox Bootstrap (dashboard M2M)";
+
+/// One request the sandbox received.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LoggedRequest {
+    /// HTTP method.
+    pub method: String,
+    /// Concrete path, e.g. `/api/v2/clients/AaiyAPdp…`.
+    pub path: String,
+    /// Path template, e.g. `/api/v2/clients/{id}`, or `unknown`.
+    pub route: &'static str,
+    /// Status answered; 0 if the connection was dropped before an answer existed.
+    pub status: u16,
+    /// True if the connection was dropped instead of answering.
+    pub dropped: bool,
+}
+
+impl LoggedRequest {
+    /// True for a request that can change state (not GET/HEAD) on the Management API.
+    pub fn is_write(&self) -> bool {
+        self.route.starts_with("/api/v2/") && !matches!(self.method.as_str(), "GET" | "HEAD")
+    }
+}
+
+/// Settings for [`Auth0Sandbox`].
+#[derive(Debug)]
+#[must_use]
+pub struct Auth0SandboxBuilder {
+    domain: String,
+    rate_limit: RateLimit,
+    token_lifetime: Duration,
+    seed: Option<u64>,
+    listener: Option<std::net::TcpListener>,
+}
+
+impl Default for Auth0SandboxBuilder {
+    fn default() -> Self {
+        Auth0SandboxBuilder {
+            domain: "sandbox.us.auth0.com".to_owned(),
+            rate_limit: RateLimit::unlimited(),
+            token_lifetime: Duration::from_secs(86_400),
+            seed: None,
+            listener: None,
+        }
+    }
+}
+
+impl Auth0SandboxBuilder {
+    /// The tenant domain the sandbox pretends to be (default `sandbox.us.auth0.com`); it
+    /// shapes the issuer (`https://{domain}/`) and the Management API audience.
+    pub fn domain(mut self, domain: impl Into<String>) -> Self {
+        self.domain = domain.into();
+        self
+    }
+
+    /// Rate limit of the Management API (default: effectively unlimited).
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = limit;
+        self
+    }
+
+    /// Lifetime of issued tokens (default 24 h, like Auth0's default).
+    pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.token_lifetime = lifetime;
+        self
+    }
+
+    /// Seed for ids and secrets, for reproducible runs.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Serve on this listener (for a fixed port) instead of a random loopback port.
+    pub fn listener(mut self, listener: std::net::TcpListener) -> Self {
+        self.listener = Some(listener);
+        self
+    }
+
+    /// Starts the sandbox with a Management API resource server and a bootstrap M2M
+    /// application holding every Management API scope.
+    pub async fn start(self) -> Result<Auth0Sandbox, SandboxError> {
+        let mut store = store::Store::new(self.domain.to_ascii_lowercase(), self.seed);
+        let audience = store.management_audience();
+        let scopes: Vec<Value> = schema::MANAGEMENT_SCOPES
+            .iter()
+            .map(|s| json!({"value": s, "description": s}))
+            .collect();
+        let system_api = json!({
+            "name": "Auth0 Management API",
+            "identifier": audience,
+            "is_system": true,
+            "scopes": scopes,
+            "signing_alg": "RS256",
+            "token_lifetime": 86400,
+            "allow_offline_access": false,
+            "skip_consent_for_verifiable_first_party_clients": false,
+        });
+        if let Value::Object(row) = system_api {
+            store.insert_resource_server(row);
+        }
+        let bootstrap = store.create_client(&json!({
+            "name": BOOTSTRAP_CLIENT_NAME,
+            "app_type": "non_interactive",
+            "grant_types": ["client_credentials"],
+            "token_endpoint_auth_method": "client_secret_post",
+        }))?;
+        let field = |k: &str| bootstrap.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+        let (bootstrap_id, bootstrap_secret) = (field("client_id"), field("client_secret"));
+        let all_scopes = schema::MANAGEMENT_SCOPES.iter().map(|s| (*s).to_owned()).collect();
+        store.insert_grant(&bootstrap_id, &audience, all_scopes, &Map::new());
+
+        let lifetime = self.token_lifetime.as_secs().max(1);
+        let state: State = Arc::new(Mutex::new(Shared {
+            store,
+            issuer: tokens::Issuer::new(lifetime)?,
+            bucket: bucket::Bucket::new(self.rate_limit),
+            faults: faults::Faults::default(),
+            log: Vec::new(),
+            latency: None,
+        }));
+        // Request recording is off: the sandbox keeps its own compact log, and a long
+        // benchmark must not hold every body in memory.
+        let mut builder = MockServer::builder().disable_request_recording();
+        if let Some(listener) = self.listener {
+            builder = builder.listener(listener);
+        }
+        let server = builder.start().await;
+        Mock::given(DropMatcher(state.clone()))
+            .respond_with_err(|_: &wiremock::Request| std::io::Error::from(std::io::ErrorKind::ConnectionReset))
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(any())
+            .respond_with(Responder(state.clone()))
+            .with_priority(5)
+            .mount(&server)
+            .await;
+        Ok(Auth0Sandbox {
+            server,
+            state,
+            audience: Audience::new(audience),
+            bootstrap_id: ClientId::new(bootstrap_id),
+            bootstrap_secret: ClientSecret::new(bootstrap_secret),
+        })
+    }
+}
+
+/// A running fake Auth0 tenant. Dropping it stops the server.
+pub struct Auth0Sandbox {
+    server: MockServer,
+    state: State,
+    audience: Audience,
+    bootstrap_id: ClientId,
+    bootstrap_secret: ClientSecret,
+}
+
+impl std::fmt::Debug for Auth0Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auth0Sandbox")
+            .field("uri", &self.server.uri())
+            .field("domain", &self.domain())
+            .finish_non_exhaustive()
+    }
+}
+
+fn rows(table: &store::Table) -> Vec<Value> {
+    table.iter_from(0).map(|(_, row)| Value::Object(row.clone())).collect()
+}
+
+impl Auth0Sandbox {
+    /// Starts a sandbox with default settings.
+    pub async fn start() -> Result<Self, SandboxError> {
+        Self::builder().start().await
+    }
+
+    /// Settings for a sandbox.
+    pub fn builder() -> Auth0SandboxBuilder {
+        Auth0SandboxBuilder::default()
+    }
+
+    /// Base URL the sandbox listens on, e.g. `http://127.0.0.1:41234`.
+    pub fn uri(&self) -> String {
+        self.server.uri()
+    }
+
+    /// The tenant domain it pretends to be.
+    pub fn domain(&self) -> String {
+        lock(&self.state).store.domain.clone()
+    }
+
+    /// `https://{domain}/`, the `iss` of its tokens.
+    pub fn issuer(&self) -> String {
+        format!("https://{}/", self.domain())
+    }
+
+    /// `https://{domain}/api/v2/`.
+    pub fn management_audience(&self) -> Audience {
+        self.audience.clone()
+    }
+
+    /// The seeded M2M application with every Management API scope.
+    pub fn bootstrap_client_id(&self) -> ClientId {
+        self.bootstrap_id.clone()
+    }
+
+    /// Its secret.
+    pub fn bootstrap_client_secret(&self) -> ClientSecret {
+        self.bootstrap_secret.clone()
+    }
+
+    /// A client builder pointed at the sandbox with the bootstrap credentials and a quick
+    /// retry policy; adjust and build.
+    pub fn client_builder(&self) -> Auth0ClientBuilder {
+        Auth0Client::builder()
+            .domain(self.domain())
+            .base_url(self.uri())
+            .client_credentials(self.bootstrap_id.clone(), self.bootstrap_secret.clone())
+            .retry(
+                RetryConfig::standard()
+                    .min_delay(Duration::from_millis(10))
+                    .max_delay(Duration::from_millis(200)),
+            )
+    }
+
+    /// A ready client authenticated as the bootstrap application.
+    pub fn client(&self) -> crate::Result<Auth0Client> {
+        self.client_builder().build()
+    }
+
+    /// Arms a fault.
+    pub fn inject(&self, fault: Fault) {
+        lock(&self.state).faults.push(fault);
+    }
+
+    /// Disarms every fault.
+    pub fn clear_faults(&self) {
+        lock(&self.state).faults.clear();
+    }
+
+    /// Adds this latency to every response (`None` removes it).
+    pub fn set_latency(&self, latency: Option<Duration>) {
+        lock(&self.state).latency = latency;
+    }
+
+    /// Replaces the Management API rate limit (the bucket starts full).
+    pub fn set_rate_limit(&self, limit: RateLimit) {
+        lock(&self.state).bucket.set(limit);
+    }
+
+    /// Invalidates every token issued so far (as expiry or revocation would): the next
+    /// Management API call with one of them gets a 401.
+    pub fn revoke_tokens(&self) {
+        lock(&self.state).issuer.revoke_all();
+    }
+
+    /// Every request received so far, in order.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        lock(&self.state).log.clone()
+    }
+
+    /// How many requests matched this method and path template (e.g.
+    /// `("POST", "/api/v2/clients")`, `("GET", "/api/v2/clients/{id}")`).
+    pub fn request_count(&self, method: &str, route: &str) -> usize {
+        lock(&self.state)
+            .log
+            .iter()
+            .filter(|r| r.method == method && r.route == route)
+            .count()
+    }
+
+    /// Number of Management API requests that can change state.
+    pub fn write_count(&self) -> usize {
+        lock(&self.state).log.iter().filter(|r| r.is_write()).count()
+    }
+
+    /// Tokens issued by `/oauth/token` so far.
+    pub fn tokens_issued(&self) -> u64 {
+        lock(&self.state).issuer.count
+    }
+
+    /// Empties the request log (the token count stays).
+    pub fn clear_request_log(&self) {
+        lock(&self.state).log.clear();
+    }
+
+    /// Every application, secrets included, in creation order.
+    pub fn clients(&self) -> Vec<Value> {
+        rows(&lock(&self.state).store.clients)
+    }
+
+    /// Number of applications.
+    pub fn client_count(&self) -> usize {
+        lock(&self.state).store.clients.len()
+    }
+
+    /// One application, secret included.
+    pub fn client_state(&self, id: &str) -> Option<Value> {
+        lock(&self.state)
+            .store
+            .clients
+            .get(id)
+            .map(|row| Value::Object(row.clone()))
+    }
+
+    /// Every client grant.
+    pub fn client_grants(&self) -> Vec<Value> {
+        rows(&lock(&self.state).store.grants)
+    }
+
+    /// Every resource server, the Management API included.
+    pub fn resource_servers(&self) -> Vec<Value> {
+        rows(&lock(&self.state).store.resource_servers)
+    }
+
+    /// Creates an application directly (same rules as `POST /api/v2/clients`, no HTTP,
+    /// no log entry), for seeding large tenants quickly.
+    pub fn insert_client(&self, body: Value) -> Result<Value, SandboxError> {
+        lock(&self.state).store.create_client(&body)
+    }
+
+    /// Creates a grant directly (same rules as `POST /api/v2/client-grants`).
+    pub fn insert_client_grant(&self, body: Value) -> Result<Value, SandboxError> {
+        lock(&self.state).store.create_grant(&body)
+    }
+
+    /// Creates a resource server directly (same rules as `POST /api/v2/resource-servers`).
+    pub fn insert_resource_server(&self, body: Value) -> Result<Value, SandboxError> {
+        lock(&self.state).store.create_resource_server(&body)
+    }
+
+    /// Deletes an application directly, as someone in the dashboard would.
+    pub fn remove_client(&self, id: &str) {
+        lock(&self.state).store.delete_client(id);
+    }
+
+    /// The public signing key as a JWKS document (also served at `/.well-known/jwks.json`).
+    pub fn jwks(&self) -> Value {
+        tokens::jwks()
+    }
+
+    /// The current secret of an application, for tests that act as that application.
+    pub fn client_secret(&self, id: &str) -> Option<SecretString> {
+        lock(&self.state)
+            .store
+            .clients
+            .get(id)
+            .and_then(|row| row.get("client_secret"))
+            .and_then(Value::as_str)
+            .map(|s| SecretString::from(s.to_owned()))
+    }
+}

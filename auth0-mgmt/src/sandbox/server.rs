@@ -1,0 +1,530 @@
+//! HTTP glue: routes wiremock requests onto the store, checks bearer tokens and scopes,
+//! applies the rate limit and injected faults, paginates, and logs every exchange.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+use wiremock::{Match, Request, Respond, ResponseTemplate};
+
+use super::LoggedRequest;
+use super::bucket::Bucket;
+use super::failure::{Outcome, SandboxError};
+use super::faults::{FaultKind, Faults};
+use super::schema::REQUIRED_SCOPES;
+use super::store::{Store, Table};
+use super::tokens::{self, Issuer};
+
+/// Everything the sandbox knows, behind one lock (wiremock answers one request at a time).
+pub(crate) struct Shared {
+    pub(crate) store: Store,
+    pub(crate) issuer: Issuer,
+    pub(crate) bucket: Bucket,
+    pub(crate) faults: Faults,
+    pub(crate) log: Vec<LoggedRequest>,
+    pub(crate) latency: Option<Duration>,
+}
+
+pub(crate) type State = Arc<Mutex<Shared>>;
+
+pub(crate) fn lock(state: &State) -> MutexGuard<'_, Shared> {
+    state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A response before it becomes a `ResponseTemplate`.
+struct Reply {
+    status: u16,
+    body: Option<Value>,
+    headers: Vec<(&'static str, String)>,
+}
+
+impl Reply {
+    fn json(status: u16, body: Value) -> Self {
+        Reply {
+            status,
+            body: Some(body),
+            headers: Vec::new(),
+        }
+    }
+
+    fn empty(status: u16) -> Self {
+        Reply {
+            status,
+            body: None,
+            headers: Vec::new(),
+        }
+    }
+
+    fn error(error: &SandboxError) -> Self {
+        Reply::json(error.status, error.body())
+    }
+}
+
+/// Which endpoint a path is, and its template for logs and scope checks.
+enum Route {
+    Jwks,
+    OpenIdConfiguration,
+    Token,
+    Clients,
+    Client(String),
+    RotateSecret(String),
+    Grants,
+    Grant(String),
+    ResourceServers,
+    ResourceServer(String),
+    Unknown,
+}
+
+fn route(path: &str) -> (Route, &'static str) {
+    let segments: Vec<String> = path
+        .trim_start_matches('/')
+        .split('/')
+        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .collect();
+    let s: Vec<&str> = segments.iter().map(String::as_str).collect();
+    match s.as_slice() {
+        [".well-known", "jwks.json"] => (Route::Jwks, "/.well-known/jwks.json"),
+        [".well-known", "openid-configuration"] => (Route::OpenIdConfiguration, "/.well-known/openid-configuration"),
+        ["oauth", "token"] => (Route::Token, "/oauth/token"),
+        ["api", "v2", "clients"] => (Route::Clients, "/api/v2/clients"),
+        ["api", "v2", "clients", id] => (Route::Client((*id).to_owned()), "/api/v2/clients/{id}"),
+        ["api", "v2", "clients", id, "rotate-secret"] => (
+            Route::RotateSecret((*id).to_owned()),
+            "/api/v2/clients/{id}/rotate-secret",
+        ),
+        ["api", "v2", "client-grants"] => (Route::Grants, "/api/v2/client-grants"),
+        ["api", "v2", "client-grants", id] => (Route::Grant((*id).to_owned()), "/api/v2/client-grants/{id}"),
+        ["api", "v2", "resource-servers"] => (Route::ResourceServers, "/api/v2/resource-servers"),
+        ["api", "v2", "resource-servers", id] => {
+            (Route::ResourceServer((*id).to_owned()), "/api/v2/resource-servers/{id}")
+        }
+        _ => (Route::Unknown, "unknown"),
+    }
+}
+
+/// Query parameters, repeated keys kept.
+struct Query(HashMap<String, Vec<String>>);
+
+impl Query {
+    fn parse(request: &Request) -> Self {
+        let mut map: HashMap<String, Vec<String>> = HashMap::new();
+        for (k, v) in request.url.query_pairs() {
+            map.entry(k.into_owned()).or_default().push(v.into_owned());
+        }
+        Query(map)
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.first()).map(String::as_str)
+    }
+
+    fn all(&self, key: &str) -> &[String] {
+        self.0.get(key).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    fn has(&self, key: &str) -> bool {
+        self.0.contains_key(key)
+    }
+
+    fn number(&self, key: &str, min: u64, max: u64) -> Outcome<Option<u64>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(raw) => match raw.parse::<u64>() {
+                Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
+                _ => Err(SandboxError::bad_query(format!(
+                    "'Expected an integer between {min} and {max}' on property {key}"
+                ))),
+            },
+        }
+    }
+
+    fn boolean(&self, key: &str) -> Outcome<Option<bool>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some("true") => Ok(Some(true)),
+            Some("false") => Ok(Some(false)),
+            Some(_) => Err(SandboxError::bad_query(format!(
+                "'Expected type boolean' on property {key}"
+            ))),
+        }
+    }
+}
+
+fn checkpoint(seq: u64) -> String {
+    format!("cp{seq:x}")
+}
+
+fn parse_checkpoint(raw: &str) -> Outcome<u64> {
+    raw.strip_prefix("cp")
+        .and_then(|hex| u64::from_str_radix(hex, 16).ok())
+        .ok_or_else(|| SandboxError::bad_query("'Invalid checkpoint' on property from"))
+}
+
+/// Paginates like Auth0: checkpoint (`from`/`take` → `{key, next}`) where supported,
+/// else offset (`page`/`per_page`, `include_totals` → `{start, limit, total, key}` or a
+/// bare array).
+fn paginate(
+    table: &Table,
+    key: &str,
+    query: &Query,
+    checkpoint_supported: bool,
+    per_page_min: u64,
+    keep: impl Fn(&Map<String, Value>) -> bool,
+    view: impl Fn(&Map<String, Value>) -> Value,
+) -> Outcome<Value> {
+    if checkpoint_supported && (query.has("from") || query.has("take")) {
+        let take = query.number("take", 1, 100)?.unwrap_or(50) as usize;
+        let from = query.get("from").map(parse_checkpoint).transpose()?.unwrap_or(0);
+        let mut rows = table.iter_from(from).filter(|(_, row)| keep(row));
+        let items: Vec<Value> = rows.by_ref().take(take).map(|(_, row)| view(row)).collect();
+        let mut body = Map::new();
+        body.insert(key.to_owned(), Value::Array(items));
+        if let Some((seq, _)) = rows.next() {
+            body.insert("next".into(), Value::String(checkpoint(seq)));
+        }
+        return Ok(Value::Object(body));
+    }
+    let page = query.number("page", 0, u64::from(u32::MAX))?.unwrap_or(0);
+    let per_page = query.number("per_page", per_page_min, 100)?.unwrap_or(50);
+    let include_totals = query.boolean("include_totals")?.unwrap_or(false);
+    let start = page * per_page;
+    let mut total = 0u64;
+    let mut items = Vec::new();
+    for (_, row) in table.iter_from(0) {
+        if !keep(row) {
+            continue;
+        }
+        if total >= start && total < start + per_page {
+            items.push(view(row));
+        }
+        total += 1;
+    }
+    if !include_totals {
+        return Ok(Value::Array(items));
+    }
+    let mut body = Map::new();
+    body.insert("start".into(), json!(start));
+    body.insert("limit".into(), json!(per_page));
+    body.insert("total".into(), json!(total));
+    body.insert(key.to_owned(), Value::Array(items));
+    Ok(Value::Object(body))
+}
+
+fn parse_body(request: &Request) -> Outcome<Value> {
+    if request.body.is_empty() {
+        return Ok(Value::Object(Map::new()));
+    }
+    let is_form = request
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    if is_form {
+        let map: Map<String, Value> = url::form_urlencoded::parse(&request.body)
+            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+            .collect();
+        return Ok(Value::Object(map));
+    }
+    serde_json::from_slice(&request.body).map_err(|_| SandboxError::bad_body("Invalid request payload JSON format"))
+}
+
+fn bearer(request: &Request) -> Option<&str> {
+    let value = request.headers.get("authorization")?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+}
+
+/// Projects a client row to what a caller may see.
+fn client_view(row: &Map<String, Value>, with_secret: bool, fields: Option<(&[String], bool)>) -> Value {
+    let mut out = row.clone();
+    if !with_secret {
+        out.remove("client_secret");
+    }
+    if let Some((fields, include)) = fields {
+        out.retain(|k, _| fields.iter().any(|f| f == k) == include);
+    }
+    Value::Object(out)
+}
+
+impl Shared {
+    fn record(&mut self, request: &Request, route: &'static str, status: u16, dropped: bool) {
+        self.log.push(LoggedRequest {
+            method: request.method.to_string(),
+            path: request.url.path().to_owned(),
+            route,
+            status,
+            dropped,
+        });
+    }
+
+    /// Answers one request and logs it.
+    fn handle(&mut self, request: &Request, dropped: bool) -> Reply {
+        let (route, template) = route(request.url.path());
+        let reply = self.dispatch(request, route, template);
+        self.record(request, template, reply.status, dropped);
+        reply
+    }
+
+    fn dispatch(&mut self, request: &Request, route: Route, template: &'static str) -> Reply {
+        let method = request.method.as_str().to_owned();
+        match route {
+            Route::Jwks if method == "GET" => return Reply::json(200, tokens::jwks()),
+            Route::OpenIdConfiguration if method == "GET" => {
+                return Reply::json(200, tokens::openid_configuration(&self.store.domain));
+            }
+            Route::Token if method == "POST" => {
+                if let Some(FaultKind::Status(status)) = self
+                    .faults
+                    .take(&method, request.url.path(), |k| matches!(k, FaultKind::Status(_)))
+                {
+                    return Reply::error(&injected(status, true));
+                }
+                let result = parse_body(request)
+                    .map_err(|e| SandboxError::oauth(400, "invalid_request", e.message))
+                    .and_then(|body| match body {
+                        Value::Object(params) => self.issuer.client_credentials(&self.store, &params),
+                        _ => Err(SandboxError::oauth(400, "invalid_request", "Invalid request body")),
+                    });
+                return match result {
+                    Ok(body) => Reply::json(200, body),
+                    Err(e) => Reply::error(&e),
+                };
+            }
+            Route::Unknown | Route::Jwks | Route::OpenIdConfiguration | Route::Token => {
+                return Reply::error(&SandboxError::mgmt(404, "not_found", "Not Found"));
+            }
+            _ => {}
+        }
+
+        // Management API: rate limit, injected faults, token, scope, then the operation.
+        let admission = self.bucket.admit();
+        let headers = vec![
+            ("x-ratelimit-limit", admission.limit.to_string()),
+            ("x-ratelimit-remaining", admission.remaining.to_string()),
+            ("x-ratelimit-reset", admission.reset_epoch.to_string()),
+        ];
+        let mut reply = if !admission.allowed {
+            Reply::error(&SandboxError::mgmt(
+                429,
+                "too_many_requests",
+                "Global limit has been reached",
+            ))
+        } else if let Some(FaultKind::Status(status)) = self
+            .faults
+            .take(&method, request.url.path(), |k| matches!(k, FaultKind::Status(_)))
+        {
+            let mut reply = Reply::error(&injected(status, false));
+            if status == 429 {
+                reply.headers.push(("x-ratelimit-remaining", "0".into()));
+                reply
+                    .headers
+                    .push(("x-ratelimit-reset", (tokens::now_secs() + 1).to_string()));
+            }
+            reply
+        } else {
+            match self.authorize(request, &method, template) {
+                Err(e) => Reply::error(&e),
+                Ok(scopes) => match self.operate(request, &method, route, &scopes) {
+                    Ok(reply) => reply,
+                    Err(e) => Reply::error(&e),
+                },
+            }
+        };
+        for (name, value) in headers {
+            if !reply.headers.iter().any(|(n, _)| *n == name) {
+                reply.headers.push((name, value));
+            }
+        }
+        reply
+    }
+
+    /// Checks the bearer token and the scope the operation needs; returns the token's scopes.
+    fn authorize(&self, request: &Request, method: &str, template: &str) -> Outcome<Vec<String>> {
+        let token = bearer(request)
+            .ok_or_else(|| SandboxError::mgmt(401, "missing_authentication", "Missing authentication"))?;
+        let issued = self.issuer.check(token, &self.store.management_audience())?;
+        let required = REQUIRED_SCOPES
+            .iter()
+            .find(|(m, t, _)| *m == method && *t == template)
+            .map(|(_, _, scopes)| *scopes)
+            .ok_or_else(|| SandboxError::mgmt(404, "not_found", "Not Found"))?;
+        if !required.iter().any(|s| issued.scopes.iter().any(|have| have == s)) {
+            return Err(SandboxError::mgmt(
+                403,
+                "insufficient_scope",
+                format!("Insufficient scope, expected any of: {}", required.join(",")),
+            ));
+        }
+        Ok(issued.scopes.clone())
+    }
+
+    fn operate(&mut self, request: &Request, method: &str, route: Route, scopes: &[String]) -> Outcome<Reply> {
+        let query = Query::parse(request);
+        let can_read_secret = scopes.iter().any(|s| s == "read:client_keys");
+        let store = &mut self.store;
+        Ok(match (method, route) {
+            ("GET", Route::Clients) => {
+                let app_types: Option<Vec<String>> =
+                    query.get("app_type").map(|t| t.split(',').map(str::to_owned).collect());
+                let first_party = query.boolean("is_first_party")?;
+                let global = query.boolean("is_global")?;
+                let fields: Option<Vec<String>> =
+                    query.get("fields").map(|f| f.split(',').map(str::to_owned).collect());
+                let include = query.boolean("include_fields")?.unwrap_or(true);
+                if query.has("q") {
+                    return Err(SandboxError::bad_query("'q' is not supported by the sandbox"));
+                }
+                let keep = |row: &Map<String, Value>| {
+                    app_types.as_ref().is_none_or(|types| {
+                        row.get("app_type")
+                            .and_then(Value::as_str)
+                            .is_some_and(|t| types.iter().any(|x| x == t))
+                    }) && first_party.is_none_or(|fp| row.get("is_first_party").and_then(Value::as_bool) == Some(fp))
+                        && global.is_none_or(|g| row.get("global").and_then(Value::as_bool) == Some(g))
+                };
+                let view = |row: &Map<String, Value>| {
+                    client_view(row, can_read_secret, fields.as_deref().map(|f| (f, include)))
+                };
+                Reply::json(200, paginate(&store.clients, "clients", &query, true, 0, keep, view)?)
+            }
+            ("POST", Route::Clients) => Reply::json(201, store.create_client(&parse_body(request)?)?),
+            ("GET", Route::Client(id)) => {
+                let fields: Option<Vec<String>> =
+                    query.get("fields").map(|f| f.split(',').map(str::to_owned).collect());
+                let include = query.boolean("include_fields")?.unwrap_or(true);
+                let row = store.client(&id)?;
+                Reply::json(
+                    200,
+                    client_view(row, can_read_secret, fields.as_deref().map(|f| (f, include))),
+                )
+            }
+            ("PATCH", Route::Client(id)) => Reply::json(200, store.update_client(&id, &parse_body(request)?)?),
+            ("DELETE", Route::Client(id)) => {
+                store.delete_client(&id);
+                Reply::empty(204)
+            }
+            ("POST", Route::RotateSecret(id)) => Reply::json(200, store.rotate_secret(&id)?),
+            ("GET", Route::Grants) => {
+                let audience = query.get("audience").map(str::to_owned);
+                let client_id = query.get("client_id").map(str::to_owned);
+                let any_org = query.boolean("allow_any_organization")?;
+                let subject_type = query.get("subject_type").map(str::to_owned);
+                let keep = |row: &Map<String, Value>| {
+                    let field = |k: &str| row.get(k).and_then(Value::as_str);
+                    audience.as_deref().is_none_or(|a| field("audience") == Some(a))
+                        && client_id.as_deref().is_none_or(|c| field("client_id") == Some(c))
+                        && subject_type.as_deref().is_none_or(|s| field("subject_type") == Some(s))
+                        && any_org.is_none_or(|v| row.get("allow_any_organization").and_then(Value::as_bool) == Some(v))
+                };
+                Reply::json(
+                    200,
+                    paginate(&store.grants, "client_grants", &query, true, 1, keep, |r| {
+                        Value::Object(r.clone())
+                    })?,
+                )
+            }
+            ("POST", Route::Grants) => Reply::json(201, store.create_grant(&parse_body(request)?)?),
+            ("GET", Route::Grant(id)) => Reply::json(200, Value::Object(store.grant(&id)?.clone())),
+            ("PATCH", Route::Grant(id)) => Reply::json(200, store.update_grant(&id, &parse_body(request)?)?),
+            ("DELETE", Route::Grant(id)) => {
+                store.delete_grant(&id);
+                Reply::empty(204)
+            }
+            ("GET", Route::ResourceServers) => {
+                let identifiers = query.all("identifiers").to_vec();
+                let keep = |row: &Map<String, Value>| {
+                    identifiers.is_empty()
+                        || row
+                            .get("identifier")
+                            .and_then(Value::as_str)
+                            .is_some_and(|i| identifiers.iter().any(|x| x == i))
+                };
+                Reply::json(
+                    200,
+                    paginate(
+                        &store.resource_servers,
+                        "resource_servers",
+                        &query,
+                        false,
+                        1,
+                        keep,
+                        |r| Value::Object(r.clone()),
+                    )?,
+                )
+            }
+            ("POST", Route::ResourceServers) => Reply::json(201, store.create_resource_server(&parse_body(request)?)?),
+            ("GET", Route::ResourceServer(id)) => Reply::json(200, Value::Object(store.resource_server(&id)?.clone())),
+            // The document lists 201 (not 200) as this operation's success status.
+            ("PATCH", Route::ResourceServer(id)) => {
+                Reply::json(201, store.update_resource_server(&id, &parse_body(request)?)?)
+            }
+            ("DELETE", Route::ResourceServer(id)) => {
+                store.delete_resource_server(&id)?;
+                Reply::empty(204)
+            }
+            _ => Reply::error(&SandboxError::mgmt(404, "not_found", "Not Found")),
+        })
+    }
+}
+
+fn injected(status: u16, oauth: bool) -> SandboxError {
+    let message = format!("Injected fault: HTTP {status}");
+    if oauth {
+        SandboxError::oauth(status, "server_error", message)
+    } else {
+        let code = if status == 429 {
+            "too_many_requests"
+        } else {
+            "injected_fault"
+        };
+        SandboxError::mgmt(status, code, message)
+    }
+}
+
+/// The wiremock responder for every request the drop matcher let through.
+pub(crate) struct Responder(pub(crate) State);
+
+impl Respond for Responder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let mut shared = lock(&self.0);
+        let reply = shared.handle(request, false);
+        let mut template = ResponseTemplate::new(reply.status);
+        for (name, value) in reply.headers {
+            template = template.insert_header(name, value.as_str());
+        }
+        if let Some(body) = reply.body {
+            template = template.set_body_json(body);
+        }
+        if let Some(latency) = shared.latency {
+            template = template.set_delay(latency);
+        }
+        template
+    }
+}
+
+/// Matches (and so hands to the connection-dropping mock) the requests an armed drop
+/// fault applies to. For `DropAfterProcessing` it carries the request out first.
+pub(crate) struct DropMatcher(pub(crate) State);
+
+impl Match for DropMatcher {
+    fn matches(&self, request: &Request) -> bool {
+        let mut shared = lock(&self.0);
+        let method = request.method.as_str().to_owned();
+        let kind = shared.faults.take(&method, request.url.path(), |k| {
+            matches!(k, FaultKind::DropConnection | FaultKind::DropAfterProcessing)
+        });
+        match kind {
+            Some(FaultKind::DropAfterProcessing) => {
+                shared.handle(request, true);
+                true
+            }
+            Some(_) => {
+                let (_, template) = route(request.url.path());
+                shared.record(request, template, 0, true);
+                true
+            }
+            None => false,
+        }
+    }
+}

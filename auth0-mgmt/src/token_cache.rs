@@ -1,0 +1,169 @@
+//! Token cache: one token per (client, audience), reused until shortly before it expires,
+//! with a single in-flight fetch per key however many callers ask at once.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::error::Result;
+use crate::oauth::TokenResponse;
+use crate::secret::AccessToken;
+
+struct Cached {
+    token: AccessToken,
+    valid_until: Instant,
+}
+
+type Slot = Arc<tokio::sync::Mutex<Option<Cached>>>;
+
+/// Cache of access tokens keyed by (client id, audience).
+pub(crate) struct TokenCache {
+    slots: Mutex<HashMap<(String, String), Slot>>,
+    skew: Duration,
+}
+
+impl std::fmt::Debug for TokenCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenCache")
+            .field("skew", &self.skew)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenCache {
+    pub(crate) fn new(skew: Duration) -> Self {
+        TokenCache {
+            slots: Mutex::new(HashMap::new()),
+            skew,
+        }
+    }
+
+    /// Returns the cached token for the key, or fetches one. `rejected` is a token the
+    /// server just refused: it is not returned again, but a newer token that another caller
+    /// fetched meanwhile is, so concurrent 401s cause one refresh, not one each.
+    pub(crate) async fn get_or_fetch<F, Fut>(
+        &self,
+        client_id: &str,
+        audience: &str,
+        rejected: Option<&AccessToken>,
+        fetch: F,
+    ) -> Result<(AccessToken, bool)>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<TokenResponse>>,
+    {
+        let slot = {
+            let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+            slots
+                .entry((client_id.to_owned(), audience.to_owned()))
+                .or_default()
+                .clone()
+        };
+        // Holding the slot's async lock across the fetch is what makes it single-flight.
+        let mut cached = slot.lock().await;
+        if let Some(current) = cached.as_ref() {
+            let was_rejected = rejected.is_some_and(|r| r.expose_secret() == current.token.expose_secret());
+            if !was_rejected && Instant::now() < current.valid_until {
+                return Ok((current.token.clone(), true));
+            }
+        }
+        *cached = None;
+        let response = fetch().await?;
+        let lifetime = Duration::from_secs(response.expires_in);
+        let valid_until = Instant::now() + lifetime - self.skew.min(lifetime / 2);
+        *cached = Some(Cached {
+            token: response.access_token.clone(),
+            valid_until,
+        });
+        Ok((response.access_token, false))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn response(token: &str, expires_in: u64) -> TokenResponse {
+        serde_json::from_value(serde_json::json!({
+            "access_token": token, "expires_in": expires_in, "token_type": "Bearer"
+        }))
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn concurrent_callers_share_one_fetch() {
+        let cache = Arc::new(TokenCache::new(Duration::from_secs(60)));
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..50 {
+            let cache = cache.clone();
+            let fetches = fetches.clone();
+            tasks.push(tokio::spawn(async move {
+                cache
+                    .get_or_fetch("c", "a", None, || async {
+                        fetches.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        Ok(response("t1", 3600))
+                    })
+                    .await
+                    .map(|(t, _)| t.expose_secret().to_owned())
+            }));
+        }
+        for task in tasks {
+            assert_eq!(task.await.unwrap().unwrap(), "t1");
+        }
+        assert_eq!(fetches.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn rejected_token_is_replaced_once_and_keys_are_separate() {
+        let cache = TokenCache::new(Duration::from_secs(60));
+        let (t1, cached) = cache
+            .get_or_fetch("c", "a", None, || async { Ok(response("t1", 3600)) })
+            .await
+            .unwrap();
+        assert!(!cached);
+        let (t2, _) = cache
+            .get_or_fetch("c", "a", Some(&t1), || async { Ok(response("t2", 3600)) })
+            .await
+            .unwrap();
+        assert_eq!(t2.expose_secret(), "t2");
+        // A second caller that also saw t1 rejected gets t2 without a fetch.
+        let (t3, cached) = cache
+            .get_or_fetch("c", "a", Some(&t1), || async { Ok(response("t3", 3600)) })
+            .await
+            .unwrap();
+        assert!(cached);
+        assert_eq!(t3.expose_secret(), "t2");
+        let (other, _) = cache
+            .get_or_fetch("c", "b", None, || async { Ok(response("tb", 3600)) })
+            .await
+            .unwrap();
+        assert_eq!(other.expose_secret(), "tb");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn token_is_refetched_before_it_expires() {
+        let cache = TokenCache::new(Duration::from_secs(60));
+        cache
+            .get_or_fetch("c", "a", None, || async { Ok(response("t1", 600)) })
+            .await
+            .unwrap();
+        tokio::time::advance(Duration::from_secs(530)).await;
+        let (t, cached) = cache
+            .get_or_fetch("c", "a", None, || async { Ok(response("t2", 600)) })
+            .await
+            .unwrap();
+        assert!(cached && t.expose_secret() == "t1", "still inside expires_in - skew");
+        tokio::time::advance(Duration::from_secs(15)).await;
+        let (t, cached) = cache
+            .get_or_fetch("c", "a", None, || async { Ok(response("t2", 600)) })
+            .await
+            .unwrap();
+        assert!(!cached && t.expose_secret() == "t2", "within the skew of expiry");
+    }
+}
