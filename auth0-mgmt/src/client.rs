@@ -163,7 +163,9 @@ impl Auth0Client {
     /// Sends a request to the token endpoint (no bearer token, no caching).
     pub(crate) async fn fetch_token(&self, request: &ClientCredentialsRequest) -> Result<TokenResponse> {
         let mut url = self.inner.base_url.clone();
-        url.set_path("/oauth/token");
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(["oauth", "token"]);
+        }
         let builder = self.request(Method::POST, url).json(request);
         let built = builder
             .build()
@@ -195,11 +197,7 @@ impl Auth0Client {
 struct ManagementAuth<'a>(&'a Arc<Inner>);
 
 impl Authorizer for ManagementAuth<'_> {
-    fn token<'a>(
-        &'a self,
-        _transport: &'a Transport,
-        rejected: Option<&'a AccessToken>,
-    ) -> BoxFuture<'a, Result<(AccessToken, bool)>> {
+    fn token<'a>(&'a self, rejected: Option<&'a AccessToken>) -> BoxFuture<'a, Result<(AccessToken, bool)>> {
         async move {
             match &self.0.credentials {
                 Credentials::Token(token) => Ok((token.clone(), true)),
@@ -488,6 +486,20 @@ mod tests {
         assert_eq!(
             client.api_url(&["clients", "a/b"]).as_str(),
             "https://acme.us.auth0.com/api/v2/clients/a%2Fb"
+        );
+    }
+
+    #[test]
+    fn a_base_url_path_prefix_is_kept() {
+        let client = base().base_url("https://proxy.internal/auth0").build().unwrap();
+        assert_eq!(
+            client.api_url(&["clients"]).as_str(),
+            "https://proxy.internal/auth0/api/v2/clients"
+        );
+        assert_eq!(
+            client.audience().as_str(),
+            "https://acme.us.auth0.com/api/v2/",
+            "the tenant's audience"
         );
     }
 

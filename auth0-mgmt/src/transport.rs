@@ -32,10 +32,10 @@ impl Operation {
 
 /// Supplies the bearer token for a request, and a fresh one after a 401.
 pub(crate) trait Authorizer: Sync {
-    /// Returns a token and whether it came from the cache.
+    /// Returns a token and whether it came from the cache; `rejected` is a token the server
+    /// just refused, which must not be returned again.
     fn token<'a>(
         &'a self,
-        transport: &'a Transport,
         rejected: Option<&'a AccessToken>,
     ) -> futures::future::BoxFuture<'a, Result<(AccessToken, bool)>>;
 
@@ -96,7 +96,7 @@ impl Transport {
             );
             let mut used_token = None;
             if let Some(auth) = auth {
-                let (token, cached) = auth.token(self, rejected.as_ref()).instrument(span.clone()).await?;
+                let (token, cached) = auth.token(rejected.as_ref()).instrument(span.clone()).await?;
                 span.record("token.cached", cached);
                 let mut value = HeaderValue::try_from(format!("Bearer {}", token.expose_secret()))
                     .map_err(|_| Auth0Error::invalid("access_token", "not a valid header value"))?;
@@ -109,17 +109,20 @@ impl Transport {
             let result = self.http.execute(req).instrument(span.clone()).await;
             span.record("latency_ms", started.elapsed().as_millis() as u64);
 
-            let (verdict, failure) = match result {
+            // A body that breaks off mid-read is a transport failure like any other.
+            let result = match result {
                 Ok(response) => {
                     let status = response.status();
                     span.record("http.response.status_code", status.as_u16());
                     let headers = response.headers().clone();
                     self.gate.observe(&headers);
-                    let body = response
-                        .bytes()
-                        .instrument(span.clone())
-                        .await
-                        .map_err(|e| Auth0Error::Transport(TransportError(e)))?;
+                    let body = response.bytes().instrument(span.clone()).await;
+                    body.map(|body| (status, headers, body))
+                }
+                Err(e) => Err(e),
+            };
+            let (verdict, failure) = match result {
+                Ok((status, headers, body)) => {
                     if status.is_success() {
                         return Ok(Success { status, body });
                     }
