@@ -248,6 +248,21 @@ impl Auth0Error {
     }
 }
 
+/// Turns a 404 into `Ok(None)`: the `get_opt` of every handler.
+pub(crate) trait NotFoundAsNone<T> {
+    fn optional(self) -> Result<Option<T>>;
+}
+
+impl<T> NotFoundAsNone<T> for Result<T> {
+    fn optional(self) -> Result<Option<T>> {
+        match self {
+            Ok(value) => Ok(Some(value)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// Builds a [`Auth0Error::Decode`] from a `serde_path_to_error` failure without copying any
 /// string value of the body into the error (a response body may hold a client secret).
 pub(crate) fn decode_error(operation: &str, err: serde_path_to_error::Error<serde_json::Error>) -> Auth0Error {

@@ -77,6 +77,11 @@ mod transport;
 #[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]
 pub mod sandbox;
 
+// The README's example is compiled as a doc-test so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub use client::{Auth0Client, Auth0ClientBuilder, Credentials};
 pub use enums::{
     AppType, GrantType, OrganizationUsage, SigningAlg, SubjectType, TokenDialect, TokenEndpointAuthMethod,

@@ -182,3 +182,37 @@ macro_rules! secret_type {
         }
     };
 }
+
+/// `page` / `per_page` setters for a list builder with a `paging: PageRequest` field.
+macro_rules! offset_paging_setters {
+    () => {
+        /// Offset page number (0-based).
+        pub fn page(mut self, page: u32) -> Self {
+            self.paging.page = Some(page);
+            self
+        }
+
+        /// Items per offset page (1–100).
+        pub fn per_page(mut self, per_page: u32) -> Self {
+            self.paging.per_page = Some(per_page);
+            self
+        }
+    };
+}
+
+/// `from` / `take` setters for a list builder whose endpoint has checkpoint pagination.
+macro_rules! checkpoint_paging_setters {
+    () => {
+        /// Checkpoint to continue from (a previous page's `next`).
+        pub fn from(mut self, checkpoint: impl Into<String>) -> Self {
+            self.paging.from = Some(checkpoint.into());
+            self
+        }
+
+        /// Items per checkpoint page (1–100).
+        pub fn take(mut self, take: u32) -> Self {
+            self.paging.take = Some(take);
+            self
+        }
+    };
+}

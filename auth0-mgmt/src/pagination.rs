@@ -99,6 +99,27 @@ impl Paging {
     }
 }
 
+/// Filter query parameters of a list builder.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Filters(Vec<(&'static str, String)>);
+
+impl Filters {
+    /// Sets a single-valued filter, replacing an earlier value.
+    pub(crate) fn set(&mut self, key: &'static str, value: String) {
+        self.0.retain(|(k, _)| *k != key);
+        self.0.push((key, value));
+    }
+
+    /// Adds one value of a repeatable filter.
+    pub(crate) fn add(&mut self, key: &'static str, value: String) {
+        self.0.push((key, value));
+    }
+
+    pub(crate) fn to_vec(&self) -> Vec<(&'static str, String)> {
+        self.0.clone()
+    }
+}
+
 /// Paging parameters a caller set on a list builder.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct PageRequest {

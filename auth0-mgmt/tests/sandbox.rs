@@ -775,3 +775,20 @@ async fn retries_can_be_disabled() {
         Some(503)
     );
 }
+
+/// The example in the workspace README, verbatim.
+#[tokio::test]
+async fn my_code_survives_a_flaky_auth0() -> Result<(), Box<dyn std::error::Error>> {
+    let sandbox = Auth0Sandbox::builder()
+        .rate_limit(RateLimit::per_second(10))
+        .start()
+        .await?;
+    let auth0 = sandbox.client()?; // authenticated as the seeded bootstrap M2M app
+    sandbox.inject(Fault::status(503).times(2).on("GET", "/api/v2/clients"));
+    let page = auth0.clients().list().send().await?; // your code; here, retried through two 503s
+    assert_eq!(page.items.len(), 1); // the bootstrap app
+    assert_eq!(sandbox.request_count("GET", "/api/v2/clients"), 3); // the request log
+    assert_eq!(sandbox.write_count(), 0);
+    assert_eq!(sandbox.tokens_issued(), 1);
+    Ok(())
+}

@@ -11,9 +11,9 @@ use serde_with::skip_serializing_none;
 use super::check_len;
 use crate::client::Auth0Client;
 use crate::enums::{OrganizationUsage, SubjectType};
-use crate::error::{Auth0Error, Result};
+use crate::error::{Auth0Error, NotFoundAsNone, Result};
 use crate::ids::{Audience, ClientGrantId, ClientId};
-use crate::pagination::{Page, PageRequest, PageSource, Paging, walk};
+use crate::pagination::{Filters, Page, PageRequest, PageSource, Paging, walk};
 use crate::transport::Operation;
 
 static LIST: Operation = Operation::new(Method::GET, "/api/v2/client-grants");
@@ -202,11 +202,7 @@ impl ClientGrants {
 
     /// Reads a grant, `Ok(None)` if it does not exist.
     pub async fn get_opt(&self, id: &ClientGrantId) -> Result<Option<ClientGrant>> {
-        match self.get(id).await {
-            Ok(grant) => Ok(Some(grant)),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(e),
-        }
+        self.get(id).await.optional()
     }
 
     /// The grant of `client_id` for `audience`, if there is one (one request).
@@ -235,7 +231,7 @@ impl ClientGrants {
         ListClientGrants {
             client: self.client.clone(),
             paging: PageRequest::default(),
-            filters: Vec::new(),
+            filters: Filters::default(),
         }
     }
 
@@ -270,15 +266,17 @@ impl ClientGrants {
 pub struct ListClientGrants {
     client: Auth0Client,
     paging: PageRequest,
-    filters: Vec<(&'static str, String)>,
+    filters: Filters,
 }
 
 impl ListClientGrants {
     fn filter(mut self, key: &'static str, value: String) -> Self {
-        self.filters.retain(|(k, _)| *k != key);
-        self.filters.push((key, value));
+        self.filters.set(key, value);
         self
     }
+
+    offset_paging_setters!();
+    checkpoint_paging_setters!();
 
     /// Only grants for this audience.
     pub fn audience(self, audience: impl Into<Audience>) -> Self {
@@ -300,30 +298,6 @@ impl ListClientGrants {
         self.filter("subject_type", subject_type.to_string())
     }
 
-    /// Offset page number (0-based).
-    pub fn page(mut self, page: u32) -> Self {
-        self.paging.page = Some(page);
-        self
-    }
-
-    /// Items per offset page (1–100).
-    pub fn per_page(mut self, per_page: u32) -> Self {
-        self.paging.per_page = Some(per_page);
-        self
-    }
-
-    /// Checkpoint to continue from.
-    pub fn from(mut self, checkpoint: impl Into<String>) -> Self {
-        self.paging.from = Some(checkpoint.into());
-        self
-    }
-
-    /// Items per checkpoint page (1–100).
-    pub fn take(mut self, take: u32) -> Self {
-        self.paging.take = Some(take);
-        self
-    }
-
     /// Fetches one page.
     pub async fn send(self) -> Result<Page<ClientGrant>> {
         let paging = self.paging.single(true)?;
@@ -341,6 +315,6 @@ impl PageSource for ListClientGrants {
     type Item = ClientGrant;
     fn fetch(&self, paging: Paging) -> BoxFuture<'static, Result<Page<ClientGrant>>> {
         self.client
-            .list_page(&LIST, "client-grants", self.filters.clone(), paging)
+            .list_page(&LIST, "client-grants", self.filters.to_vec(), paging)
     }
 }

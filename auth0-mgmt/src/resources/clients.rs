@@ -12,9 +12,9 @@ use serde_with::skip_serializing_none;
 use super::{check_len, check_name};
 use crate::client::Auth0Client;
 use crate::enums::{AppType, GrantType, OrganizationUsage, SigningAlg, TokenEndpointAuthMethod};
-use crate::error::{Auth0Error, Result};
+use crate::error::{Auth0Error, NotFoundAsNone, Result};
 use crate::ids::ClientId;
-use crate::pagination::{Page, PageRequest, PageSource, Paging, walk};
+use crate::pagination::{Filters, Page, PageRequest, PageSource, Paging, walk};
 use crate::secret::ClientSecret;
 use crate::transport::Operation;
 
@@ -115,12 +115,10 @@ impl JwtConfiguration {
     }
 }
 
-/// Body of `POST /api/v2/clients` (`CreateClientRequestContent`).
+/// Optional application settings shared by the create and update bodies.
 #[skip_serializing_none]
-#[derive(Clone, Debug, Serialize)]
-#[must_use]
-pub struct NewClient {
-    name: String,
+#[derive(Clone, Debug, Default, Serialize)]
+struct ClientSettings {
     description: Option<String>,
     app_type: Option<AppType>,
     is_first_party: Option<bool>,
@@ -132,20 +130,101 @@ pub struct NewClient {
     organization_usage: Option<OrganizationUsage>,
 }
 
+impl ClientSettings {
+    fn validate(&self) -> Result<()> {
+        if let Some(d) = &self.description {
+            check_len("description", d, 0, 140)?;
+        }
+        if let Some(m) = &self.client_metadata {
+            validate_metadata(m)?;
+        }
+        Ok(())
+    }
+}
+
+/// Setters for the fields of [`ClientSettings`], on a type with a `settings` field.
+macro_rules! client_settings_setters {
+    () => {
+        /// Sets the description (max 140 characters).
+        pub fn description(mut self, description: impl Into<String>) -> Self {
+            self.settings.description = Some(description.into());
+            self
+        }
+
+        /// Sets the application type.
+        pub fn app_type(mut self, app_type: AppType) -> Self {
+            self.settings.app_type = Some(app_type);
+            self
+        }
+
+        /// Marks the application first-party (or third-party).
+        pub fn is_first_party(mut self, first_party: bool) -> Self {
+            self.settings.is_first_party = Some(first_party);
+            self
+        }
+
+        /// Sets OIDC conformance.
+        pub fn oidc_conformant(mut self, conformant: bool) -> Self {
+            self.settings.oidc_conformant = Some(conformant);
+            self
+        }
+
+        /// Sets the allowed grant types (replaces the list).
+        pub fn grant_types(mut self, grant_types: impl IntoIterator<Item = GrantType>) -> Self {
+            self.settings.grant_types = Some(grant_types.into_iter().collect());
+            self
+        }
+
+        /// Sets the token endpoint authentication method.
+        pub fn token_endpoint_auth_method(mut self, method: TokenEndpointAuthMethod) -> Self {
+            self.settings.token_endpoint_auth_method = Some(method);
+            self
+        }
+
+        /// Adds one `client_metadata` entry.
+        pub fn metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+            self.settings
+                .client_metadata
+                .get_or_insert_with(BTreeMap::new)
+                .insert(key.into(), value.into());
+            self
+        }
+
+        /// Sets `client_metadata` (on update, Auth0 merges these keys into the existing ones).
+        pub fn client_metadata(mut self, metadata: ClientMetadata) -> Self {
+            self.settings.client_metadata = Some(metadata);
+            self
+        }
+
+        /// Sets `jwt_configuration`.
+        pub fn jwt_configuration(mut self, config: JwtConfiguration) -> Self {
+            self.settings.jwt_configuration = Some(config);
+            self
+        }
+
+        /// Sets Organizations usage.
+        pub fn organization_usage(mut self, usage: OrganizationUsage) -> Self {
+            self.settings.organization_usage = Some(usage);
+            self
+        }
+    };
+}
+
+/// Body of `POST /api/v2/clients` (`CreateClientRequestContent`).
+#[derive(Clone, Debug, Serialize)]
+#[must_use]
+pub struct NewClient {
+    name: String,
+    #[serde(flatten)]
+    settings: ClientSettings,
+}
+
 impl NewClient {
     /// A new application with this name; everything else is optional.
     pub fn new(name: impl Into<String>) -> Self {
         NewClient {
             name: name.into(),
-            description: None,
-            app_type: None,
-            is_first_party: None,
-            oidc_conformant: None,
-            grant_types: None,
-            token_endpoint_auth_method: None,
-            client_metadata: None,
-            jwt_configuration: None,
-            organization_usage: None,
+            settings: ClientSettings::default(),
         }
     }
 
@@ -158,77 +237,11 @@ impl NewClient {
             .token_endpoint_auth_method(TokenEndpointAuthMethod::ClientSecretPost)
     }
 
-    /// Sets the description (max 140 characters).
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-
-    /// Sets the application type.
-    pub fn app_type(mut self, app_type: AppType) -> Self {
-        self.app_type = Some(app_type);
-        self
-    }
-
-    /// Marks the application first-party (or third-party).
-    pub fn is_first_party(mut self, first_party: bool) -> Self {
-        self.is_first_party = Some(first_party);
-        self
-    }
-
-    /// Sets OIDC conformance.
-    pub fn oidc_conformant(mut self, conformant: bool) -> Self {
-        self.oidc_conformant = Some(conformant);
-        self
-    }
-
-    /// Sets the allowed grant types.
-    pub fn grant_types(mut self, grant_types: impl IntoIterator<Item = GrantType>) -> Self {
-        self.grant_types = Some(grant_types.into_iter().collect());
-        self
-    }
-
-    /// Sets the token endpoint authentication method.
-    pub fn token_endpoint_auth_method(mut self, method: TokenEndpointAuthMethod) -> Self {
-        self.token_endpoint_auth_method = Some(method);
-        self
-    }
-
-    /// Adds one `client_metadata` entry.
-    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.client_metadata
-            .get_or_insert_with(BTreeMap::new)
-            .insert(key.into(), value.into());
-        self
-    }
-
-    /// Replaces `client_metadata`.
-    pub fn client_metadata(mut self, metadata: ClientMetadata) -> Self {
-        self.client_metadata = Some(metadata);
-        self
-    }
-
-    /// Sets `jwt_configuration`.
-    pub fn jwt_configuration(mut self, config: JwtConfiguration) -> Self {
-        self.jwt_configuration = Some(config);
-        self
-    }
-
-    /// Sets Organizations usage.
-    pub fn organization_usage(mut self, usage: OrganizationUsage) -> Self {
-        self.organization_usage = Some(usage);
-        self
-    }
+    client_settings_setters!();
 
     fn validate(&self) -> Result<()> {
         check_name("name", &self.name, usize::MAX)?;
-        if let Some(d) = &self.description {
-            check_len("description", d, 0, 140)?;
-        }
-        if let Some(m) = &self.client_metadata {
-            validate_metadata(m)?;
-        }
-        Ok(())
+        self.settings.validate()
     }
 }
 
@@ -239,15 +252,8 @@ impl NewClient {
 #[must_use]
 pub struct ClientUpdate {
     name: Option<String>,
-    description: Option<String>,
-    app_type: Option<AppType>,
-    is_first_party: Option<bool>,
-    oidc_conformant: Option<bool>,
-    grant_types: Option<Vec<GrantType>>,
-    token_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
-    client_metadata: Option<ClientMetadata>,
-    jwt_configuration: Option<JwtConfiguration>,
-    organization_usage: Option<OrganizationUsage>,
+    #[serde(flatten)]
+    settings: ClientSettings,
 }
 
 impl ClientUpdate {
@@ -262,71 +268,13 @@ impl ClientUpdate {
         self
     }
 
-    /// Sets the description.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-
-    /// Sets the application type.
-    pub fn app_type(mut self, app_type: AppType) -> Self {
-        self.app_type = Some(app_type);
-        self
-    }
-
-    /// Marks the application first-party (or third-party).
-    pub fn is_first_party(mut self, first_party: bool) -> Self {
-        self.is_first_party = Some(first_party);
-        self
-    }
-
-    /// Sets OIDC conformance.
-    pub fn oidc_conformant(mut self, conformant: bool) -> Self {
-        self.oidc_conformant = Some(conformant);
-        self
-    }
-
-    /// Replaces the grant types.
-    pub fn grant_types(mut self, grant_types: impl IntoIterator<Item = GrantType>) -> Self {
-        self.grant_types = Some(grant_types.into_iter().collect());
-        self
-    }
-
-    /// Sets the token endpoint authentication method.
-    pub fn token_endpoint_auth_method(mut self, method: TokenEndpointAuthMethod) -> Self {
-        self.token_endpoint_auth_method = Some(method);
-        self
-    }
-
-    /// Sets `client_metadata` (Auth0 merges the given keys into the existing ones).
-    pub fn client_metadata(mut self, metadata: ClientMetadata) -> Self {
-        self.client_metadata = Some(metadata);
-        self
-    }
-
-    /// Sets `jwt_configuration`.
-    pub fn jwt_configuration(mut self, config: JwtConfiguration) -> Self {
-        self.jwt_configuration = Some(config);
-        self
-    }
-
-    /// Sets Organizations usage.
-    pub fn organization_usage(mut self, usage: OrganizationUsage) -> Self {
-        self.organization_usage = Some(usage);
-        self
-    }
+    client_settings_setters!();
 
     fn validate(&self) -> Result<()> {
         if let Some(n) = &self.name {
             check_name("name", n, usize::MAX)?;
         }
-        if let Some(d) = &self.description {
-            check_len("description", d, 0, 140)?;
-        }
-        if let Some(m) = &self.client_metadata {
-            validate_metadata(m)?;
-        }
-        Ok(())
+        self.settings.validate()
     }
 }
 
@@ -413,11 +361,7 @@ impl Clients {
 
     /// Reads an application, `Ok(None)` if it does not exist.
     pub async fn get_opt(&self, id: &ClientId) -> Result<Option<Client>> {
-        match self.get(id).await {
-            Ok(client) => Ok(Some(client)),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(e),
-        }
+        self.get(id).await.optional()
     }
 
     /// Lists applications; see [`ListClients`] for filters, `send()` and `stream()`.
@@ -437,7 +381,7 @@ impl Clients {
         ListClients {
             client: self.client.clone(),
             paging: PageRequest::default(),
-            filters: Vec::new(),
+            filters: Filters::default(),
         }
     }
 
@@ -481,39 +425,17 @@ impl Clients {
 pub struct ListClients {
     client: Auth0Client,
     paging: PageRequest,
-    filters: Vec<(&'static str, String)>,
+    filters: Filters,
 }
 
 impl ListClients {
     fn filter(mut self, key: &'static str, value: String) -> Self {
-        self.filters.retain(|(k, _)| *k != key);
-        self.filters.push((key, value));
+        self.filters.set(key, value);
         self
     }
 
-    /// Offset page number (0-based).
-    pub fn page(mut self, page: u32) -> Self {
-        self.paging.page = Some(page);
-        self
-    }
-
-    /// Items per offset page (1–100).
-    pub fn per_page(mut self, per_page: u32) -> Self {
-        self.paging.per_page = Some(per_page);
-        self
-    }
-
-    /// Checkpoint to continue from (a previous page's `next`).
-    pub fn from(mut self, checkpoint: impl Into<String>) -> Self {
-        self.paging.from = Some(checkpoint.into());
-        self
-    }
-
-    /// Items per checkpoint page (1–100).
-    pub fn take(mut self, take: u32) -> Self {
-        self.paging.take = Some(take);
-        self
-    }
+    offset_paging_setters!();
+    checkpoint_paging_setters!();
 
     /// Only applications of these types.
     pub fn app_type(self, types: impl IntoIterator<Item = AppType>) -> Self {
@@ -559,7 +481,7 @@ impl ListClients {
 impl PageSource for ListClients {
     type Item = Client;
     fn fetch(&self, paging: Paging) -> BoxFuture<'static, Result<Page<Client>>> {
-        self.client.list_page(&LIST, "clients", self.filters.clone(), paging)
+        self.client.list_page(&LIST, "clients", self.filters.to_vec(), paging)
     }
 }
 

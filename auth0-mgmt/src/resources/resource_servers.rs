@@ -11,9 +11,9 @@ use serde_with::skip_serializing_none;
 use super::{check_len, check_name};
 use crate::client::Auth0Client;
 use crate::enums::{SigningAlg, TokenDialect};
-use crate::error::{Auth0Error, Result};
+use crate::error::{Auth0Error, NotFoundAsNone, Result};
 use crate::ids::{Audience, ClientId, ResourceServerId};
-use crate::pagination::{Page, PageRequest, PageSource, Paging, walk};
+use crate::pagination::{Filters, Page, PageRequest, PageSource, Paging, walk};
 use crate::transport::Operation;
 
 static LIST: Operation = Operation::new(Method::GET, "/api/v2/resource-servers");
@@ -258,11 +258,7 @@ impl ResourceServers {
 
     /// Reads an API by id or identifier, `Ok(None)` if it does not exist.
     pub async fn get_opt(&self, id_or_identifier: &str) -> Result<Option<ResourceServer>> {
-        match self.get(id_or_identifier).await {
-            Ok(rs) => Ok(Some(rs)),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(e),
-        }
+        self.get(id_or_identifier).await.optional()
     }
 
     /// Lists APIs; see [`ListResourceServers`].
@@ -270,7 +266,7 @@ impl ResourceServers {
         ListResourceServers {
             client: self.client.clone(),
             paging: PageRequest::default(),
-            filters: Vec::new(),
+            filters: Filters::default(),
         }
     }
 
@@ -303,27 +299,17 @@ impl ResourceServers {
 pub struct ListResourceServers {
     client: Auth0Client,
     paging: PageRequest,
-    filters: Vec<(&'static str, String)>,
+    filters: Filters,
 }
 
 impl ListResourceServers {
     /// Only APIs with one of these identifiers (may be called several times).
     pub fn identifier(mut self, identifier: impl Into<Audience>) -> Self {
-        self.filters.push(("identifiers", identifier.into().into_inner()));
+        self.filters.add("identifiers", identifier.into().into_inner());
         self
     }
 
-    /// Offset page number (0-based).
-    pub fn page(mut self, page: u32) -> Self {
-        self.paging.page = Some(page);
-        self
-    }
-
-    /// Items per page (1–100).
-    pub fn per_page(mut self, per_page: u32) -> Self {
-        self.paging.per_page = Some(per_page);
-        self
-    }
+    offset_paging_setters!();
 
     /// Fetches one page.
     pub async fn send(self) -> Result<Page<ResourceServer>> {
@@ -342,6 +328,6 @@ impl PageSource for ListResourceServers {
     type Item = ResourceServer;
     fn fetch(&self, paging: Paging) -> BoxFuture<'static, Result<Page<ResourceServer>>> {
         self.client
-            .list_page(&LIST, "resource-servers", self.filters.clone(), paging)
+            .list_page(&LIST, "resource-servers", self.filters.to_vec(), paging)
     }
 }
