@@ -379,3 +379,101 @@ async fn tracing_never_sees_a_secret() {
         assert!(!logged.contains(secret), "{secret} leaked into traces");
     }
 }
+
+#[tokio::test]
+async fn a_base_url_path_prefix_applies_to_the_token_endpoint_too() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/tenant-a/oauth/token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"access_token": "mgmt-token", "expires_in": 86400, "token_type": "Bearer"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/tenant-a/api/v2/clients/x"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture_client()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    let auth0 = Auth0Client::builder()
+        .domain("acme.us.auth0.com")
+        .base_url(format!("{}/tenant-a", server.uri()))
+        .client_credentials("m2m-id", ClientSecret::new("m2m-secret"))
+        .build()
+        .unwrap();
+    auth0.clients().get(&ClientId::new("x")).await.unwrap();
+    server.verify().await;
+}
+
+/// A raw server whose every answer promises 100 body bytes, sends 10 and hangs up.
+/// Returns its base URL and a counter of requests received.
+async fn truncating_server() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = hits.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let n = socket.read(&mut buf).await.unwrap_or(0);
+                let head = String::from_utf8_lossy(&buf[..n]);
+                if head.starts_with("POST /oauth/token") {
+                    let body = r#"{"access_token":"t","expires_in":86400,"token_type":"Bearer"}"#;
+                    let reply = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = socket.write_all(reply.as_bytes()).await;
+                    return;
+                }
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let reply = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\nconnection: close\r\n\r\n{\"client_i";
+                let _ = socket.write_all(reply.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    (url, hits)
+}
+
+#[tokio::test]
+async fn a_body_cut_off_mid_read_is_retried_for_get_but_not_for_post() {
+    let (url, hits) = truncating_server().await;
+    let auth0 = Auth0Client::builder()
+        .domain("acme.us.auth0.com")
+        .base_url(&url)
+        .client_credentials("m2m-id", ClientSecret::new("m2m-secret"))
+        .retry(
+            RetryConfig::standard()
+                .min_delay(Duration::from_millis(5))
+                .max_attempts(3),
+        )
+        .build()
+        .unwrap();
+    let err = auth0.clients().get(&ClientId::new("x")).await.unwrap_err();
+    assert!(matches!(err, Auth0Error::Transport(_)), "{err:?}");
+    assert_eq!(
+        hits.swap(0, std::sync::atomic::Ordering::SeqCst),
+        3,
+        "GET retried up to max_attempts"
+    );
+
+    let err = auth0
+        .clients()
+        .create(&NewClient::machine_to_machine("x"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Auth0Error::Transport(_)), "{err:?}");
+    assert_eq!(
+        hits.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "a POST that reached the server is not repeated"
+    );
+}
