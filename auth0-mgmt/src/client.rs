@@ -15,14 +15,12 @@ use url::Url;
 use crate::error::{Auth0Error, Result};
 use crate::ids::{Audience, ClientId};
 use crate::oauth::{ClientCredentialsRequest, OAuth, TOKEN, TokenResponse};
-use crate::ratelimit::RateLimitGate;
 use crate::resources::client_grants::ClientGrants;
 use crate::resources::clients::Clients;
 use crate::resources::resource_servers::ResourceServers;
-use crate::retry::RetryConfig;
 use crate::secret::{AccessToken, ClientSecret};
 use crate::token_cache::TokenCache;
-use crate::transport::{Authorizer, Operation, Success, Transport};
+use dcr_client_core::{Authorizer, Operation, RetryConfig, Success, Transport};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -135,7 +133,7 @@ impl Auth0Client {
     pub(crate) fn request(&self, method: Method, url: Url) -> RequestBuilder {
         self.inner
             .transport
-            .http
+            .http()
             .request(method, url)
             .timeout(self.inner.timeout)
             .header(USER_AGENT, self.inner.user_agent.clone())
@@ -152,7 +150,7 @@ impl Auth0Client {
 
     /// Sends a Management API request and decodes the JSON body.
     pub(crate) async fn send_json<T: DeserializeOwned>(&self, op: &Operation, builder: RequestBuilder) -> Result<T> {
-        self.send(op, builder).await?.json(op)
+        self.send(op, builder).await?.json::<T, Auth0Error>(op)
     }
 
     /// Sends a Management API request whose success has no useful body.
@@ -170,16 +168,16 @@ impl Auth0Client {
         let built = builder
             .build()
             .map_err(|e| Auth0Error::invalid("request", e.to_string()))?;
-        let success = self.inner.transport.send(&TOKEN, built, None).await?;
+        let success = self.inner.transport.send::<Auth0Error>(&TOKEN, built, None).await?;
         tracing::debug!(status = success.status.as_u16(), "token fetched");
-        success.json(&TOKEN)
+        success.json::<_, Auth0Error>(&TOKEN)
     }
 
     /// A cached token for the request's (client, audience).
     pub(crate) async fn cached_token(
         &self,
         request: &ClientCredentialsRequest,
-        rejected: Option<&AccessToken>,
+        rejected: Option<&SecretString>,
     ) -> Result<(AccessToken, bool)> {
         self.inner
             .tokens
@@ -196,11 +194,11 @@ impl Auth0Client {
 /// Supplies Management API tokens from the client's credentials.
 struct ManagementAuth<'a>(&'a Arc<Inner>);
 
-impl Authorizer for ManagementAuth<'_> {
-    fn token<'a>(&'a self, rejected: Option<&'a AccessToken>) -> BoxFuture<'a, Result<(AccessToken, bool)>> {
+impl Authorizer<Auth0Error> for ManagementAuth<'_> {
+    fn token<'a>(&'a self, rejected: Option<&'a SecretString>) -> BoxFuture<'a, Result<(SecretString, bool)>> {
         async move {
             match &self.0.credentials {
-                Credentials::Token(token) => Ok((token.clone(), true)),
+                Credentials::Token(token) => Ok((token.clone().into(), true)),
                 Credentials::ClientCredentials {
                     client_id,
                     client_secret,
@@ -211,7 +209,10 @@ impl Authorizer for ManagementAuth<'_> {
                         client_secret.clone(),
                         self.0.audience.clone(),
                     );
-                    client.cached_token(&request, rejected).await
+                    client
+                        .cached_token(&request, rejected)
+                        .await
+                        .map(|(token, cached)| (token.into(), cached))
                 }
             }
         }
@@ -401,11 +402,7 @@ impl Auth0ClientBuilder {
         };
         Ok(Auth0Client {
             inner: Arc::new(Inner {
-                transport: Transport {
-                    http,
-                    retry: self.retry.unwrap_or_default(),
-                    gate: RateLimitGate::default(),
-                },
+                transport: Transport::new(http, self.retry.unwrap_or_default()),
                 domain,
                 base_url,
                 audience,

@@ -1,5 +1,7 @@
 //! Server-owned enumerations. Each keeps unknown values in an `Unknown(String)` variant.
 
+use dcr_client_core::string_enum;
+
 string_enum!(
     /// An application's `app_type`.
     AppType {

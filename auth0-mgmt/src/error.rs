@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use dcr_client_core::{ServiceError, TransportError, truncate};
+
 /// Result alias used throughout the crate.
 pub type Result<T, E = Auth0Error> = std::result::Result<T, E>;
 
@@ -66,42 +68,6 @@ impl fmt::Display for ApiError {
             write!(f, " [{code}]")?;
         }
         Ok(())
-    }
-}
-
-/// A failure below HTTP: connect, TLS, timeout, a connection dropped mid-request.
-///
-/// Opaque so that `reqwest` is not part of this crate's public API.
-#[derive(Debug)]
-pub struct TransportError(pub(crate) reqwest::Error);
-
-impl TransportError {
-    /// True if the request timed out.
-    pub fn is_timeout(&self) -> bool {
-        self.0.is_timeout()
-    }
-
-    /// True if the connection could not be established (the request was never sent).
-    pub fn is_connect(&self) -> bool {
-        self.0.is_connect()
-    }
-}
-
-impl fmt::Display for TransportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.is_timeout() {
-            f.write_str("request timed out")
-        } else if self.is_connect() {
-            f.write_str("could not connect")
-        } else {
-            f.write_str("request failed")
-        }
-    }
-}
-
-impl std::error::Error for TransportError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.0)
     }
 }
 
@@ -248,6 +214,28 @@ impl Auth0Error {
     }
 }
 
+impl ServiceError for Auth0Error {
+    fn from_response(status: u16, body: &[u8], retry_after: Option<Duration>) -> Self {
+        Auth0Error::from_status(status, body, retry_after)
+    }
+
+    fn from_transport(error: TransportError) -> Self {
+        Auth0Error::Transport(error)
+    }
+
+    fn invalid_request(field: &'static str, reason: &'static str) -> Self {
+        Auth0Error::invalid(field, reason)
+    }
+
+    fn decode(operation: String, path: String, reason: String) -> Self {
+        Auth0Error::Decode {
+            operation,
+            path,
+            reason,
+        }
+    }
+}
+
 /// Turns a 404 into `Ok(None)`: the `get_opt` of every handler.
 pub(crate) trait NotFoundAsNone<T> {
     fn optional(self) -> Result<Option<T>>;
@@ -261,46 +249,6 @@ impl<T> NotFoundAsNone<T> for Result<T> {
             Err(e) => Err(e),
         }
     }
-}
-
-/// Builds a [`Auth0Error::Decode`] from a `serde_path_to_error` failure without copying any
-/// string value of the body into the error (a response body may hold a client secret).
-pub(crate) fn decode_error(operation: &str, err: serde_path_to_error::Error<serde_json::Error>) -> Auth0Error {
-    Auth0Error::Decode {
-        operation: operation.to_owned(),
-        path: err.path().to_string(),
-        reason: redact_quoted(&err.inner().to_string()),
-    }
-}
-
-/// Replaces every `"…"` in a serde message with `"<redacted>"`.
-fn redact_quoted(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut inside = false;
-    for ch in message.chars() {
-        if ch == '"' {
-            if inside {
-                out.push_str("<redacted>\"");
-            } else {
-                out.push('"');
-            }
-            inside = !inside;
-        } else if !inside {
-            out.push(ch);
-        }
-    }
-    out
-}
-
-pub(crate) fn truncate(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_owned();
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &text[..end])
 }
 
 #[cfg(test)]
@@ -347,9 +295,12 @@ mod tests {
         struct Probe {
             client_secret: u32,
         }
-        let de = &mut serde_json::Deserializer::from_str(json);
-        let err = serde_path_to_error::deserialize::<_, Probe>(de).err();
-        let err = err.map(|e| decode_error("GET /x", e));
+        let success = dcr_client_core::Success {
+            status: reqwest::StatusCode::OK,
+            body: bytes::Bytes::from_static(json.as_bytes()),
+        };
+        let op = dcr_client_core::Operation::new(reqwest::Method::GET, "/x");
+        let err = success.json::<Probe, Auth0Error>(&op).err();
         let text = format!("{err:?} {}", err.as_ref().map(|e| e.to_string()).unwrap_or_default());
         assert!(!text.contains("s3cr3t-value"), "{text}");
         assert!(text.contains("client_secret"), "{text}");

@@ -1,5 +1,7 @@
 //! Typed identifiers and names, so ids of different resources cannot be mixed up.
 
+use dcr_client_core::id_type;
+
 id_type!(
     /// An Auth0 application's `client_id` (32 characters on a real tenant).
     ClientId

@@ -66,12 +66,9 @@ mod error;
 mod ids;
 pub mod oauth;
 mod pagination;
-mod ratelimit;
 pub mod resources;
-mod retry;
 mod secret;
 mod token_cache;
-mod transport;
 
 #[cfg(feature = "sandbox")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]
@@ -83,11 +80,11 @@ pub mod sandbox;
 struct ReadmeDoctests;
 
 pub use client::{Auth0Client, Auth0ClientBuilder, Credentials};
+pub use dcr_client_core::{RetryConfig, TransportError};
 pub use enums::{
     AppType, GrantType, OrganizationUsage, SigningAlg, SubjectType, TokenDialect, TokenEndpointAuthMethod,
 };
-pub use error::{ApiError, Auth0Error, Result, TransportError};
+pub use error::{ApiError, Auth0Error, Result};
 pub use ids::{Audience, ClientGrantId, ClientId, ResourceServerId};
 pub use pagination::{MAX_PAGE_SIZE, Page};
-pub use retry::RetryConfig;
 pub use secret::{AccessToken, ClientSecret};

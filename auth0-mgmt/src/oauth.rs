@@ -6,7 +6,7 @@ use crate::client::Auth0Client;
 use crate::error::Result;
 use crate::ids::{Audience, ClientId};
 use crate::secret::{AccessToken, ClientSecret};
-use crate::transport::Operation;
+use dcr_client_core::Operation;
 
 pub(crate) static TOKEN: Operation = Operation::new(reqwest::Method::POST, "/oauth/token");
 
@@ -114,6 +114,9 @@ impl OAuth {
     /// Like [`OAuth::client_credentials`], but reuses a cached token for the same
     /// (client, audience) until shortly before it expires; concurrent callers share one fetch.
     pub async fn client_credentials_cached(&self, request: &ClientCredentialsRequest) -> Result<AccessToken> {
-        self.client.cached_token(request, None).await.map(|(token, _)| token)
+        self.client
+            .cached_token(request, None::<&secrecy::SecretString>)
+            .await
+            .map(|(token, _)| token)
     }
 }

@@ -44,11 +44,11 @@ impl TokenCache {
     /// Returns the cached token for the key, or fetches one. `rejected` is a token the
     /// server just refused: it is not returned again, but a newer token that another caller
     /// fetched meanwhile is, so concurrent 401s cause one refresh, not one each.
-    pub(crate) async fn get_or_fetch<F, Fut>(
+    pub(crate) async fn get_or_fetch<F, Fut, R: secrecy::ExposeSecret<str>>(
         &self,
         client_id: &str,
         audience: &str,
-        rejected: Option<&AccessToken>,
+        rejected: Option<&R>,
         fetch: F,
     ) -> Result<(AccessToken, bool)>
     where
@@ -104,7 +104,7 @@ mod tests {
             let fetches = fetches.clone();
             tasks.push(tokio::spawn(async move {
                 cache
-                    .get_or_fetch("c", "a", None, || async {
+                    .get_or_fetch("c", "a", None::<&AccessToken>, || async {
                         fetches.fetch_add(1, Ordering::SeqCst);
                         tokio::time::sleep(Duration::from_millis(20)).await;
                         Ok(response("t1", 3600))
@@ -123,7 +123,7 @@ mod tests {
     async fn rejected_token_is_replaced_once_and_keys_are_separate() {
         let cache = TokenCache::new(Duration::from_secs(60));
         let (t1, cached) = cache
-            .get_or_fetch("c", "a", None, || async { Ok(response("t1", 3600)) })
+            .get_or_fetch("c", "a", None::<&AccessToken>, || async { Ok(response("t1", 3600)) })
             .await
             .unwrap();
         assert!(!cached);
@@ -140,7 +140,7 @@ mod tests {
         assert!(cached);
         assert_eq!(t3.expose_secret(), "t2");
         let (other, _) = cache
-            .get_or_fetch("c", "b", None, || async { Ok(response("tb", 3600)) })
+            .get_or_fetch("c", "b", None::<&AccessToken>, || async { Ok(response("tb", 3600)) })
             .await
             .unwrap();
         assert_eq!(other.expose_secret(), "tb");
@@ -150,18 +150,18 @@ mod tests {
     async fn token_is_refetched_before_it_expires() {
         let cache = TokenCache::new(Duration::from_secs(60));
         cache
-            .get_or_fetch("c", "a", None, || async { Ok(response("t1", 600)) })
+            .get_or_fetch("c", "a", None::<&AccessToken>, || async { Ok(response("t1", 600)) })
             .await
             .unwrap();
         tokio::time::advance(Duration::from_secs(530)).await;
         let (t, cached) = cache
-            .get_or_fetch("c", "a", None, || async { Ok(response("t2", 600)) })
+            .get_or_fetch("c", "a", None::<&AccessToken>, || async { Ok(response("t2", 600)) })
             .await
             .unwrap();
         assert!(cached && t.expose_secret() == "t1", "still inside expires_in - skew");
         tokio::time::advance(Duration::from_secs(15)).await;
         let (t, cached) = cache
-            .get_or_fetch("c", "a", None, || async { Ok(response("t2", 600)) })
+            .get_or_fetch("c", "a", None::<&AccessToken>, || async { Ok(response("t2", 600)) })
             .await
             .unwrap();
         assert!(!cached && t.expose_secret() == "t2", "within the skew of expiry");

@@ -14,7 +14,7 @@ use crate::enums::{OrganizationUsage, SubjectType};
 use crate::error::{Auth0Error, NotFoundAsNone, Result};
 use crate::ids::{Audience, ClientGrantId, ClientId};
 use crate::pagination::{Filters, Page, PageRequest, PageSource, Paging, walk};
-use crate::transport::Operation;
+use dcr_client_core::Operation;
 
 static LIST: Operation = Operation::new(Method::GET, "/api/v2/client-grants");
 static CREATE: Operation = Operation::new(Method::POST, "/api/v2/client-grants");

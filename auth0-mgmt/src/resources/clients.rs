@@ -16,7 +16,7 @@ use crate::error::{Auth0Error, NotFoundAsNone, Result};
 use crate::ids::ClientId;
 use crate::pagination::{Filters, Page, PageRequest, PageSource, Paging, walk};
 use crate::secret::ClientSecret;
-use crate::transport::Operation;
+use dcr_client_core::Operation;
 
 static LIST: Operation = Operation::new(Method::GET, "/api/v2/clients");
 static CREATE: Operation = Operation::new(Method::POST, "/api/v2/clients");

@@ -10,7 +10,7 @@ use futures::future::BoxFuture;
 use crate::client::Auth0Client;
 use crate::error::Result;
 use crate::pagination::{Page, Paging, WirePage};
-use crate::transport::Operation;
+use dcr_client_core::Operation;
 
 impl Auth0Client {
     /// Fetches one page of a list endpoint.

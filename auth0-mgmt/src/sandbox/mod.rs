@@ -26,7 +26,6 @@
 
 mod bucket;
 mod failure;
-mod faults;
 mod schema;
 mod server;
 mod store;
@@ -41,41 +40,18 @@ use wiremock::matchers::any;
 use wiremock::{Mock, MockServer};
 
 pub use bucket::RateLimit;
+pub use dcr_client_core::sandbox::{Fault, FaultKind, LoggedRequest};
 pub use failure::SandboxError;
-pub use faults::{Fault, FaultKind};
 pub use tokens::SIGNING_KEY_ID;
 
 use crate::client::{Auth0Client, Auth0ClientBuilder};
 use crate::ids::{Audience, ClientId};
-use crate::retry::RetryConfig;
 use crate::secret::ClientSecret;
+use dcr_client_core::RetryConfig;
 use server::{DropMatcher, Responder, Shared, State, lock};
 
 /// Name of the seeded bootstrap application.
 pub const BOOTSTRAP_CLIENT_NAME: &str = "Sandbox Bootstrap (dashboard M2M)";
-
-/// One request the sandbox received.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct LoggedRequest {
-    /// HTTP method.
-    pub method: String,
-    /// Concrete path, e.g. `/api/v2/clients/AaiyAPdp…`.
-    pub path: String,
-    /// Path template, e.g. `/api/v2/clients/{id}`, or `unknown`.
-    pub route: &'static str,
-    /// Status answered; 0 if the connection was dropped before an answer existed.
-    pub status: u16,
-    /// True if the connection was dropped instead of answering.
-    pub dropped: bool,
-}
-
-impl LoggedRequest {
-    /// True for a request that can change state (not GET/HEAD) on the Management API.
-    pub fn is_write(&self) -> bool {
-        self.route.starts_with("/api/v2/") && !matches!(self.method.as_str(), "GET" | "HEAD")
-    }
-}
 
 /// Settings for [`Auth0Sandbox`].
 #[derive(Debug)]
@@ -170,7 +146,7 @@ impl Auth0SandboxBuilder {
             store,
             issuer: tokens::Issuer::new(lifetime)?,
             bucket: bucket::Bucket::new(self.rate_limit),
-            faults: faults::Faults::default(),
+            faults: dcr_client_core::sandbox::Faults::default(),
             log: Vec::new(),
             latency: None,
         }));

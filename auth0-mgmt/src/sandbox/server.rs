@@ -8,13 +8,12 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 use wiremock::{Match, Request, Respond, ResponseTemplate};
 
-use super::LoggedRequest;
 use super::bucket::Bucket;
 use super::failure::{Outcome, SandboxError};
-use super::faults::{FaultKind, Faults};
 use super::schema::REQUIRED_SCOPES;
 use super::store::{Store, Table};
 use super::tokens::{self, Issuer};
+use dcr_client_core::sandbox::{FaultKind, Faults, LoggedRequest};
 
 /// Everything the sandbox knows, behind one lock (wiremock answers one request at a time).
 pub(crate) struct Shared {
@@ -249,13 +248,14 @@ fn client_view(row: &Map<String, Value>, with_secret: bool, fields: Option<(&[St
 
 impl Shared {
     fn record(&mut self, request: &Request, route: &'static str, status: u16, dropped: bool) {
-        self.log.push(LoggedRequest {
-            method: request.method.to_string(),
-            path: request.url.path().to_owned(),
+        self.log.push(LoggedRequest::new(
+            request.method.as_str(),
+            request.url.path(),
             route,
             status,
             dropped,
-        });
+            route.starts_with("/api/v2/"),
+        ));
     }
 
     /// Answers one request and logs it.

@@ -1,81 +1,119 @@
-//! The one function that sends every request: authorization, proactive rate-limit wait,
-//! retries, one tracing span per attempt, and mapping of error responses.
+//! The one function that sends every request of a client: authorization, proactive
+//! rate-limit wait, retries, one tracing span per attempt, and mapping of error responses
+//! into the calling crate's own error type through [`ServiceError`].
 
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use reqwest::{Method, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
-use crate::error::{Auth0Error, Result, TransportError, decode_error};
+use crate::error::{TransportError, redact_quoted};
 use crate::ratelimit::RateLimitGate;
 use crate::retry::{Outcome, RetryConfig, Verdict, decide, is_idempotent, server_wait};
-use crate::secret::AccessToken;
 
 /// Names an operation for spans and errors: method plus path template, never a concrete id.
 #[derive(Clone, Debug)]
-pub(crate) struct Operation {
-    pub(crate) method: Method,
-    pub(crate) template: &'static str,
+pub struct Operation {
+    /// HTTP method.
+    pub method: Method,
+    /// Path template as the API document spells it, e.g. `/v2/dcr-providers/{dcrProviderId}`.
+    pub template: &'static str,
 }
 
 impl Operation {
-    pub(crate) const fn new(method: Method, template: &'static str) -> Self {
+    /// An operation; declare them as `static`s next to the handler that sends them.
+    pub const fn new(method: Method, template: &'static str) -> Self {
         Operation { method, template }
     }
 
-    pub(crate) fn name(&self) -> String {
+    /// `METHOD /template`, as used in spans and decode errors.
+    pub fn name(&self) -> String {
         format!("{} {}", self.method, self.template)
     }
 }
 
+/// How a client crate turns transport outcomes into its own error enum.
+pub trait ServiceError: Sized {
+    /// An error status with the service's body; `retry_after` is the server's requested wait.
+    fn from_response(status: u16, body: &[u8], retry_after: Option<Duration>) -> Self;
+    /// A failure below HTTP.
+    fn from_transport(error: TransportError) -> Self;
+    /// A request that could not be sent as built (e.g. a body that cannot be replayed).
+    fn invalid_request(field: &'static str, reason: &'static str) -> Self;
+    /// A success body that did not decode: operation name, JSON path, reason with quoted
+    /// values already redacted.
+    fn decode(operation: String, path: String, reason: String) -> Self;
+}
+
 /// Supplies the bearer token for a request, and a fresh one after a 401.
-pub(crate) trait Authorizer: Sync {
-    /// Returns a token and whether it came from the cache; `rejected` is a token the server
+pub trait Authorizer<E>: Sync {
+    /// Returns a token and whether it came from a cache; `rejected` is a token the server
     /// just refused, which must not be returned again.
     fn token<'a>(
         &'a self,
-        rejected: Option<&'a AccessToken>,
-    ) -> futures::future::BoxFuture<'a, Result<(AccessToken, bool)>>;
+        rejected: Option<&'a SecretString>,
+    ) -> futures::future::BoxFuture<'a, Result<(SecretString, bool), E>>;
 
     /// Whether a rejected token can be replaced by fetching a new one.
     fn can_refresh(&self) -> bool;
 }
 
 /// A successful response: status and body.
-pub(crate) struct Success {
-    pub(crate) status: StatusCode,
-    pub(crate) body: bytes::Bytes,
+#[derive(Debug)]
+pub struct Success {
+    /// HTTP status (2xx).
+    pub status: StatusCode,
+    /// The whole body.
+    pub body: bytes::Bytes,
 }
 
 impl Success {
-    pub(crate) fn json<T: DeserializeOwned>(&self, op: &Operation) -> Result<T> {
+    /// Decodes the body, reporting the JSON path of a mismatch without quoting any value
+    /// (a response body may hold a secret).
+    pub fn json<T: DeserializeOwned, E: ServiceError>(&self, op: &Operation) -> Result<T, E> {
         let de = &mut serde_json::Deserializer::from_slice(&self.body);
-        serde_path_to_error::deserialize(de).map_err(|e| decode_error(&op.name(), e))
+        serde_path_to_error::deserialize(de)
+            .map_err(|e| E::decode(op.name(), e.path().to_string(), redact_quoted(&e.inner().to_string())))
     }
 }
 
 /// HTTP plumbing shared by all clones of a client.
 #[derive(Debug)]
-pub(crate) struct Transport {
-    pub(crate) http: reqwest::Client,
-    pub(crate) retry: RetryConfig,
-    pub(crate) gate: RateLimitGate,
+pub struct Transport {
+    http: reqwest::Client,
+    retry: RetryConfig,
+    gate: RateLimitGate,
 }
 
 impl Transport {
+    /// A transport over `http` with this retry policy and its own rate-limit gate.
+    pub fn new(http: reqwest::Client, retry: RetryConfig) -> Self {
+        Transport {
+            http,
+            retry,
+            gate: RateLimitGate::default(),
+        }
+    }
+
+    /// The underlying reqwest client, for building requests.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// Sends `request` (built without an `Authorization` header), retrying as the policy
     /// allows, and returns the successful response or the mapped error.
-    pub(crate) async fn send(
+    pub async fn send<E: ServiceError>(
         &self,
         op: &Operation,
         request: reqwest::Request,
-        auth: Option<&dyn Authorizer>,
-    ) -> Result<Success> {
+        auth: Option<&dyn Authorizer<E>>,
+    ) -> Result<Success, E> {
         let idempotent = is_idempotent(&op.method);
         let mut schedule = self.retry.schedule();
-        let mut rejected: Option<AccessToken> = None;
+        let mut rejected: Option<SecretString> = None;
         let mut refreshed = false;
         let mut attempt: u32 = 0;
         loop {
@@ -83,7 +121,7 @@ impl Transport {
             self.gate.wait().await;
             let mut req = request
                 .try_clone()
-                .ok_or_else(|| Auth0Error::invalid("body", "request body cannot be replayed"))?;
+                .ok_or_else(|| E::invalid_request("body", "request body cannot be replayed"))?;
             let span = tracing::debug_span!(
                 "http",
                 http.request.method = %op.method,
@@ -99,7 +137,7 @@ impl Transport {
                 let (token, cached) = auth.token(rejected.as_ref()).instrument(span.clone()).await?;
                 span.record("token.cached", cached);
                 let mut value = HeaderValue::try_from(format!("Bearer {}", token.expose_secret()))
-                    .map_err(|_| Auth0Error::invalid("access_token", "not a valid header value"))?;
+                    .map_err(|_| E::invalid_request("access_token", "not a valid header value"))?;
                 value.set_sensitive(true);
                 req.headers_mut().insert(AUTHORIZATION, value);
                 used_token = Some(token);
@@ -136,7 +174,7 @@ impl Transport {
                     }
                     let now = SystemTime::now();
                     let verdict = decide(idempotent, Outcome::Status(status, &headers), now);
-                    let error = Auth0Error::from_status(status.as_u16(), &body, server_wait(&headers, now));
+                    let error = E::from_response(status.as_u16(), &body, server_wait(&headers, now));
                     (verdict, error)
                 }
                 Err(e) => {
@@ -147,7 +185,7 @@ impl Transport {
                     };
                     (
                         decide(idempotent, outcome, SystemTime::now()),
-                        Auth0Error::Transport(TransportError(e)),
+                        E::from_transport(TransportError(e)),
                     )
                 }
             };

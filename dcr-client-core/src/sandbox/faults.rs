@@ -4,8 +4,8 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FaultKind {
-    /// Answer with this status and an Auth0 error body, without touching state. A 429 also
-    /// carries `x-ratelimit-remaining: 0` and a reset one second ahead.
+    /// Answer with this status and the service's error body, without touching state. A 429
+    /// also says when to come back (`x-ratelimit-reset` on Auth0, `Retry-After` on Konnect).
     Status(u16),
     /// Close the connection without answering and without touching state.
     DropConnection,
@@ -17,17 +17,17 @@ pub enum FaultKind {
 /// A fault for the next `times` requests that match a method and a path prefix.
 ///
 /// ```
-/// use auth0_mgmt::sandbox::Fault;
+/// use dcr_client_core::sandbox::Fault;
 /// let fault = Fault::status(503).times(2).on("GET", "/api/v2/clients");
 /// let lost_write = Fault::drop_after_processing().on("POST", "/api/v2/client-grants");
 /// # let _ = (fault, lost_write);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fault {
-    pub(crate) kind: FaultKind,
-    pub(crate) remaining: usize,
-    pub(crate) method: Option<String>,
-    pub(crate) path_prefix: Option<String>,
+    kind: FaultKind,
+    remaining: usize,
+    method: Option<String>,
+    path_prefix: Option<String>,
 }
 
 impl Fault {
@@ -82,23 +82,25 @@ impl Fault {
 }
 
 /// Armed faults, consumed in the order they were injected.
-#[derive(Default)]
-pub(crate) struct Faults {
+#[derive(Debug, Default)]
+pub struct Faults {
     armed: Vec<Fault>,
 }
 
 impl Faults {
-    pub(crate) fn push(&mut self, fault: Fault) {
+    /// Arms a fault.
+    pub fn push(&mut self, fault: Fault) {
         self.armed.push(fault);
     }
 
-    pub(crate) fn clear(&mut self) {
+    /// Disarms every fault.
+    pub fn clear(&mut self) {
         self.armed.clear();
     }
 
     /// Consumes one use of the first armed fault matching the request whose kind passes
     /// `wanted`.
-    pub(crate) fn take(&mut self, method: &str, path: &str, wanted: impl Fn(FaultKind) -> bool) -> Option<FaultKind> {
+    pub fn take(&mut self, method: &str, path: &str, wanted: impl Fn(FaultKind) -> bool) -> Option<FaultKind> {
         let fault = self
             .armed
             .iter_mut()

@@ -1,4 +1,4 @@
-//! Proactive rate-limit handling: once Auth0 says the budget is spent
+//! Proactive rate-limit handling: once the server says the budget is spent
 //! (`x-ratelimit-remaining: 0`), later requests wait for `x-ratelimit-reset` instead of
 //! being refused with a 429.
 

@@ -1,0 +1,37 @@
+//! The HTTP plumbing shared by [`auth0-mgmt`](https://docs.rs/auth0-mgmt) and
+//! [`konnect-appauth`](https://docs.rs/konnect-appauth), so both clients retry, wait and
+//! log the same way from one tested implementation:
+//!
+//! - [`RetryConfig`]: exponential backoff with jitter (from `backon`), a total budget, and
+//!   the rule that a POST/PATCH is repeated only when the server cannot have acted on it;
+//!   `Retry-After`, `retry-after-ms` and `x-ratelimit-reset` set the floor of each wait.
+//! - [`Transport::send`]: the one loop that authorizes, waits for a spent rate-limit
+//!   budget to reset, sends, retries, refreshes a rejected token once, opens one `http`
+//!   tracing span per attempt and maps failures into the caller's error through
+//!   [`ServiceError`].
+//! - [`id_type!`] and [`string_enum!`]: typed ids and forward-compatible enums.
+//! - `sandbox` feature: fault injection and request logs for the in-process sandboxes.
+//!
+//! Most users never name this crate: both clients re-export [`RetryConfig`].
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod error;
+mod macros;
+mod ratelimit;
+mod retry;
+mod transport;
+
+#[cfg(feature = "sandbox")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]
+pub mod sandbox;
+
+pub use error::{TransportError, redact_quoted, truncate};
+pub use retry::RetryConfig;
+pub use transport::{Authorizer, Operation, ServiceError, Success, Transport};
+
+/// Re-exports the macros' expansions rely on; not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde;
+    pub use tracing;
+}
