@@ -1,1 +1,98 @@
-//! Not yet implemented: this crate is reserved for the workspace layout (see the README).
+//! A typed client for the parts of Kong Konnect that Dev Portal Dynamic Client Registration
+//! needs: DCR providers and application auth strategies (Application Auth v2), API
+//! publication (API Builder v3) and portal applications (Portal Management v3).
+//!
+//! ```no_run
+//! use konnect_appauth::resources::auth_strategies::{NewAuthStrategy, OidcConfig};
+//! use konnect_appauth::resources::dcr_providers::NewDcrProvider;
+//! use konnect_appauth::resources::apis::PublicationRequest;
+//! use konnect_appauth::{KonnectClient, Region, ApiId, PortalId};
+//!
+//! # async fn run() -> konnect_appauth::Result<()> {
+//! let konnect = KonnectClient::builder()
+//!     .region(Region::Us)
+//!     .token(std::env::var("KONNECT_TOKEN").unwrap_or_default())
+//!     .build()?;
+//!
+//! // The Auth0 tenant, reached with the DCR admin application's credentials.
+//! let provider = konnect
+//!     .dcr_providers()
+//!     .create(&NewDcrProvider::auth0(
+//!         "auth0-acme",
+//!         "https://acme.us.auth0.com",
+//!         "AaiyAPdpYdesoKnqjj8HJqRn4T5titww",
+//!         std::env::var("DCR_ADMIN_SECRET").unwrap_or_default(),
+//!     ))
+//!     .await?;
+//!
+//! // An OpenID Connect strategy that registers each application's client through it.
+//! let strategy = konnect
+//!     .auth_strategies()
+//!     .create(
+//!         &NewAuthStrategy::openid_connect(
+//!             "auth0-dcr",
+//!             "Auth0",
+//!             OidcConfig::new(
+//!                 "https://acme.us.auth0.com",
+//!                 ["azp"],
+//!                 ["openid"],
+//!                 ["client_credentials", "bearer", "session"],
+//!             )
+//!             .audience("https://api.example.com/orders"),
+//!         )
+//!         .dcr_provider(provider.id.clone()),
+//!     )
+//!     .await?;
+//!
+//! // Applications registered for this API on the portal now get Auth0 clients.
+//! konnect
+//!     .apis()
+//!     .publish(
+//!         &ApiId::new("9f5061ce-78f6-4452-9108-ad7c02821fd5"),
+//!         &PortalId::new("25a2624c-49fc-4764-99e1-224ed819f200"),
+//!         &PublicationRequest::new().auth_strategy(strategy.id.clone()),
+//!     )
+//!     .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # What the client does for you
+//! - **Inputs** are checked before anything is sent, each error naming the field: names,
+//!   labels (reserved prefixes, patterns, at most 50), issuers (an Auth0 issuer must not
+//!   end with `/`), the HTTP bridge's `api_key`, list sizes.
+//! - **Secrets** (`initial_client_secret`, `dcr_token`, `api_key`, the token, a created
+//!   application's client secret) are [`secrecy::SecretString`]s, absent from every
+//!   response type, never in `Debug` output or logs.
+//! - **Retries, rate limits, tracing** come from `dcr-client-core`, shared with
+//!   `auth0-mgmt`: 429 (honouring `Retry-After`), 5xx and transport errors with backoff
+//!   and jitter; POST/PATCH repeated only when the server cannot have acted on it.
+//! - **Errors**: [`KonnectError`] keeps the status and the problem+json body, including
+//!   `instance`, Konnect's trace id for support.
+//! - **Forward compatibility**: unknown provider and strategy types, and unknown OpenID
+//!   Connect settings, are kept verbatim.
+//!
+//! # Features
+//! - `sandbox`: `sandbox::KonnectSandbox`, an in-process, stateful fake of these Konnect
+//!   endpoints that performs DCR against an Auth0 issuer (such as `auth0-mgmt`'s sandbox).
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod client;
+mod error;
+mod ids;
+mod pagination;
+mod region;
+pub mod resources;
+mod secret;
+mod validate;
+
+#[cfg(feature = "sandbox")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]
+pub mod sandbox;
+
+pub use client::{KonnectClient, KonnectClientBuilder};
+pub use dcr_client_core::{RetryConfig, TransportError};
+pub use error::{InvalidParameter, KonnectError, Problem, Result};
+pub use ids::{ApiId, ApplicationId, AuthStrategyId, DcrProviderId, PortalId};
+pub use pagination::{MAX_PAGE_SIZE, Page};
+pub use region::Region;
+pub use validate::{MAX_LABELS, RESERVED_LABEL_PREFIXES};

@@ -1,51 +1,13 @@
 //! The tenant's data and Auth0's rules for it: ids, defaults, validation, uniqueness,
 //! cascades. No HTTP here; `server.rs` maps requests onto these operations.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 
 use super::failure::{Outcome, SandboxError};
 use super::schema;
-
-/// Rows in creation order, with an id index.
-#[derive(Default)]
-pub(crate) struct Table {
-    rows: BTreeMap<u64, Map<String, Value>>,
-    index: HashMap<String, u64>,
-    next: u64,
-}
-
-impl Table {
-    fn insert(&mut self, id: String, row: Map<String, Value>) {
-        self.next += 1;
-        self.index.insert(id, self.next);
-        self.rows.insert(self.next, row);
-    }
-
-    pub(crate) fn get(&self, id: &str) -> Option<&Map<String, Value>> {
-        self.index.get(id).and_then(|seq| self.rows.get(seq))
-    }
-
-    fn get_mut(&mut self, id: &str) -> Option<&mut Map<String, Value>> {
-        let seq = *self.index.get(id)?;
-        self.rows.get_mut(&seq)
-    }
-
-    fn remove(&mut self, id: &str) -> Option<Map<String, Value>> {
-        let seq = self.index.remove(id)?;
-        self.rows.remove(&seq)
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    /// Rows in creation order, with their position (used as a checkpoint).
-    pub(crate) fn iter_from(&self, from: u64) -> impl Iterator<Item = (u64, &Map<String, Value>)> {
-        self.rows.range(from..).map(|(seq, row)| (*seq, row))
-    }
-}
+pub(crate) use dcr_client_core::sandbox::Table;
 
 const ID_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const SECRET_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

@@ -1,0 +1,332 @@
+//! APIs in the API Builder (`/v3/apis`) and their publication on a portal
+//! (`/v3/apis/{apiId}/publications/{portalId}`), which is where an auth strategy is
+//! attached to an API.
+
+use dcr_client_core::Operation;
+use futures::Stream;
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::{Filters, Labels, list_page, paging_setters};
+use crate::client::KonnectClient;
+use crate::error::{KonnectError, NotFoundAsNone, Result};
+use crate::ids::{ApiId, AuthStrategyId, PortalId};
+use crate::pagination::{Page, PageRequest, PageSource, walk};
+use crate::validate;
+
+static CREATE: Operation = Operation::new(Method::POST, "/v3/apis");
+static LIST: Operation = Operation::new(Method::GET, "/v3/apis");
+static GET: Operation = Operation::new(Method::GET, "/v3/apis/{apiId}");
+static DELETE: Operation = Operation::new(Method::DELETE, "/v3/apis/{apiId}");
+static PUBLISH: Operation = Operation::new(Method::PUT, "/v3/apis/{apiId}/publications/{portalId}");
+static GET_PUBLICATION: Operation = Operation::new(Method::GET, "/v3/apis/{apiId}/publications/{portalId}");
+static DELETE_PUBLICATION: Operation = Operation::new(Method::DELETE, "/v3/apis/{apiId}/publications/{portalId}");
+
+/// Every operation this handler exposes, for coverage checks.
+pub const OPERATIONS: [&Operation; 7] = [
+    &CREATE,
+    &LIST,
+    &GET,
+    &DELETE,
+    &PUBLISH,
+    &GET_PUBLICATION,
+    &DELETE_PUBLICATION,
+];
+
+/// A portal an API is published on (read-only summary).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ApiPortal {
+    /// Portal id.
+    pub id: PortalId,
+    /// Portal name.
+    pub name: String,
+    /// Portal display name.
+    pub display_name: String,
+}
+
+/// An API (`ApiResponseSchema`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Api {
+    /// Its id.
+    pub id: ApiId,
+    /// Its name.
+    pub name: String,
+    /// Its version, if any.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// URL slug.
+    #[serde(default)]
+    pub slug: Option<String>,
+    /// Portals it is published on.
+    #[serde(default)]
+    pub portals: Vec<ApiPortal>,
+    /// Labels.
+    #[serde(default)]
+    pub labels: Labels,
+    /// Creation time (RFC 3339).
+    pub created_at: String,
+    /// Last update time (RFC 3339).
+    pub updated_at: String,
+    /// Fields this crate does not model (`current_version_summary`, `attributes`, …).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Body of `POST /v3/apis`.
+#[derive(Clone, Debug, Serialize)]
+#[must_use]
+pub struct NewApi {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    slug: Option<String>,
+    #[serde(skip_serializing_if = "Labels::is_empty")]
+    labels: Labels,
+}
+
+impl NewApi {
+    /// An API with this name (1–255 characters).
+    pub fn new(name: impl Into<String>) -> Self {
+        NewApi {
+            name: name.into(),
+            version: None,
+            slug: None,
+            labels: Labels::new(),
+        }
+    }
+
+    /// Its version.
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = Some(version.into());
+        self
+    }
+
+    /// Its slug (`^[\w-]+$`).
+    pub fn slug(mut self, slug: impl Into<String>) -> Self {
+        self.slug = Some(slug.into());
+        self
+    }
+
+    /// Adds a label.
+    pub fn label(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.labels.insert(key.into(), value.into());
+        self
+    }
+
+    fn validate(&self) -> Result<()> {
+        validate::len("name", &self.name, 1, 255)?;
+        if let Some(version) = &self.version {
+            validate::len("version", version, 1, 255)?;
+        }
+        if let Some(slug) = &self.slug
+            && (slug.is_empty() || !slug.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-'))
+        {
+            return Err(KonnectError::invalid("slug", "must match ^[\\w-]+$"));
+        }
+        validate::labels(&self.labels)
+    }
+}
+
+/// Who sees an API on a portal.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Visibility {
+    /// Everyone, signed in or not.
+    Public,
+    /// Signed-in developers only (Konnect's default).
+    #[default]
+    Private,
+}
+
+/// An API's publication on a portal (`ApiPublication`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Publication {
+    /// The strategy applications use; `None` means no application auth.
+    #[serde(default)]
+    pub auth_strategy_ids: Option<Vec<AuthStrategyId>>,
+    /// Whether registrations are approved automatically (portal default when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_approve_registrations: Option<bool>,
+    /// Visibility.
+    pub visibility: Visibility,
+    /// What Konnect warns about (e.g. no Gateway Service linked yet).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// Creation time (RFC 3339).
+    pub created_at: String,
+    /// Last update time (RFC 3339).
+    pub updated_at: String,
+}
+
+/// Body of `PUT /v3/apis/{apiId}/publications/{portalId}`.
+#[derive(Clone, Debug, Default, Serialize)]
+#[must_use]
+pub struct PublicationRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth_strategy_ids: Option<Option<Vec<AuthStrategyId>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auto_approve_registrations: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    visibility: Option<Visibility>,
+}
+
+impl PublicationRequest {
+    /// A publication with the portal's default strategy and visibility.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Applications authenticate with this strategy (Konnect allows exactly one).
+    pub fn auth_strategy(mut self, id: impl Into<AuthStrategyId>) -> Self {
+        self.auth_strategy_ids = Some(Some(vec![id.into()]));
+        self
+    }
+
+    /// No application auth at all (`auth_strategy_ids: null`).
+    pub fn no_auth_strategy(mut self) -> Self {
+        self.auth_strategy_ids = Some(None);
+        self
+    }
+
+    /// Approve registrations automatically.
+    pub fn auto_approve_registrations(mut self, on: bool) -> Self {
+        self.auto_approve_registrations = Some(on);
+        self
+    }
+
+    /// Visibility.
+    pub fn visibility(mut self, visibility: Visibility) -> Self {
+        self.visibility = Some(visibility);
+        self
+    }
+}
+
+/// Handler for `/v3/apis`.
+#[derive(Clone, Debug)]
+pub struct Apis {
+    client: KonnectClient,
+}
+
+impl Apis {
+    pub(crate) fn new(client: KonnectClient) -> Self {
+        Apis { client }
+    }
+
+    /// Creates an API (201).
+    pub async fn create(&self, api: &NewApi) -> Result<Api> {
+        api.validate()?;
+        let builder = self.client.request(Method::POST, &["v3", "apis"]).json(api);
+        self.client.send_json(&CREATE, builder).await
+    }
+
+    /// Reads an API.
+    pub async fn get(&self, id: &ApiId) -> Result<Api> {
+        let builder = self.client.request(Method::GET, &["v3", "apis", id.as_str()]);
+        self.client.send_json(&GET, builder).await
+    }
+
+    /// Reads an API, `None` if it does not exist.
+    pub async fn get_opt(&self, id: &ApiId) -> Result<Option<Api>> {
+        self.get(id).await.optional()
+    }
+
+    /// The API with exactly this name, if any.
+    pub async fn find_by_name(&self, name: &str) -> Result<Option<Api>> {
+        let page = self.list().name(name).page_size(10).send().await?;
+        Ok(page.items.into_iter().find(|a| a.name == name))
+    }
+
+    /// Lists APIs.
+    pub fn list(&self) -> ListApis {
+        ListApis {
+            client: self.client.clone(),
+            filters: Filters::default(),
+            page: PageRequest::default(),
+        }
+    }
+
+    /// Deletes an API (204).
+    pub async fn delete(&self, id: &ApiId) -> Result<()> {
+        let builder = self.client.request(Method::DELETE, &["v3", "apis", id.as_str()]);
+        self.client.send_empty(&DELETE, builder).await
+    }
+
+    /// Publishes (or re-publishes) an API on a portal: an idempotent PUT.
+    pub async fn publish(&self, api: &ApiId, portal: &PortalId, request: &PublicationRequest) -> Result<Publication> {
+        let builder = self
+            .client
+            .request(
+                Method::PUT,
+                &["v3", "apis", api.as_str(), "publications", portal.as_str()],
+            )
+            .json(request);
+        self.client.send_json(&PUBLISH, builder).await
+    }
+
+    /// Reads a publication; `None` when the API is not published on that portal.
+    pub async fn publication(&self, api: &ApiId, portal: &PortalId) -> Result<Option<Publication>> {
+        let builder = self.client.request(
+            Method::GET,
+            &["v3", "apis", api.as_str(), "publications", portal.as_str()],
+        );
+        self.client.send_json(&GET_PUBLICATION, builder).await.optional()
+    }
+
+    /// Unpublishes an API from a portal (204).
+    pub async fn unpublish(&self, api: &ApiId, portal: &PortalId) -> Result<()> {
+        let builder = self.client.request(
+            Method::DELETE,
+            &["v3", "apis", api.as_str(), "publications", portal.as_str()],
+        );
+        self.client.send_empty(&DELETE_PUBLICATION, builder).await
+    }
+}
+
+/// A list request for APIs.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct ListApis {
+    client: KonnectClient,
+    filters: Filters,
+    page: PageRequest,
+}
+
+impl ListApis {
+    /// `filter[name][eq]`.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.filters.set("name", "eq", name);
+        self
+    }
+
+    paging_setters!();
+
+    /// Fetches one page.
+    pub async fn send(self) -> Result<Page<Api>> {
+        self.fetch(self.page).await
+    }
+
+    /// Every matching API, page by page.
+    pub fn stream(self) -> impl Stream<Item = Result<Api>> + Send + 'static {
+        let start = self.page;
+        walk(self, start)
+    }
+}
+
+impl PageSource for ListApis {
+    type Item = Api;
+    fn fetch(&self, page: PageRequest) -> futures::future::BoxFuture<'static, Result<Page<Api>>> {
+        list_page(
+            &self.client,
+            &LIST,
+            vec!["v3".into(), "apis".into()],
+            &self.filters,
+            page,
+        )
+    }
+}

@@ -1,0 +1,316 @@
+//! Applications of a Dev Portal (`/v3/portals/{portalId}/applications`). Creating one for
+//! a DCR-backed `openid_connect` strategy makes Konnect register a client with the
+//! identity provider; the client's secret is returned once, on creation.
+
+use dcr_client_core::Operation;
+use futures::Stream;
+use reqwest::Method;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::{Filters, LabelsUpdate, list_page, paging_setters};
+use crate::client::KonnectClient;
+use crate::error::{NotFoundAsNone, Result};
+use crate::ids::{ApplicationId, AuthStrategyId, DcrProviderId, PortalId};
+use crate::pagination::{Page, PageRequest, PageSource, walk};
+use crate::validate;
+
+static CREATE: Operation = Operation::new(Method::POST, "/v3/portals/{portalId}/applications");
+static LIST: Operation = Operation::new(Method::GET, "/v3/portals/{portalId}/applications");
+static GET: Operation = Operation::new(Method::GET, "/v3/portals/{portalId}/applications/{applicationId}");
+static DELETE: Operation = Operation::new(Method::DELETE, "/v3/portals/{portalId}/applications/{applicationId}");
+
+/// Every operation this handler exposes, for coverage checks.
+pub const OPERATIONS: [&Operation; 4] = [&CREATE, &LIST, &GET, &DELETE];
+
+/// Who owns an application: a developer or a team.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Owner {
+    /// `developer` or `team`.
+    #[serde(rename = "type")]
+    pub owner_type: String,
+    /// The developer's or team's id.
+    pub id: String,
+}
+
+impl Owner {
+    /// A developer owner.
+    pub fn developer(id: impl Into<String>) -> Self {
+        Owner {
+            owner_type: "developer".into(),
+            id: id.into(),
+        }
+    }
+
+    /// A team owner.
+    pub fn team(id: impl Into<String>) -> Self {
+        Owner {
+            owner_type: "team".into(),
+            id: id.into(),
+        }
+    }
+}
+
+/// The strategy an application uses, as summarised on the application.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ApplicationStrategy {
+    /// Strategy id.
+    pub id: AuthStrategyId,
+    /// Strategy name.
+    pub name: String,
+    /// `client_credentials`, `self_managed_client_credentials` or `key_auth`.
+    pub credential_type: String,
+    /// Other fields (`auth_methods`, `key_names`, `available_scopes`).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A reference by id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct IdRef<T> {
+    /// The id.
+    pub id: T,
+}
+
+/// A portal application (`Application`: client-credentials or key-auth).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PortalApplication {
+    /// Its id.
+    pub id: ApplicationId,
+    /// Its name.
+    pub name: String,
+    /// Description, when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The identity provider's client id (DCR applications).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The strategy it authenticates with.
+    pub auth_strategy: ApplicationStrategy,
+    /// The DCR provider that registered its client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dcr_provider: Option<IdRef<DcrProviderId>>,
+    /// The portal it lives on.
+    pub portal: IdRef<PortalId>,
+    /// Number of API registrations.
+    #[serde(default, deserialize_with = "crate::pagination::lenient")]
+    pub registration_count: u64,
+    /// Scopes the identity provider granted; `None` where unsupported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub granted_scopes: Option<Vec<String>>,
+    /// Labels.
+    #[serde(default)]
+    pub labels: LabelsUpdate,
+    /// Owner, when returned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Owner>,
+    /// Creation time (RFC 3339).
+    pub created_at: String,
+    /// Last update time (RFC 3339).
+    pub updated_at: String,
+}
+
+/// What creating an application returns: the application, and the client secret the
+/// identity provider issued, which is shown this once and never again.
+#[derive(Clone, Debug, Deserialize)]
+#[non_exhaustive]
+pub struct CreatedApplication {
+    /// The application.
+    #[serde(flatten)]
+    pub application: PortalApplication,
+    /// The DCR client's secret, when Konnect returns it.
+    #[serde(default)]
+    pub client_secret: Option<SecretString>,
+}
+
+/// Body of `POST /v3/portals/{portalId}/applications` (`CreateApplicationRequest`).
+#[derive(Clone, Debug, Serialize)]
+#[must_use]
+pub struct NewApplication {
+    name: String,
+    owner: Owner,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth_strategy_id: Option<AuthStrategyId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dcr_client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    labels: Option<LabelsUpdate>,
+}
+
+impl NewApplication {
+    /// An application owned by `owner`.
+    pub fn new(name: impl Into<String>, owner: Owner) -> Self {
+        NewApplication {
+            name: name.into(),
+            owner,
+            auth_strategy_id: None,
+            dcr_client_id: None,
+            client_id: None,
+            labels: None,
+        }
+    }
+
+    /// The strategy it authenticates with; for a DCR strategy Konnect registers a client.
+    pub fn auth_strategy(mut self, id: impl Into<AuthStrategyId>) -> Self {
+        self.auth_strategy_id = Some(id.into());
+        self
+    }
+
+    /// Links an existing identity-provider client instead of registering a new one.
+    pub fn dcr_client_id(mut self, client_id: impl Into<String>) -> Self {
+        self.dcr_client_id = Some(client_id.into());
+        self
+    }
+
+    /// Sets the client id of a self-managed client-credentials application.
+    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
+        self.client_id = Some(client_id.into());
+        self
+    }
+
+    /// Adds a label.
+    pub fn label(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.labels
+            .get_or_insert_with(LabelsUpdate::new)
+            .insert(key.into(), Some(value.into()));
+        self
+    }
+
+    fn validate(&self) -> Result<()> {
+        validate::len("name", &self.name, 1, 255)?;
+        if !matches!(self.owner.owner_type.as_str(), "developer" | "team") {
+            return Err(crate::KonnectError::invalid("owner.type", "must be developer or team"));
+        }
+        if let Some(id) = &self.dcr_client_id {
+            validate::len("dcr_client_id", id, 1, 255)?;
+        }
+        if let Some(id) = &self.client_id {
+            validate::len("client_id", id, 1, 255)?;
+        }
+        if let Some(labels) = &self.labels {
+            validate::label_update(labels)?;
+        }
+        Ok(())
+    }
+}
+
+/// Handler for one portal's applications.
+#[derive(Clone, Debug)]
+pub struct PortalApplications {
+    client: KonnectClient,
+    portal: PortalId,
+}
+
+impl PortalApplications {
+    pub(crate) fn new(client: KonnectClient, portal: PortalId) -> Self {
+        PortalApplications { client, portal }
+    }
+
+    fn collection(&self) -> Vec<String> {
+        vec![
+            "v3".into(),
+            "portals".into(),
+            self.portal.as_str().into(),
+            "applications".into(),
+        ]
+    }
+
+    /// Creates an application (201). For a DCR strategy the result carries the client id
+    /// and, once, its secret.
+    pub async fn create(&self, application: &NewApplication) -> Result<CreatedApplication> {
+        application.validate()?;
+        let builder = self
+            .client
+            .request(Method::POST, &["v3", "portals", self.portal.as_str(), "applications"])
+            .json(application);
+        self.client.send_json(&CREATE, builder).await
+    }
+
+    /// Reads an application.
+    pub async fn get(&self, id: &ApplicationId) -> Result<PortalApplication> {
+        let builder = self.client.request(
+            Method::GET,
+            &["v3", "portals", self.portal.as_str(), "applications", id.as_str()],
+        );
+        self.client.send_json(&GET, builder).await
+    }
+
+    /// Reads an application, `None` if it does not exist.
+    pub async fn get_opt(&self, id: &ApplicationId) -> Result<Option<PortalApplication>> {
+        self.get(id).await.optional()
+    }
+
+    /// Deletes an application (204); Konnect deletes its DCR client too.
+    pub async fn delete(&self, id: &ApplicationId) -> Result<()> {
+        let builder = self.client.request(
+            Method::DELETE,
+            &["v3", "portals", self.portal.as_str(), "applications", id.as_str()],
+        );
+        self.client.send_empty(&DELETE, builder).await
+    }
+
+    /// Lists the portal's applications.
+    pub fn list(&self) -> ListApplications {
+        ListApplications {
+            handler: self.clone(),
+            filters: Filters::default(),
+            page: PageRequest::default(),
+        }
+    }
+}
+
+/// A list request for portal applications.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct ListApplications {
+    handler: PortalApplications,
+    filters: Filters,
+    page: PageRequest,
+}
+
+impl ListApplications {
+    /// `filter[name][eq]`.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.filters.set("name", "eq", name);
+        self
+    }
+
+    /// `filter[developer_id][eq]`.
+    pub fn developer_id(mut self, id: impl Into<String>) -> Self {
+        self.filters.set("developer_id", "eq", id);
+        self
+    }
+
+    paging_setters!();
+
+    /// Fetches one page.
+    pub async fn send(self) -> Result<Page<PortalApplication>> {
+        self.fetch(self.page).await
+    }
+
+    /// Every matching application, page by page.
+    pub fn stream(self) -> impl Stream<Item = Result<PortalApplication>> + Send + 'static {
+        let start = self.page;
+        walk(self, start)
+    }
+}
+
+impl PageSource for ListApplications {
+    type Item = PortalApplication;
+    fn fetch(&self, page: PageRequest) -> futures::future::BoxFuture<'static, Result<Page<PortalApplication>>> {
+        list_page(
+            &self.handler.client,
+            &LIST,
+            self.handler.collection(),
+            &self.filters,
+            page,
+        )
+    }
+}

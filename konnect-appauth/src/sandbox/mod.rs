@@ -1,0 +1,304 @@
+//! An in-process, stateful fake of the Konnect endpoints this crate covers, which performs
+//! Dynamic Client Registration against a real (or sandboxed) Auth0 issuer.
+//!
+//! It behaves like Konnect rather than echoing: a bearer token is required (401
+//! problem+json otherwise); bodies are validated like the documents say (400 with
+//! `invalid_parameters` naming field and rule, unknown properties refused); write-only
+//! secrets are never returned; a provider's type cannot change; a strategy used by a
+//! publication cannot be deleted (409); lists paginate with `meta.page` and filter with
+//! `filter[field][op]`. Creating a portal application for an `openid_connect` strategy
+//! whose DCR provider is `auth0` makes the sandbox do what Konnect does: get a Management
+//! API token with the provider's initial client, create an Auth0 client with `konnect_*`
+//! metadata, grant it the strategy's audience and scopes, and return the client id and,
+//! once, the secret. Deleting the application deletes the client; `verify` checks the
+//! initial client's token and scopes for real.
+//!
+//! ```
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use konnect_appauth::sandbox::KonnectSandbox;
+//! use konnect_appauth::resources::dcr_providers::NewDcrProvider;
+//!
+//! let konnect = KonnectSandbox::start().await?;
+//! let client = konnect.client()?;
+//! let provider = client
+//!     .dcr_providers()
+//!     .create(&NewDcrProvider::auth0("auth0", "https://acme.us.auth0.com", "admin-id", "admin-secret"))
+//!     .await?;
+//! assert_eq!(provider.config.provider_type(), "auth0");
+//! assert_eq!(konnect.request_count("POST", "/v2/dcr-providers"), 1);
+//! # Ok(()) }
+//! ```
+
+mod check;
+mod dcr;
+mod problem;
+mod server;
+mod store;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use dcr_client_core::RetryConfig;
+use secrecy::SecretString;
+use serde_json::Value;
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer};
+
+pub use dcr::{DEVELOPER_MANAGED_SCOPE, REQUIRED_SCOPES};
+pub use dcr_client_core::sandbox::{Fault, FaultKind, LoggedRequest};
+pub use problem::SandboxProblem;
+
+use crate::client::{KonnectClient, KonnectClientBuilder};
+use crate::ids::PortalId;
+use server::{DropMatcher, Responder, Shared, State, lock};
+use store::{Store, public};
+
+/// The token the sandbox accepts unless another is set.
+pub const DEFAULT_TOKEN: &str = "kpat_sandbox0000000000000000000000000000000000000000";
+
+/// Settings for [`KonnectSandbox`].
+#[derive(Debug, Default)]
+#[must_use]
+pub struct KonnectSandboxBuilder {
+    token: Option<String>,
+    seed: Option<u64>,
+    listener: Option<std::net::TcpListener>,
+    issuer_routes: HashMap<String, String>,
+}
+
+impl KonnectSandboxBuilder {
+    /// The bearer token to accept (default [`DEFAULT_TOKEN`]).
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// Seed for ids, for reproducible runs.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Serve on this listener (for a fixed port) instead of a random loopback port.
+    pub fn listener(mut self, listener: std::net::TcpListener) -> Self {
+        self.listener = Some(listener);
+        self
+    }
+
+    /// Sends DCR traffic for `issuer` (e.g. `https://sandbox.us.auth0.com`) to `base_url`
+    /// (e.g. an `Auth0Sandbox`'s URI) instead of the issuer itself.
+    pub fn route_issuer(mut self, issuer: impl Into<String>, base_url: impl Into<String>) -> Self {
+        let issuer: String = issuer.into();
+        self.issuer_routes
+            .insert(issuer.trim_end_matches('/').to_owned(), base_url.into());
+        self
+    }
+
+    /// Starts the sandbox with one portal.
+    pub async fn start(self) -> Result<KonnectSandbox, SandboxProblem> {
+        let mut store = Store::new(self.seed);
+        let portal = store.add_portal("Sandbox Portal");
+        let developer = store.new_id();
+        let token = self.token.unwrap_or_else(|| DEFAULT_TOKEN.to_owned());
+        let state: State = Arc::new(Mutex::new(Shared::new(store, token, self.issuer_routes)));
+        let mut builder = MockServer::builder().disable_request_recording();
+        if let Some(listener) = self.listener {
+            builder = builder.listener(listener);
+        }
+        let server = builder.start().await;
+        Mock::given(DropMatcher(state.clone()))
+            .respond_with_err(|_: &wiremock::Request| std::io::Error::from(std::io::ErrorKind::ConnectionReset))
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(any())
+            .respond_with(Responder(state.clone()))
+            .with_priority(5)
+            .mount(&server)
+            .await;
+        Ok(KonnectSandbox {
+            server,
+            state,
+            portal: PortalId::new(portal),
+            developer,
+        })
+    }
+}
+
+/// A running fake Konnect organization. Dropping it stops the server.
+pub struct KonnectSandbox {
+    server: MockServer,
+    state: State,
+    portal: PortalId,
+    developer: String,
+}
+
+impl std::fmt::Debug for KonnectSandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KonnectSandbox")
+            .field("uri", &self.server.uri())
+            .field("portal", &self.portal)
+            .finish_non_exhaustive()
+    }
+}
+
+fn rows(table: &dcr_client_core::sandbox::Table) -> Vec<Value> {
+    table.iter_from(0).map(|(_, row)| Value::Object(row.clone())).collect()
+}
+
+impl KonnectSandbox {
+    /// Starts a sandbox with default settings.
+    pub async fn start() -> Result<Self, SandboxProblem> {
+        Self::builder().start().await
+    }
+
+    /// Settings for a sandbox.
+    pub fn builder() -> KonnectSandboxBuilder {
+        KonnectSandboxBuilder::default()
+    }
+
+    /// Base URL the sandbox listens on, e.g. `http://127.0.0.1:41234`.
+    pub fn uri(&self) -> String {
+        self.server.uri()
+    }
+
+    /// The token it accepts.
+    pub fn token(&self) -> SecretString {
+        SecretString::from(lock(&self.state).token.clone())
+    }
+
+    /// The seeded portal.
+    pub fn portal_id(&self) -> PortalId {
+        self.portal.clone()
+    }
+
+    /// Adds another portal.
+    pub fn add_portal(&self, name: &str) -> PortalId {
+        PortalId::new(lock(&self.state).store.add_portal(name))
+    }
+
+    /// The organization id that goes into `konnect_org_id`.
+    pub fn org_id(&self) -> String {
+        lock(&self.state).store.org_id.clone()
+    }
+
+    /// A developer id to own applications with.
+    pub fn developer_id(&self) -> String {
+        self.developer.clone()
+    }
+
+    /// Sends DCR traffic for `issuer` to `base_url` from now on.
+    pub fn route_issuer(&self, issuer: &str, base_url: &str) {
+        lock(&self.state)
+            .issuer_routes
+            .insert(issuer.trim_end_matches('/').to_owned(), base_url.to_owned());
+    }
+
+    /// A client builder pointed at the sandbox with its token and a quick retry policy.
+    pub fn client_builder(&self) -> KonnectClientBuilder {
+        KonnectClient::builder().base_url(self.uri()).token(self.token()).retry(
+            RetryConfig::standard()
+                .min_delay(Duration::from_millis(10))
+                .max_delay(Duration::from_millis(200)),
+        )
+    }
+
+    /// A ready client.
+    pub fn client(&self) -> crate::Result<KonnectClient> {
+        self.client_builder().build()
+    }
+
+    /// Arms a fault.
+    pub fn inject(&self, fault: Fault) {
+        lock(&self.state).faults.push(fault);
+    }
+
+    /// Disarms every fault.
+    pub fn clear_faults(&self) {
+        lock(&self.state).faults.clear();
+    }
+
+    /// Adds this latency to every response (`None` removes it).
+    pub fn set_latency(&self, latency: Option<Duration>) {
+        lock(&self.state).latency = latency;
+    }
+
+    /// Every request received so far, in order.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        lock(&self.state).log.clone()
+    }
+
+    /// How many requests matched this method and path template (e.g.
+    /// `("POST", "/v3/portals/{portalId}/applications")`).
+    pub fn request_count(&self, method: &str, route: &str) -> usize {
+        lock(&self.state)
+            .log
+            .iter()
+            .filter(|r| r.method == method && r.route == route)
+            .count()
+    }
+
+    /// Number of requests that can change state.
+    pub fn write_count(&self) -> usize {
+        lock(&self.state).log.iter().filter(|r| r.is_write()).count()
+    }
+
+    /// Empties the request log.
+    pub fn clear_request_log(&self) {
+        lock(&self.state).log.clear();
+    }
+
+    /// Every DCR provider as stored, write-only secrets included.
+    pub fn dcr_providers(&self) -> Vec<Value> {
+        rows(&lock(&self.state).store.providers)
+    }
+
+    /// The stored `initial_client_secret` of a provider.
+    pub fn provider_secret(&self, id: &str) -> Option<SecretString> {
+        lock(&self.state)
+            .store
+            .providers
+            .get(id)
+            .and_then(|p| p.get("dcr_config"))
+            .and_then(|c| c.get("initial_client_secret"))
+            .and_then(Value::as_str)
+            .map(|s| SecretString::from(s.to_owned()))
+    }
+
+    /// Every auth strategy as stored.
+    pub fn auth_strategies(&self) -> Vec<Value> {
+        rows(&lock(&self.state).store.strategies)
+    }
+
+    /// Every API as stored.
+    pub fn apis(&self) -> Vec<Value> {
+        rows(&lock(&self.state).store.apis)
+    }
+
+    /// Every publication, with `_api_id` and `_portal_id`.
+    pub fn publications(&self) -> Vec<Value> {
+        rows(&lock(&self.state).store.publications)
+    }
+
+    /// Every application of every portal, as a caller would see it.
+    pub fn applications(&self) -> Vec<Value> {
+        lock(&self.state)
+            .store
+            .applications
+            .iter_from(0)
+            .map(|(_, row)| public(row))
+            .collect()
+    }
+
+    /// Removes an application without touching its DCR client (as a database restore or a
+    /// bug would), to plant orphans.
+    pub fn remove_application(&self, id: &str) {
+        lock(&self.state).store.applications.remove(id);
+    }
+
+    /// DCR clients that could not be deleted along with their application.
+    pub fn dcr_failures(&self) -> Vec<String> {
+        lock(&self.state).dcr_failures.clone()
+    }
+}

@@ -1,0 +1,605 @@
+//! HTTP glue: routes wiremock requests onto the store, checks the bearer token, applies
+//! injected faults, paginates and filters like Konnect, performs DCR, logs every exchange.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use dcr_client_core::sandbox::{FaultKind, Faults, LoggedRequest, Table};
+use serde_json::{Map, Value, json};
+use wiremock::{Match, Request, Respond, ResponseTemplate};
+
+use super::dcr::{self, Auth0Link, Registration};
+use super::problem::{Outcome, SandboxProblem, param};
+use super::store::{Store, matches_filters, public, str_of};
+
+/// Everything the sandbox knows, behind one lock (wiremock answers one request at a time).
+pub(crate) struct Shared {
+    pub(crate) store: Store,
+    pub(crate) token: String,
+    pub(crate) faults: Faults,
+    pub(crate) log: Vec<LoggedRequest>,
+    pub(crate) latency: Option<Duration>,
+    /// Issuer origin (no trailing slash) → base URL that serves it.
+    pub(crate) issuer_routes: HashMap<String, String>,
+    /// DCR clients that could not be deleted with their application.
+    pub(crate) dcr_failures: Vec<String>,
+    trace: u64,
+}
+
+pub(crate) type State = Arc<Mutex<Shared>>;
+
+pub(crate) fn lock(state: &State) -> MutexGuard<'_, Shared> {
+    state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+struct Reply {
+    status: u16,
+    body: Option<Value>,
+    headers: Vec<(&'static str, String)>,
+}
+
+impl Reply {
+    fn json(status: u16, body: Value) -> Self {
+        Reply {
+            status,
+            body: Some(body),
+            headers: Vec::new(),
+        }
+    }
+
+    fn empty(status: u16) -> Self {
+        Reply {
+            status,
+            body: None,
+            headers: Vec::new(),
+        }
+    }
+}
+
+enum Route {
+    Providers,
+    Provider(String),
+    VerifyProvider(String),
+    Strategies,
+    Strategy(String),
+    Apis,
+    Api(String),
+    Publication(String, String),
+    Applications(String),
+    Application(String, String),
+    Unknown,
+}
+
+fn route(path: &str) -> (Route, &'static str) {
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let owned = |s: &str| s.to_owned();
+    match segments.as_slice() {
+        ["v2", "dcr-providers"] => (Route::Providers, "/v2/dcr-providers"),
+        ["v2", "dcr-providers", id] => (Route::Provider(owned(id)), "/v2/dcr-providers/{dcrProviderId}"),
+        ["v2", "dcr-providers", id, "verify"] => (
+            Route::VerifyProvider(owned(id)),
+            "/v2/dcr-providers/{dcrProviderId}/verify",
+        ),
+        ["v2", "application-auth-strategies"] => (Route::Strategies, "/v2/application-auth-strategies"),
+        ["v2", "application-auth-strategies", id] => (
+            Route::Strategy(owned(id)),
+            "/v2/application-auth-strategies/{authStrategyId}",
+        ),
+        ["v3", "apis"] => (Route::Apis, "/v3/apis"),
+        ["v3", "apis", id] => (Route::Api(owned(id)), "/v3/apis/{apiId}"),
+        ["v3", "apis", api, "publications", portal] => (
+            Route::Publication(owned(api), owned(portal)),
+            "/v3/apis/{apiId}/publications/{portalId}",
+        ),
+        ["v3", "portals", portal, "applications"] => (
+            Route::Applications(owned(portal)),
+            "/v3/portals/{portalId}/applications",
+        ),
+        ["v3", "portals", portal, "applications", id] => (
+            Route::Application(owned(portal), owned(id)),
+            "/v3/portals/{portalId}/applications/{applicationId}",
+        ),
+        _ => (Route::Unknown, "unknown"),
+    }
+}
+
+/// `page[size]`, `page[number]` and `filter[field][op]` of a list request.
+struct ListQuery {
+    size: usize,
+    number: usize,
+    filters: HashMap<String, Vec<(String, String)>>,
+}
+
+fn list_query(request: &Request, filterable: &[&str]) -> Outcome<ListQuery> {
+    let mut query = ListQuery {
+        size: 10,
+        number: 1,
+        filters: HashMap::new(),
+    };
+    for (key, value) in request.url.query_pairs() {
+        let number = |max: usize| {
+            value
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| {
+                    let mut p = param(&key, "min", format!("must be an integer between 1 and {max}"));
+                    p["source"] = json!("query");
+                    SandboxProblem::invalid(vec![p])
+                })
+        };
+        match key.as_ref() {
+            "page[size]" => query.size = number(100)?,
+            "page[number]" => query.number = number(usize::MAX)?,
+            "sort" => {}
+            other => {
+                let Some(inner) = other.strip_prefix("filter[") else {
+                    let mut p = param(other, "unknown_property", "unknown query parameter");
+                    p["source"] = json!("query");
+                    return Err(SandboxProblem::invalid(vec![p]));
+                };
+                let (field, op) = match inner.split_once("][") {
+                    Some((field, op)) => (field, op.trim_end_matches(']')),
+                    None => (inner.trim_end_matches(']'), "eq"),
+                };
+                if !filterable.contains(&field) || !["eq", "neq", "contains", "oeq", "ocontains"].contains(&op) {
+                    let mut p = param(other, "invalid", "unsupported filter");
+                    p["source"] = json!("query");
+                    return Err(SandboxProblem::invalid(vec![p]));
+                }
+                query
+                    .filters
+                    .entry(field.to_owned())
+                    .or_default()
+                    .push((op.to_owned(), value.into_owned()));
+            }
+        }
+    }
+    Ok(query)
+}
+
+/// One page of views, filtered, in creation order, as `{data, meta: {page}}`.
+fn paginate(
+    table: &Table,
+    query: &ListQuery,
+    keep: impl Fn(&Map<String, Value>) -> bool,
+    view: impl Fn(&Map<String, Value>) -> Value,
+) -> Value {
+    let start = (query.number - 1).saturating_mul(query.size);
+    let mut total = 0usize;
+    let mut data = Vec::new();
+    for (_, row) in table.iter_from(0) {
+        if !keep(row) {
+            continue;
+        }
+        let viewed = view(row);
+        if !matches_filters(&viewed, &query.filters) {
+            continue;
+        }
+        if total >= start && data.len() < query.size {
+            data.push(viewed);
+        }
+        total += 1;
+    }
+    json!({"data": data, "meta": {"page": {"number": query.number, "size": query.size, "total": total}}})
+}
+
+fn parse_body(request: &Request) -> Outcome<Value> {
+    if request.body.is_empty() {
+        return Ok(Value::Object(Map::new()));
+    }
+    serde_json::from_slice(&request.body)
+        .map_err(|_| SandboxProblem::field("body", "is_object", "the body is not valid JSON"))
+}
+
+impl Shared {
+    pub(crate) fn new(store: Store, token: String, issuer_routes: HashMap<String, String>) -> Self {
+        Shared {
+            store,
+            token,
+            faults: Faults::default(),
+            log: Vec::new(),
+            latency: None,
+            issuer_routes,
+            dcr_failures: Vec::new(),
+            trace: 0,
+        }
+    }
+
+    fn record(&mut self, request: &Request, route: &'static str, status: u16, dropped: bool) {
+        self.log.push(LoggedRequest::new(
+            request.method.as_str(),
+            request.url.path(),
+            route,
+            status,
+            dropped,
+            route != "unknown",
+        ));
+    }
+
+    fn problem(&mut self, problem: &SandboxProblem) -> Reply {
+        self.trace += 1;
+        let mut reply = Reply::json(problem.status, problem.body(self.trace));
+        reply
+            .headers
+            .push(("content-type", "application/problem+json".to_owned()));
+        reply
+    }
+
+    fn handle(&mut self, request: &Request, dropped: bool) -> Reply {
+        let (route, template) = route(request.url.path());
+        let method = request.method.as_str().to_owned();
+        let reply = if let Some(FaultKind::Status(status)) = self
+            .faults
+            .take(&method, request.url.path(), |k| matches!(k, FaultKind::Status(_)))
+        {
+            let mut reply = self.problem(&SandboxProblem::new(status, format!("Injected fault: HTTP {status}")));
+            if status == 429 {
+                reply.headers.push(("retry-after", "1".to_owned()));
+            }
+            reply
+        } else if !self.authorized(request) {
+            self.problem(&SandboxProblem::new(401, "Invalid credentials"))
+        } else {
+            match self.operate(request, &method, route) {
+                Ok(reply) => reply,
+                Err(problem) => self.problem(&problem),
+            }
+        };
+        self.record(request, template, reply.status, dropped);
+        reply
+    }
+
+    fn authorized(&self, request: &Request) -> bool {
+        request
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .is_some_and(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer") && token.trim() == self.token)
+    }
+
+    fn operate(&mut self, request: &Request, method: &str, route: Route) -> Outcome<Reply> {
+        let store = &mut self.store;
+        Ok(match (method, route) {
+            ("GET", Route::Providers) => {
+                let q = list_query(
+                    request,
+                    &[
+                        "id",
+                        "name",
+                        "issuer",
+                        "provider_type",
+                        "initial_client_id",
+                        "initial_client_audience",
+                    ],
+                )?;
+                let page = paginate(
+                    &store.providers,
+                    &q,
+                    |_| true,
+                    |row| {
+                        store
+                            .provider_view(str_of(row, "id").unwrap_or_default())
+                            .unwrap_or(Value::Null)
+                    },
+                );
+                Reply::json(200, page)
+            }
+            ("POST", Route::Providers) => Reply::json(201, store.create_provider(&parse_body(request)?)?),
+            ("GET", Route::Provider(id)) => Reply::json(200, store.provider_view(&id)?),
+            ("PATCH", Route::Provider(id)) => Reply::json(200, store.update_provider(&id, &parse_body(request)?)?),
+            ("DELETE", Route::Provider(id)) => {
+                store.delete_provider(&id)?;
+                Reply::empty(204)
+            }
+            ("POST", Route::VerifyProvider(id)) => Reply::json(200, self.verify(&id)?),
+            ("GET", Route::Strategies) => {
+                let q = list_query(
+                    request,
+                    &[
+                        "strategy_type",
+                        "name",
+                        "display_name",
+                        "dcr_provider_id",
+                        "dcr_provider_name",
+                        "dcr_provider_type",
+                    ],
+                )?;
+                let page = paginate(
+                    &store.strategies,
+                    &q,
+                    |_| true,
+                    |row| {
+                        store
+                            .strategy_view(str_of(row, "id").unwrap_or_default())
+                            .unwrap_or(Value::Null)
+                    },
+                );
+                Reply::json(200, page)
+            }
+            ("POST", Route::Strategies) => Reply::json(201, store.create_strategy(&parse_body(request)?)?),
+            ("GET", Route::Strategy(id)) => Reply::json(200, store.strategy_view(&id)?),
+            // The document lists 201 (not 200) as the replace operation's success status.
+            ("PUT", Route::Strategy(id)) => Reply::json(201, store.replace_strategy(&id, &parse_body(request)?)?),
+            ("PATCH", Route::Strategy(id)) => Reply::json(200, store.update_strategy(&id, &parse_body(request)?)?),
+            ("DELETE", Route::Strategy(id)) => {
+                store.delete_strategy(&id)?;
+                Reply::empty(204)
+            }
+            ("GET", Route::Apis) => {
+                let q = list_query(request, &["id", "name", "version"])?;
+                let page = paginate(
+                    &store.apis,
+                    &q,
+                    |_| true,
+                    |row| {
+                        store
+                            .api_view(str_of(row, "id").unwrap_or_default())
+                            .unwrap_or(Value::Null)
+                    },
+                );
+                Reply::json(200, page)
+            }
+            ("POST", Route::Apis) => Reply::json(201, store.create_api(&parse_body(request)?)?),
+            ("GET", Route::Api(id)) => Reply::json(200, store.api_view(&id)?),
+            ("DELETE", Route::Api(id)) => {
+                store.delete_api(&id)?;
+                Reply::empty(204)
+            }
+            ("PUT", Route::Publication(api, portal)) => {
+                Reply::json(200, store.publish(&api, &portal, &parse_body(request)?)?)
+            }
+            ("GET", Route::Publication(api, portal)) => {
+                Reply::json(200, store.publication_view(&format!("{api}/{portal}"))?)
+            }
+            ("DELETE", Route::Publication(api, portal)) => {
+                store.unpublish(&format!("{api}/{portal}"))?;
+                Reply::empty(204)
+            }
+            ("GET", Route::Applications(portal)) => {
+                if store.portals.get(&portal).is_none() {
+                    return Err(SandboxProblem::not_found("portal"));
+                }
+                let q = list_query(request, &["name", "developer_id", "team_id"])?;
+                let page = paginate(
+                    &store.applications,
+                    &q,
+                    |row| str_of(row, "_portal_id") == Some(portal.as_str()),
+                    public,
+                );
+                Reply::json(200, page)
+            }
+            ("POST", Route::Applications(portal)) => {
+                Reply::json(201, self.create_application(&portal, &parse_body(request)?)?)
+            }
+            ("GET", Route::Application(portal, id)) => Reply::json(200, store.application_view(&portal, &id)?),
+            ("DELETE", Route::Application(portal, id)) => {
+                self.delete_application(&portal, &id)?;
+                Reply::empty(204)
+            }
+            _ => return Err(SandboxProblem::new(404, "Not Found")),
+        })
+    }
+
+    /// The Auth0 tenant behind a provider, as the provider's initial client.
+    fn auth0_link(&self, provider_id: &str) -> Outcome<Auth0Link> {
+        let provider = self.store.provider(provider_id)?;
+        let issuer = str_of(provider, "issuer")
+            .unwrap_or_default()
+            .trim_end_matches('/')
+            .to_owned();
+        let config = provider.get("dcr_config").cloned().unwrap_or(Value::Null);
+        let field = |k: &str| config.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+        let audience = config
+            .get("initial_client_audience")
+            .and_then(Value::as_str)
+            .filter(|a| !a.is_empty())
+            .map_or_else(|| format!("{issuer}/api/v2/"), str::to_owned);
+        Ok(Auth0Link {
+            base_url: self
+                .issuer_routes
+                .get(&issuer)
+                .cloned()
+                .unwrap_or_else(|| issuer.clone()),
+            client_id: field("initial_client_id"),
+            client_secret: field("initial_client_secret"),
+            audience,
+            developer_managed_scopes: config
+                .get("use_developer_managed_scopes")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        })
+    }
+
+    fn verify(&mut self, id: &str) -> Outcome<Value> {
+        let provider = self.store.provider(id)?;
+        let kind = str_of(provider, "provider_type").unwrap_or_default().to_owned();
+        if kind != "auth0" {
+            return Ok(json!({
+                "status": "failed",
+                "errors": [format!("the sandbox can only verify auth0 providers, not {kind}")],
+            }));
+        }
+        let errors = dcr::verify(self.auth0_link(id)?);
+        let status = if errors.is_empty() { "success" } else { "failed" };
+        Ok(json!({"status": status, "errors": errors}))
+    }
+
+    fn create_application(&mut self, portal: &str, body: &Value) -> Outcome<Value> {
+        let (name, strategy_id) = self.store.check_application(portal, body)?;
+        let body = body.as_object().cloned().unwrap_or_default();
+        let strategy = self.store.strategy(&strategy_id)?.clone();
+        let id = self.store.new_id();
+        let is_oidc = str_of(&strategy, "strategy_type") == Some("openid_connect");
+        let provider_id = strategy
+            .get("dcr_provider_id")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let (client_id, secret, granted, created) = match (is_oidc, provider_id) {
+            (false, _) => (None, None, None, false),
+            (true, None) => {
+                let client_id = str_of(&body, "client_id").map(str::to_owned).ok_or_else(|| {
+                    SandboxProblem::field(
+                        "client_id",
+                        "required",
+                        "a strategy without a DCR provider needs the application's client_id",
+                    )
+                })?;
+                (Some(client_id), None, None, false)
+            }
+            (true, Some(provider_id)) => {
+                let kind = str_of(self.store.provider(&provider_id)?, "provider_type")
+                    .unwrap_or_default()
+                    .to_owned();
+                if let Some(existing) = str_of(&body, "dcr_client_id") {
+                    (Some(existing.to_owned()), None, None, false)
+                } else if kind != "auth0" {
+                    return Err(SandboxProblem::field(
+                        "auth_strategy_id",
+                        "invalid",
+                        format!("the sandbox performs DCR with auth0 providers only, not {kind}"),
+                    ));
+                } else {
+                    let oidc = strategy
+                        .get("configs")
+                        .and_then(|c| c.get("openid-connect"))
+                        .cloned()
+                        .unwrap_or(Value::Null);
+                    let audience = audience_of(&oidc).ok_or_else(|| {
+                        SandboxProblem::field(
+                            "auth_strategy_id",
+                            "invalid",
+                            "the strategy sets no audience (token_post_args_names/values)",
+                        )
+                    })?;
+                    let scopes: Vec<String> = oidc
+                        .get("scopes")
+                        .and_then(Value::as_array)
+                        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                        .unwrap_or_default();
+                    let developer = body
+                        .get("owner")
+                        .and_then(|o| o.get("id"))
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    let registration = Registration {
+                        name: name.clone(),
+                        audience,
+                        scopes,
+                        metadata: json!({
+                            "konnect_portal_id": portal,
+                            "konnect_developer_id": developer,
+                            "konnect_org_id": self.store.org_id,
+                            "konnect_application_id": id,
+                        }),
+                    };
+                    let registered = dcr::register(self.auth0_link(&provider_id)?, registration).map_err(|e| {
+                        SandboxProblem::field(
+                            "auth_strategy_id",
+                            "invalid",
+                            format!("dynamic client registration failed: {e}"),
+                        )
+                    })?;
+                    (
+                        Some(registered.client_id),
+                        Some(registered.client_secret),
+                        Some(registered.granted_scopes),
+                        true,
+                    )
+                }
+            }
+        };
+        let id =
+            self.store
+                .insert_application(id, portal, &strategy_id, &body, client_id.as_deref(), granted, created)?;
+        let mut view = self.store.application_view(portal, &id)?;
+        // Shown once, like the portal shows a new application's credentials once.
+        if let (Some(secret), Some(map)) = (secret, view.as_object_mut()) {
+            map.insert("client_secret".into(), json!(secret));
+        }
+        Ok(view)
+    }
+
+    fn delete_application(&mut self, portal: &str, id: &str) -> Outcome<()> {
+        let app = self.store.application(portal, id)?.clone();
+        let created = app.get("_dcr_created").and_then(Value::as_bool).unwrap_or(false);
+        let provider = app
+            .get("dcr_provider")
+            .and_then(|p| p.get("id"))
+            .and_then(Value::as_str);
+        if let (true, Some(provider), Some(client_id)) = (created, provider, str_of(&app, "client_id"))
+            && self.store.provider(provider).is_ok()
+        {
+            // Like Konnect, the application goes even when its client cannot be deleted;
+            // the failure is kept for inspection (an orphan an audit should find).
+            if let Err(e) = dcr::unregister(self.auth0_link(provider)?, client_id.to_owned()) {
+                self.dcr_failures.push(format!("{client_id}: {e}"));
+            }
+        }
+        self.store.applications.remove(id);
+        Ok(())
+    }
+}
+
+/// The audience a strategy sends with token requests (`token_post_args_*`).
+fn audience_of(oidc: &Value) -> Option<String> {
+    let names = oidc.get("token_post_args_names")?.as_array()?;
+    let values = oidc.get("token_post_args_values")?.as_array()?;
+    let index = names.iter().position(|n| n.as_str() == Some("audience"))?;
+    values.get(index)?.as_str().map(str::to_owned)
+}
+
+/// The wiremock responder for every request the drop matcher let through.
+pub(crate) struct Responder(pub(crate) State);
+
+impl Respond for Responder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let mut shared = lock(&self.0);
+        let reply = shared.handle(request, false);
+        let mut template = ResponseTemplate::new(reply.status);
+        let mut content_type = None;
+        for (name, value) in reply.headers {
+            if name == "content-type" {
+                content_type = Some(value);
+            } else {
+                template = template.insert_header(name, value.as_str());
+            }
+        }
+        if let Some(body) = reply.body {
+            let bytes = serde_json::to_vec(&body).unwrap_or_default();
+            template = template.set_body_raw(bytes, content_type.as_deref().unwrap_or("application/json"));
+        }
+        if let Some(latency) = shared.latency {
+            template = template.set_delay(latency);
+        }
+        template
+    }
+}
+
+/// Matches (and so hands to the connection-dropping mock) the requests an armed drop
+/// fault applies to. For `DropAfterProcessing` it carries the request out first.
+pub(crate) struct DropMatcher(pub(crate) State);
+
+impl Match for DropMatcher {
+    fn matches(&self, request: &Request) -> bool {
+        let mut shared = lock(&self.0);
+        let method = request.method.as_str().to_owned();
+        let kind = shared.faults.take(&method, request.url.path(), |k| {
+            matches!(k, FaultKind::DropConnection | FaultKind::DropAfterProcessing)
+        });
+        match kind {
+            Some(FaultKind::DropAfterProcessing) => {
+                shared.handle(request, true);
+                true
+            }
+            Some(_) => {
+                let (_, template) = route(request.url.path());
+                shared.record(request, template, 0, true);
+                true
+            }
+            None => false,
+        }
+    }
+}
