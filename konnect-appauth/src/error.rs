@@ -51,6 +51,9 @@ pub struct Problem {
     /// Field-level problems of a 400.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub invalid_parameters: Vec<InvalidParameter>,
+    /// Other members some endpoints add (e.g. `validation_errors`), kept verbatim.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Problem {
@@ -66,6 +69,8 @@ impl Problem {
             message: Option<String>,
             #[serde(default)]
             invalid_parameters: Vec<InvalidParameter>,
+            #[serde(flatten)]
+            extra: serde_json::Map<String, serde_json::Value>,
         }
         match serde_json::from_slice::<Wire>(body) {
             Ok(wire) => Problem {
@@ -75,6 +80,7 @@ impl Problem {
                 instance: wire.instance.unwrap_or_default(),
                 detail: wire.detail.or(wire.message).unwrap_or_default(),
                 invalid_parameters: wire.invalid_parameters,
+                extra: wire.extra,
             },
             Err(_) => Problem {
                 status,
@@ -83,6 +89,7 @@ impl Problem {
                 instance: String::new(),
                 detail: truncate(&String::from_utf8_lossy(body), 300),
                 invalid_parameters: Vec::new(),
+                extra: serde_json::Map::new(),
             },
         }
     }

@@ -76,16 +76,21 @@ pub struct Api {
 }
 
 /// Body of `POST /v3/apis`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[must_use]
 pub struct NewApi {
     name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     version: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     slug: Option<String>,
-    #[serde(skip_serializing_if = "Labels::is_empty")]
+    #[serde(default, skip_serializing_if = "Labels::is_empty")]
     labels: Labels,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    attributes: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    spec_content: Option<String>,
 }
 
 impl NewApi {
@@ -96,7 +101,21 @@ impl NewApi {
             version: None,
             slug: None,
             labels: Labels::new(),
+            attributes: None,
+            spec_content: None,
         }
+    }
+
+    /// Custom attributes (`{"env": ["prod"]}`).
+    pub fn attributes(mut self, attributes: Value) -> Self {
+        self.attributes = Some(attributes);
+        self
+    }
+
+    /// An OpenAPI or AsyncAPI document to create the API from.
+    pub fn spec_content(mut self, content: impl Into<String>) -> Self {
+        self.spec_content = Some(content.into());
+        self
     }
 
     /// Its version.
@@ -165,10 +184,15 @@ pub struct Publication {
 }
 
 /// Body of `PUT /v3/apis/{apiId}/publications/{portalId}`.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[must_use]
 pub struct PublicationRequest {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "::serde_with::rust::double_option"
+    )]
     auth_strategy_ids: Option<Option<Vec<AuthStrategyId>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     auto_approve_registrations: Option<bool>,

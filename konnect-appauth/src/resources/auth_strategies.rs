@@ -422,6 +422,36 @@ impl Serialize for NewAuthStrategy {
     }
 }
 
+impl<'de> Deserialize<'de> for NewAuthStrategy {
+    /// Reads a create/replace body, e.g. from a configuration file.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Wire {
+            name: String,
+            display_name: String,
+            strategy_type: String,
+            configs: Value,
+            #[serde(default)]
+            dcr_provider_id: Option<DcrProviderId>,
+            #[serde(default)]
+            labels: Labels,
+            #[serde(default)]
+            principals: Option<Principals>,
+        }
+        let w = Wire::deserialize(deserializer)?;
+        let config = StrategyConfig::from_wire(w.strategy_type, w.configs).map_err(serde::de::Error::custom)?;
+        Ok(NewAuthStrategy {
+            name: w.name,
+            display_name: w.display_name,
+            config,
+            dcr_provider_id: w.dcr_provider_id,
+            labels: w.labels,
+            principals: w.principals,
+        })
+    }
+}
+
 impl NewAuthStrategy {
     /// An `openid_connect` strategy.
     pub fn openid_connect(name: impl Into<String>, display_name: impl Into<String>, config: OidcConfig) -> Self {
@@ -477,7 +507,7 @@ impl NewAuthStrategy {
 }
 
 /// Sparse `configs.openid-connect` of a PATCH (`PartialAppAuthStrategyConfigOpenIDConnect`).
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[must_use]
 pub struct OidcConfigUpdate {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -555,7 +585,8 @@ impl OidcConfigUpdate {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 enum ConfigsUpdate {
     #[serde(rename = "openid-connect")]
     OpenIdConnect(OidcConfigUpdate),
@@ -564,7 +595,8 @@ enum ConfigsUpdate {
 }
 
 /// Body of `PATCH /v2/application-auth-strategies/{id}` (`UpdateAppAuthStrategyRequest`).
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[must_use]
 pub struct AuthStrategyUpdate {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -573,7 +605,11 @@ pub struct AuthStrategyUpdate {
     display_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     labels: Option<LabelsUpdate>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "::serde_with::rust::double_option"
+    )]
     dcr_provider_id: Option<Option<DcrProviderId>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     configs: Option<ConfigsUpdate>,

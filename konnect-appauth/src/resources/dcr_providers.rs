@@ -466,7 +466,8 @@ impl Serialize for NewDcrProvider {
             display_name: Option<&'a str>,
             provider_type: &'static str,
             issuer: &'a str,
-            dcr_config: WireNewConfig<'a>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            dcr_config: Option<WireNewConfig<'a>>,
             #[serde(skip_serializing_if = "Labels::is_empty")]
             labels: &'a Labels,
         }
@@ -475,10 +476,90 @@ impl Serialize for NewDcrProvider {
             display_name: self.display_name.as_deref(),
             provider_type: self.config.provider_type(),
             issuer: &self.issuer,
-            dcr_config: self.config.wire(),
+            // kongIdentity takes no configuration, and its documented body has none.
+            dcr_config: (!matches!(self.config, NewDcrConfig::KongIdentity)).then(|| self.config.wire()),
             labels: &self.labels,
         }
         .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for NewDcrProvider {
+    /// Reads a create body, e.g. from a configuration file; secrets become `SecretString`s.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error;
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Wire {
+            name: String,
+            #[serde(default)]
+            display_name: Option<String>,
+            provider_type: String,
+            issuer: String,
+            #[serde(default)]
+            dcr_config: ConfigWire,
+            #[serde(default)]
+            labels: Labels,
+        }
+        #[derive(Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct ConfigWire {
+            initial_client_id: Option<String>,
+            initial_client_secret: Option<SecretString>,
+            #[serde(default)]
+            initial_client_audience: Option<String>,
+            use_developer_managed_scopes: Option<bool>,
+            dcr_token: Option<SecretString>,
+            dcr_base_url: Option<String>,
+            api_key: Option<SecretString>,
+            disable_event_hooks: Option<bool>,
+            disable_refresh_secret: Option<bool>,
+            allow_multiple_credentials: Option<bool>,
+        }
+        let w = Wire::deserialize(deserializer)?;
+        let c = w.dcr_config;
+        let need = |v: Option<String>, f: &'static str| v.ok_or_else(|| D::Error::missing_field(f));
+        let secret = |v: Option<SecretString>, f: &'static str| v.ok_or_else(|| D::Error::missing_field(f));
+        let config = match w.provider_type.as_str() {
+            "auth0" => NewDcrConfig::Auth0 {
+                initial_client_id: need(c.initial_client_id, "initial_client_id")?,
+                initial_client_secret: secret(c.initial_client_secret, "initial_client_secret")?,
+                initial_client_audience: c.initial_client_audience,
+                use_developer_managed_scopes: c.use_developer_managed_scopes,
+            },
+            "azureAd" => NewDcrConfig::AzureAd {
+                initial_client_id: need(c.initial_client_id, "initial_client_id")?,
+                initial_client_secret: secret(c.initial_client_secret, "initial_client_secret")?,
+            },
+            "curity" => NewDcrConfig::Curity {
+                initial_client_id: need(c.initial_client_id, "initial_client_id")?,
+                initial_client_secret: secret(c.initial_client_secret, "initial_client_secret")?,
+            },
+            "okta" => NewDcrConfig::Okta {
+                dcr_token: secret(c.dcr_token, "dcr_token")?,
+            },
+            "kongIdentity" => NewDcrConfig::KongIdentity,
+            "http" => NewDcrConfig::Http {
+                dcr_base_url: need(c.dcr_base_url, "dcr_base_url")?,
+                api_key: secret(c.api_key, "api_key")?,
+                disable_event_hooks: c.disable_event_hooks,
+                disable_refresh_secret: c.disable_refresh_secret,
+                allow_multiple_credentials: c.allow_multiple_credentials,
+            },
+            other => {
+                return Err(D::Error::unknown_variant(
+                    other,
+                    &["auth0", "azureAd", "curity", "okta", "kongIdentity", "http"],
+                ));
+            }
+        };
+        Ok(NewDcrProvider {
+            name: w.name,
+            display_name: w.display_name,
+            issuer: w.issuer,
+            labels: w.labels,
+            config,
+        })
     }
 }
 
@@ -603,7 +684,8 @@ impl NewDcrProvider {
 
 /// Sparse `dcr_config` of a PATCH: only the fields set are sent. Which fields apply depends
 /// on the provider's type, which cannot change.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[must_use]
 pub struct DcrConfigUpdate {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -613,7 +695,11 @@ pub struct DcrConfigUpdate {
         serialize_with = "crate::secret::expose_opt"
     )]
     initial_client_secret: Option<SecretString>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "::serde_with::rust::double_option"
+    )]
     initial_client_audience: Option<Option<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     use_developer_managed_scopes: Option<bool>,
@@ -748,7 +834,8 @@ impl DcrConfigUpdate {
 }
 
 /// Body of `PATCH /v2/dcr-providers/{id}` (`UpdateDcrProviderRequest`): every field optional.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[must_use]
 pub struct DcrProviderUpdate {
     #[serde(skip_serializing_if = "Option::is_none")]

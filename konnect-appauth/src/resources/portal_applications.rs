@@ -129,18 +129,23 @@ pub struct CreatedApplication {
 }
 
 /// Body of `POST /v3/portals/{portalId}/applications` (`CreateApplicationRequest`).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[must_use]
 pub struct NewApplication {
     name: String,
     owner: Owner,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    // Not in `CreateApplicationRequest`'s properties, yet in the document's own example
+    // of that body and in Konnect's application responses: accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     auth_strategy_id: Option<AuthStrategyId>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     dcr_client_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     client_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     labels: Option<LabelsUpdate>,
 }
 
@@ -150,11 +155,18 @@ impl NewApplication {
         NewApplication {
             name: name.into(),
             owner,
+            description: None,
             auth_strategy_id: None,
             dcr_client_id: None,
             client_id: None,
             labels: None,
         }
+    }
+
+    /// A description shown to developers.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
     }
 
     /// The strategy it authenticates with; for a DCR strategy Konnect registers a client.

@@ -590,6 +590,7 @@ impl Store {
         let mut check = Check::new(body);
         check.allowed(&[
             "name",
+            "description",
             "labels",
             "dcr_client_id",
             "client_id",
@@ -598,6 +599,7 @@ impl Store {
         ]);
         let name = check.string("name", true, 1, 255);
         check.labels(true);
+        check.string("description", false, 0, 1024);
         check.string("dcr_client_id", false, 1, 255);
         check.string("client_id", false, 1, 255);
         let strategy = check.uuid("auth_strategy_id", false);
@@ -682,6 +684,9 @@ impl Store {
                 .get("dcr_provider_id")
                 .and_then(Value::as_str)
                 .map_or(Value::Null, |pid| json!({"id": pid}));
+        }
+        if let Some(description) = body.get("description").filter(|d| d.is_string()) {
+            row["description"] = description.clone();
         }
         if let Value::Object(row) = row {
             self.applications.insert(id.clone(), row);
