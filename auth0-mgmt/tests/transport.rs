@@ -359,6 +359,9 @@ async fn tracing_never_sees_a_secret() {
         .with_writer(move || writer.clone())
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
+    // Other tests in this binary may have cached "no interest" for these callsites while no
+    // subscriber was set; make them ask again now that one is.
+    tracing::callsite::rebuild_interest_cache();
 
     let server = MockServer::start().await;
     mount_token(&server, 1).await;

@@ -342,8 +342,17 @@ fn every_documented_example_round_trips_through_the_typed_models() {
             checked += 1;
         }
     }
-    println!("{checked} examples checked; documents without examples: {silent:?}");
-    assert!(checked >= 40, "only {checked} examples found: the walk is broken");
+    // The API Builder document gives no example for publications; if one appears, it is
+    // checked from then on and this list must shrink.
+    assert_eq!(
+        silent,
+        [
+            "put /apis/{apiId}/publications/{portalId} request",
+            "put /apis/{apiId}/publications/{portalId} 200",
+            "get /apis/{apiId}/publications/{portalId} 200",
+        ]
+    );
+    assert!(checked >= 60, "only {checked} examples found: the walk is broken");
 }
 
 #[test]
