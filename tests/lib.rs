@@ -2,6 +2,12 @@
 //! together and wired so that Konnect's DCR traffic reaches the Auth0 sandbox, plus the
 //! Auth0 side of a DCR setup done by hand through `auth0-mgmt`.
 
+// The README's examples are compiled as doc-tests so they cannot rot; the tests in
+// `readme.rs` run the same code.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 use auth0_mgmt::resources::client_grants::NewClientGrant;
 use auth0_mgmt::resources::clients::NewClient;
 use auth0_mgmt::resources::resource_servers::{NewResourceServer, ResourceServerScope};

@@ -89,6 +89,11 @@ mod validate;
 #[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]
 pub mod sandbox;
 
+// The README's example is compiled as a doc-test so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub use client::{KonnectClient, KonnectClientBuilder};
 pub use dcr_client_core::{RetryConfig, TransportError};
 pub use error::{InvalidParameter, KonnectError, Problem, Result};

@@ -1,0 +1,34 @@
+//! The README's examples, run: the same code as its `rust` blocks (which the `dcr-tests`
+//! doc-tests compile), so a README example that stops working fails here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use auth0_mgmt::sandbox::Auth0Sandbox;
+use konnect_appauth::resources::dcr_providers::NewDcrProvider;
+use konnect_appauth::sandbox::{Fault, KonnectSandbox};
+
+#[tokio::test]
+async fn konnect_reaches_my_auth0_sandbox() -> Result<(), Box<dyn std::error::Error>> {
+    let auth0 = Auth0Sandbox::start().await?;
+    // DCR traffic for the tenant's issuer goes to the Auth0 sandbox.
+    let konnect = KonnectSandbox::builder()
+        .route_issuer(format!("https://{}", auth0.domain()), auth0.uri())
+        .start()
+        .await?;
+    let client = konnect.client()?;
+    konnect.inject(Fault::status(503).on("GET", "/v2/dcr-providers"));
+    let provider = client
+        .dcr_providers()
+        .create(&NewDcrProvider::auth0(
+            "auth0",
+            format!("https://{}", auth0.domain()),
+            auth0.bootstrap_client_id().as_str(),
+            auth0.bootstrap_client_secret().expose_secret().to_owned(),
+        ))
+        .await?;
+    let verdict = client.dcr_providers().verify(&provider.id).await?; // a real token request
+    assert!(verdict.is_success(), "{:?}", verdict.errors);
+    assert!(!client.dcr_providers().get(&provider.id).await?.active); // retried past the 503; no strategy uses it
+    assert_eq!(konnect.request_count("GET", "/v2/dcr-providers/{dcrProviderId}"), 2);
+    assert_eq!(auth0.tokens_issued(), 1);
+    Ok(())
+}
