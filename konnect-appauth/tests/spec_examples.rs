@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-const SPECS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/specs");
+const SPECS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../specs");
 
 fn load(file: &str) -> Value {
     let path = format!("{SPECS}/{file}");

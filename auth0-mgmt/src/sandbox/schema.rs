@@ -1,5 +1,5 @@
 //! Body allow-lists and scopes taken from the Auth0 Management API document
-//! (`shared/specs/auth0-management-api.openapi.json`). The sandbox rejects a property
+//! (`specs/auth0-management-api.openapi.json`). The sandbox rejects a property
 //! the document does not list, as Auth0 does (`additionalProperties: false`).
 //! Generated once from the document; regenerate when it changes.
 
