@@ -248,3 +248,37 @@ async fn a_failed_registration_leaves_no_half_created_client() {
     );
     assert!(s.konnect.applications().is_empty());
 }
+
+#[tokio::test]
+async fn konnect_keeps_its_management_token_and_replaces_a_revoked_one() {
+    let s = Sandboxes::start().await.unwrap();
+    let (admin_id, admin_secret) = s.auth0_dcr_setup(&REQUIRED_SCOPES).await.unwrap();
+    let (_, strategy) = konnect_side(&s, &admin_id, &admin_secret).await;
+    let apps = s.konnect_client.portal_applications(s.konnect.portal_id());
+    let new_app = |name: &str| {
+        NewApplication::new(name, Owner::developer(s.konnect.developer_id())).auth_strategy(strategy.id.clone())
+    };
+    let before = s.auth0.tokens_issued();
+    let mut created = Vec::new();
+    for i in 0..3 {
+        created.push(apps.create(&new_app(&format!("app-{i}"))).await.unwrap().application.id);
+    }
+    assert_eq!(
+        s.auth0.tokens_issued() - before,
+        1,
+        "one Management API token for three registrations"
+    );
+
+    // Tokens revoked (or expired early): the kept token is refused, a new one is fetched once.
+    s.auth0.revoke_tokens();
+    apps.delete(&created[0]).await.unwrap();
+    assert_eq!(s.auth0.tokens_issued() - before, 2);
+    assert!(s.konnect.dcr_failures().is_empty());
+    apps.delete(&created[1]).await.unwrap();
+    assert_eq!(s.auth0.tokens_issued() - before, 2, "the new token is kept in turn");
+    assert_eq!(
+        s.auth0.request_count("DELETE", "/api/v2/clients/{id}"),
+        3,
+        "one refused, two done"
+    );
+}

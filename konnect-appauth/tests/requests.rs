@@ -517,3 +517,104 @@ async fn bad_input_is_refused_before_anything_is_sent() {
     assert_eq!(field(mixed), "dcr_config");
     assert_eq!(server.received_requests().await.unwrap_or_default().len(), 0);
 }
+
+#[tokio::test]
+async fn unknown_types_decode_and_bad_bodies_name_the_path() {
+    let server = MockServer::start().await;
+    let mut future_provider = provider_json();
+    future_provider["provider_type"] = json!("pingFederate");
+    future_provider["dcr_config"] = json!({"environment_id": "env-1"});
+    let mut future_strategy = strategy_json();
+    future_strategy["strategy_type"] = json!("mtls");
+    future_strategy["configs"] = json!({"mtls": {"ca": "x"}});
+    Mock::given(method("GET"))
+        .and(path(format!("/v2/dcr-providers/{PROVIDER}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(future_provider.clone()))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v2/application-auth-strategies/{STRATEGY}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(future_strategy.clone()))
+        .mount(&server)
+        .await;
+    let mut broken = app_json();
+    broken["registration_count"] = json!("many");
+    Mock::given(method("GET"))
+        .and(path(format!("/v3/portals/{PORTAL}/applications/{APP}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(broken))
+        .mount(&server)
+        .await;
+    let konnect = client(&server);
+
+    let provider = konnect
+        .dcr_providers()
+        .get(&DcrProviderId::new(PROVIDER))
+        .await
+        .unwrap();
+    assert_eq!(provider.config.provider_type(), "pingFederate");
+    assert!(matches!(provider.config, DcrConfig::Unknown { .. }));
+    let again = serde_json::to_value(&provider).unwrap();
+    assert_eq!(again["dcr_config"], future_provider["dcr_config"], "kept verbatim");
+    let strategy = konnect
+        .auth_strategies()
+        .get(&AuthStrategyId::new(STRATEGY))
+        .await
+        .unwrap();
+    assert_eq!(strategy.config.strategy_type(), "mtls");
+    assert_eq!(
+        serde_json::to_value(&strategy).unwrap()["configs"],
+        future_strategy["configs"]
+    );
+
+    let err = konnect
+        .portal_applications(PORTAL)
+        .get(&ApplicationId::new(APP))
+        .await
+        .unwrap_err();
+    match &err {
+        KonnectError::Decode {
+            operation,
+            path,
+            reason,
+        } => {
+            assert_eq!(operation, "GET /v3/portals/{portalId}/applications/{applicationId}");
+            assert_eq!(path, "registration_count");
+            assert!(!reason.contains("many"), "values are not quoted: {reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_429_without_retry_after_backs_off_on_the_clients_own_schedule() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v3/apis"))
+        .respond_with(
+            ResponseTemplate::new(429).set_body_json(json!({"status": 429, "title": "Rate Limited",
+            "instance": "konnect:trace:7", "detail": "Too many requests"})),
+        )
+        .expect(3)
+        .mount(&server)
+        .await;
+    let konnect = KonnectClient::builder()
+        .base_url(server.uri())
+        .token(TOKEN)
+        .retry(
+            RetryConfig::standard()
+                .max_attempts(3)
+                .min_delay(Duration::from_millis(5))
+                .no_jitter(),
+        )
+        .build()
+        .unwrap();
+    let err = konnect.apis().list().send().await.unwrap_err();
+    match &err {
+        KonnectError::RateLimited { retry_after, problem } => {
+            assert_eq!(*retry_after, None);
+            assert_eq!(problem.title, "Rate Limited");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(err.is_retryable());
+}

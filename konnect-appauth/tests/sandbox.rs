@@ -501,3 +501,22 @@ async fn faults_are_injected_and_the_log_records_everything() {
         .unwrap_err();
     assert!(missing.is_not_found());
 }
+
+#[tokio::test]
+async fn a_read_only_token_reads_but_cannot_write() {
+    let sandbox = KonnectSandbox::builder()
+        .read_only_token("spat_viewer")
+        .start()
+        .await
+        .unwrap();
+    let viewer = sandbox.client_builder().token("spat_viewer").build().unwrap();
+    assert!(viewer.dcr_providers().list().send().await.unwrap().items.is_empty());
+    let err = viewer
+        .dcr_providers()
+        .create(&NewDcrProvider::auth0("a", "https://acme.us.auth0.com", "id", "secret"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, KonnectError::Forbidden(_)), "{err:?}");
+    assert_eq!(err.status(), Some(403));
+    assert!(sandbox.dcr_providers().is_empty());
+}

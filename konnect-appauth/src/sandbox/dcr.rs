@@ -3,9 +3,14 @@
 //! grants, and verify the initial client's scopes.
 //!
 //! The sandbox answers requests synchronously inside wiremock's server runtime, so each
-//! call runs on a helper thread with its own small runtime and waits for it.
+//! operation runs on a helper thread with its own small runtime and waits for it.
+//!
+//! Management API tokens are metered by Auth0, so like any careful client the sandbox
+//! keeps one per provider until shortly before it expires, and fetches a new one when the
+//! kept one is refused. `verify` always asks for a fresh one: it checks the credentials.
 
 use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
@@ -27,7 +32,7 @@ pub const DEVELOPER_MANAGED_SCOPE: &str = "read:resource_servers";
 const OIDC_SCOPES: [&str; 5] = ["openid", "profile", "email", "offline_access", "address"];
 
 /// How to reach an Auth0 tenant and act as the provider's initial client.
-#[derive(Clone)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub(crate) struct Auth0Link {
     /// Where HTTP goes (the issuer, or the sandbox it is mapped to).
     pub(crate) base_url: String,
@@ -37,6 +42,21 @@ pub(crate) struct Auth0Link {
     pub(crate) developer_managed_scopes: bool,
 }
 
+/// A Management API token kept between operations, for the link it was issued to.
+#[derive(Clone)]
+pub(crate) struct CachedToken {
+    link: Auth0Link,
+    token: String,
+    valid_until: Instant,
+}
+
+impl CachedToken {
+    /// The token, if it belongs to `link` and is still fresh.
+    fn usable(&self, link: &Auth0Link) -> Option<&str> {
+        (self.link == *link && Instant::now() < self.valid_until).then_some(self.token.as_str())
+    }
+}
+
 /// The client Konnect registered for an application.
 pub(crate) struct Registered {
     pub(crate) client_id: String,
@@ -44,10 +64,18 @@ pub(crate) struct Registered {
     pub(crate) granted_scopes: Vec<String>,
 }
 
+/// What a new application's client looks like.
+pub(crate) struct Registration {
+    pub(crate) name: String,
+    pub(crate) audience: String,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) metadata: Value,
+}
+
 /// Runs `f` on a helper thread with its own runtime, so blocking on HTTP never happens on
 /// the runtime that serves the sandbox.
 fn blocking<T: Send + 'static>(
-    f: impl FnOnce(reqwest::Client) -> futures::future::BoxFuture<'static, Result<T, String>> + Send + 'static,
+    f: impl FnOnce(reqwest::Client) -> futures::future::BoxFuture<'static, T> + Send + 'static,
 ) -> Result<T, String> {
     let handle = std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -55,10 +83,10 @@ fn blocking<T: Send + 'static>(
             .build()
             .map_err(|e| format!("sandbox runtime: {e}"))?;
         let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(10))
+            .timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| format!("sandbox HTTP client: {e}"))?;
-        runtime.block_on(f(http))
+        Ok(runtime.block_on(f(http)))
     });
     handle.join().map_err(|_| "sandbox DCR thread panicked".to_owned())?
 }
@@ -67,43 +95,37 @@ fn url(base: &str, path: &str) -> String {
     format!("{}/{}", base.trim_end_matches('/'), path.trim_start_matches('/'))
 }
 
-async fn call(http: &reqwest::Client, request: reqwest::RequestBuilder, what: &str) -> Result<Value, String> {
-    let _ = http;
-    let response = request
-        .send()
-        .await
-        .map_err(|e| format!("{what}: could not reach the identity provider: {e}"))?;
-    let status = response.status();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    if !status.is_success() {
-        let message = body
-            .get("message")
-            .or_else(|| body.get("error_description"))
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let code = body
-            .get("errorCode")
-            .or_else(|| body.get("error"))
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        return Err(format!("{what}: Auth0 answered {} {code}: {message}", status.as_u16()));
+/// The body of a success, or Auth0's own words about the failure.
+fn checked(status: u16, body: Value, what: &str) -> Result<Value, String> {
+    if (200..300).contains(&status) {
+        return Ok(body);
     }
-    Ok(body)
+    let text = |keys: [&str; 2]| {
+        keys.iter()
+            .find_map(|k| body.get(*k).and_then(Value::as_str))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let (code, message) = (text(["errorCode", "error"]), text(["message", "error_description"]));
+    Err(format!("{what}: Auth0 answered {status} {code}: {message}"))
 }
 
-async fn management_token(http: &reqwest::Client, link: &Auth0Link) -> Result<(String, Vec<String>), String> {
+/// A fresh Management API token: the token, its scopes and its lifetime.
+async fn fresh_token(http: &reqwest::Client, link: &Auth0Link) -> Result<(String, Vec<String>, Duration), String> {
     let body = json!({
         "grant_type": "client_credentials",
         "client_id": link.client_id,
         "client_secret": link.client_secret,
         "audience": link.audience,
     });
-    let token = call(
-        http,
-        http.post(url(&link.base_url, "oauth/token")).json(&body),
-        "token request",
-    )
-    .await?;
+    let response = http
+        .post(url(&link.base_url, "oauth/token"))
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| format!("token request: could not reach the identity provider: {e}"))?;
+    let status = response.status().as_u16();
+    let token = checked(status, response.json().await.unwrap_or(Value::Null), "token request")?;
     let access = token
         .get("access_token")
         .and_then(Value::as_str)
@@ -116,7 +138,57 @@ async fn management_token(http: &reqwest::Client, link: &Auth0Link) -> Result<(S
         .split_whitespace()
         .map(str::to_owned)
         .collect();
-    Ok((access, scopes))
+    let lifetime = Duration::from_secs(token.get("expires_in").and_then(Value::as_u64).unwrap_or(0));
+    Ok((access, scopes, lifetime))
+}
+
+/// Management API calls as the initial client, reusing a kept token.
+struct Session {
+    link: Auth0Link,
+    cached: Option<CachedToken>,
+}
+
+impl Session {
+    async fn token(&mut self, http: &reqwest::Client) -> Result<String, String> {
+        if let Some(token) = self.cached.as_ref().and_then(|c| c.usable(&self.link)) {
+            return Ok(token.to_owned());
+        }
+        let (token, _, lifetime) = fresh_token(http, &self.link).await?;
+        // Renew a minute early, or halfway through a short lifetime.
+        let margin = Duration::from_secs(60).min(lifetime / 2);
+        self.cached = Some(CachedToken {
+            link: self.link.clone(),
+            token: token.clone(),
+            valid_until: Instant::now() + lifetime - margin,
+        });
+        Ok(token)
+    }
+
+    /// Sends a request built around the bearer token; a 401 on a kept token fetches a new
+    /// one and tries once more.
+    async fn send(
+        &mut self,
+        http: &reqwest::Client,
+        build: impl Fn(&str) -> reqwest::RequestBuilder,
+        what: &str,
+    ) -> Result<(u16, Value), String> {
+        let mut retried = false;
+        loop {
+            let was_cached = self.cached.as_ref().is_some_and(|c| c.usable(&self.link).is_some());
+            let token = self.token(http).await?;
+            let response = build(&token)
+                .send()
+                .await
+                .map_err(|e| format!("{what}: could not reach the identity provider: {e}"))?;
+            let status = response.status().as_u16();
+            if status == 401 && was_cached && !retried {
+                self.cached = None;
+                retried = true;
+                continue;
+            }
+            return Ok((status, response.json().await.unwrap_or(Value::Null)));
+        }
+    }
 }
 
 /// Checks that the initial client can get a Management API token holding the DCR scopes.
@@ -124,106 +196,113 @@ async fn management_token(http: &reqwest::Client, link: &Auth0Link) -> Result<(S
 pub(crate) fn verify(link: Auth0Link) -> Vec<String> {
     let outcome = blocking(move |http| {
         Box::pin(async move {
-            let (_, scopes) = management_token(&http, &link).await?;
+            let (_, scopes, _) = fresh_token(&http, &link).await?;
             let have: BTreeSet<&str> = scopes.iter().map(String::as_str).collect();
             let mut missing: Vec<&str> = REQUIRED_SCOPES.iter().copied().filter(|s| !have.contains(s)).collect();
             if link.developer_managed_scopes && !have.contains(DEVELOPER_MANAGED_SCOPE) {
                 missing.push(DEVELOPER_MANAGED_SCOPE);
             }
-            Ok(missing
-                .into_iter()
-                .map(|s| format!("the initial client's Management API grant lacks the scope {s}"))
-                .collect::<Vec<_>>())
+            Ok::<_, String>(
+                missing
+                    .into_iter()
+                    .map(|s| format!("the initial client's Management API grant lacks the scope {s}"))
+                    .collect::<Vec<_>>(),
+            )
         })
     });
-    outcome.unwrap_or_else(|e| vec![e])
-}
-
-/// What a new application's client looks like.
-pub(crate) struct Registration {
-    pub(crate) name: String,
-    pub(crate) audience: String,
-    pub(crate) scopes: Vec<String>,
-    pub(crate) metadata: Value,
+    match outcome {
+        Ok(Ok(errors)) => errors,
+        Ok(Err(e)) | Err(e) => vec![e],
+    }
 }
 
 /// Registers a client for an application and grants it the strategy's audience. A client
-/// whose grant fails is deleted again, so nothing is left half-created.
-pub(crate) fn register(link: Auth0Link, registration: Registration) -> Result<Registered, String> {
-    blocking(move |http| {
+/// whose grant fails is deleted again, so nothing is left half-created. Returns the token
+/// to keep alongside the result.
+pub(crate) fn register(
+    link: Auth0Link,
+    cached: Option<CachedToken>,
+    registration: Registration,
+) -> (Option<CachedToken>, Result<Registered, String>) {
+    let outcome = blocking(move |http| {
         Box::pin(async move {
-            let (token, _) = management_token(&http, &link).await?;
-            let body = json!({
-                "name": registration.name,
-                "app_type": "non_interactive",
-                "grant_types": ["client_credentials"],
-                "token_endpoint_auth_method": "client_secret_post",
-                "client_metadata": registration.metadata,
-            });
-            let client = call(
-                &http,
-                http.post(url(&link.base_url, "api/v2/clients"))
-                    .bearer_auth(&token)
-                    .json(&body),
-                "client creation",
-            )
-            .await?;
-            let client_id = client
-                .get("client_id")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
-            let client_secret = client
-                .get("client_secret")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
-            let granted: Vec<String> = registration
-                .scopes
-                .into_iter()
-                .filter(|s| !OIDC_SCOPES.contains(&s.as_str()))
-                .collect();
-            let grant = json!({"client_id": client_id, "audience": registration.audience, "scope": granted});
-            let granted_result = call(
-                &http,
-                http.post(url(&link.base_url, "api/v2/client-grants"))
-                    .bearer_auth(&token)
-                    .json(&grant),
-                "client grant",
-            )
-            .await;
-            if let Err(e) = granted_result {
-                let _ = http
-                    .delete(url(&link.base_url, &format!("api/v2/clients/{client_id}")))
-                    .bearer_auth(&token)
-                    .send()
-                    .await;
-                return Err(e);
-            }
-            Ok(Registered {
-                client_id,
-                client_secret,
-                granted_scopes: granted,
-            })
+            let mut session = Session { link, cached };
+            let result = register_with(&http, &mut session, registration).await;
+            (session.cached, result)
         })
+    });
+    outcome.unwrap_or_else(|e| (None, Err(e)))
+}
+
+async fn register_with(
+    http: &reqwest::Client,
+    session: &mut Session,
+    registration: Registration,
+) -> Result<Registered, String> {
+    let base = session.link.base_url.clone();
+    let body = json!({
+        "name": registration.name,
+        "app_type": "non_interactive",
+        "grant_types": ["client_credentials"],
+        "token_endpoint_auth_method": "client_secret_post",
+        "client_metadata": registration.metadata,
+    });
+    let clients = url(&base, "api/v2/clients");
+    let (status, client) = session
+        .send(
+            http,
+            |t| http.post(&clients).bearer_auth(t).json(&body),
+            "client creation",
+        )
+        .await?;
+    let client = checked(status, client, "client creation")?;
+    let field = |k: &str| client.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let (client_id, client_secret) = (field("client_id"), field("client_secret"));
+    let granted: Vec<String> = registration
+        .scopes
+        .into_iter()
+        .filter(|s| !OIDC_SCOPES.contains(&s.as_str()))
+        .collect();
+    let grant = json!({"client_id": client_id, "audience": registration.audience, "scope": granted});
+    let grants = url(&base, "api/v2/client-grants");
+    let granted_result = session
+        .send(http, |t| http.post(&grants).bearer_auth(t).json(&grant), "client grant")
+        .await
+        .and_then(|(status, body)| checked(status, body, "client grant"));
+    if let Err(e) = granted_result {
+        let client_url = url(&base, &format!("api/v2/clients/{client_id}"));
+        let _ = session
+            .send(http, |t| http.delete(&client_url).bearer_auth(t), "client deletion")
+            .await;
+        return Err(e);
+    }
+    Ok(Registered {
+        client_id,
+        client_secret,
+        granted_scopes: granted,
     })
 }
 
 /// Deletes an application's client; a client already gone counts as deleted.
-pub(crate) fn unregister(link: Auth0Link, client_id: String) -> Result<(), String> {
-    blocking(move |http| {
+pub(crate) fn unregister(
+    link: Auth0Link,
+    cached: Option<CachedToken>,
+    client_id: String,
+) -> (Option<CachedToken>, Result<(), String>) {
+    let outcome = blocking(move |http| {
         Box::pin(async move {
-            let (token, _) = management_token(&http, &link).await?;
-            let response = http
-                .delete(url(&link.base_url, &format!("api/v2/clients/{client_id}")))
-                .bearer_auth(&token)
-                .send()
+            let mut session = Session { link, cached };
+            let client_url = url(&session.link.base_url, &format!("api/v2/clients/{client_id}"));
+            let result = match session
+                .send(&http, |t| http.delete(&client_url).bearer_auth(t), "client deletion")
                 .await
-                .map_err(|e| format!("client deletion: {e}"))?;
-            match response.status().as_u16() {
-                200..=299 | 404 => Ok(()),
-                status => Err(format!("client deletion: Auth0 answered {status}")),
-            }
+            {
+                Ok((200..=299 | 404, _)) => Ok(()),
+                Ok((status, body)) => checked(status, body, "client deletion").map(|_| ()),
+                Err(e) => Err(e),
+            };
+            (session.cached, result)
         })
-    })
+    });
+    outcome.unwrap_or_else(|e| (None, Err(e)))
 }

@@ -62,6 +62,7 @@ pub const DEFAULT_TOKEN: &str = "kpat_sandbox00000000000000000000000000000000000
 #[must_use]
 pub struct KonnectSandboxBuilder {
     token: Option<String>,
+    read_only_token: Option<String>,
     seed: Option<u64>,
     listener: Option<std::net::TcpListener>,
     issuer_routes: HashMap<String, String>,
@@ -71,6 +72,13 @@ impl KonnectSandboxBuilder {
     /// The bearer token to accept (default [`DEFAULT_TOKEN`]).
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(token.into());
+        self
+    }
+
+    /// Also accept this token for reads only: writes with it answer 403, as for a Konnect
+    /// user without the admin role.
+    pub fn read_only_token(mut self, token: impl Into<String>) -> Self {
+        self.read_only_token = Some(token.into());
         self
     }
 
@@ -101,7 +109,12 @@ impl KonnectSandboxBuilder {
         let portal = store.add_portal("Sandbox Portal");
         let developer = store.new_id();
         let token = self.token.unwrap_or_else(|| DEFAULT_TOKEN.to_owned());
-        let state: State = Arc::new(Mutex::new(Shared::new(store, token, self.issuer_routes)));
+        let state: State = Arc::new(Mutex::new(Shared::new(
+            store,
+            token,
+            self.read_only_token,
+            self.issuer_routes,
+        )));
         let mut builder = MockServer::builder().disable_request_recording();
         if let Some(listener) = self.listener {
             builder = builder.listener(listener);

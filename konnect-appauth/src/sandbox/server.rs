@@ -9,7 +9,7 @@ use dcr_client_core::sandbox::{FaultKind, Faults, LoggedRequest, Table};
 use serde_json::{Map, Value, json};
 use wiremock::{Match, Request, Respond, ResponseTemplate};
 
-use super::dcr::{self, Auth0Link, Registration};
+use super::dcr::{self, Auth0Link, CachedToken, Registration};
 use super::problem::{Outcome, SandboxProblem, param};
 use super::store::{Store, matches_filters, public, str_of};
 
@@ -17,6 +17,8 @@ use super::store::{Store, matches_filters, public, str_of};
 pub(crate) struct Shared {
     pub(crate) store: Store,
     pub(crate) token: String,
+    /// A token that may read but not write (403 on writes), like a Konnect viewer role.
+    pub(crate) read_only_token: Option<String>,
     pub(crate) faults: Faults,
     pub(crate) log: Vec<LoggedRequest>,
     pub(crate) latency: Option<Duration>,
@@ -24,6 +26,8 @@ pub(crate) struct Shared {
     pub(crate) issuer_routes: HashMap<String, String>,
     /// DCR clients that could not be deleted with their application.
     pub(crate) dcr_failures: Vec<String>,
+    /// Management API tokens kept per DCR provider.
+    tokens: HashMap<String, CachedToken>,
     trace: u64,
 }
 
@@ -194,15 +198,22 @@ fn parse_body(request: &Request) -> Outcome<Value> {
 }
 
 impl Shared {
-    pub(crate) fn new(store: Store, token: String, issuer_routes: HashMap<String, String>) -> Self {
+    pub(crate) fn new(
+        store: Store,
+        token: String,
+        read_only_token: Option<String>,
+        issuer_routes: HashMap<String, String>,
+    ) -> Self {
         Shared {
             store,
             token,
+            read_only_token,
             faults: Faults::default(),
             log: Vec::new(),
             latency: None,
             issuer_routes,
             dcr_failures: Vec::new(),
+            tokens: HashMap::new(),
             trace: 0,
         }
     }
@@ -234,13 +245,25 @@ impl Shared {
             .faults
             .take(&method, request.url.path(), |k| matches!(k, FaultKind::Status(_)))
         {
-            let mut reply = self.problem(&SandboxProblem::new(status, format!("Injected fault: HTTP {status}")));
+            let mut problem = SandboxProblem::new(status, format!("Injected fault: HTTP {status}"));
+            if status == 429 {
+                // Konnect's documented 429 body; the document names no Retry-After, but the
+                // gateway in front of Konnect sends one, so the sandbox does too.
+                problem.title = "Rate Limited".to_owned();
+                problem.detail = "Too many requests".to_owned();
+            }
+            let mut reply = self.problem(&problem);
             if status == 429 {
                 reply.headers.push(("retry-after", "1".to_owned()));
             }
             reply
         } else if !self.authorized(request) {
             self.problem(&SandboxProblem::new(401, "Invalid credentials"))
+        } else if self.read_only(request) && !matches!(method.as_str(), "GET" | "HEAD") {
+            self.problem(&SandboxProblem::new(
+                403,
+                "You do not have permission to perform this action",
+            ))
         } else {
             match self.operate(request, &method, route) {
                 Ok(reply) => reply,
@@ -251,13 +274,22 @@ impl Shared {
         reply
     }
 
-    fn authorized(&self, request: &Request) -> bool {
+    fn bearer<'r>(request: &'r Request) -> Option<&'r str> {
         request
             .headers
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split_once(' '))
-            .is_some_and(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer") && token.trim() == self.token)
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
+    }
+
+    fn authorized(&self, request: &Request) -> bool {
+        Self::bearer(request).is_some_and(|t| t == self.token || self.read_only_token.as_deref() == Some(t))
+    }
+
+    fn read_only(&self, request: &Request) -> bool {
+        Self::bearer(request).is_some_and(|t| self.read_only_token.as_deref() == Some(t))
     }
 
     fn operate(&mut self, request: &Request, method: &str, route: Route) -> Outcome<Reply> {
@@ -495,7 +527,12 @@ impl Shared {
                             "konnect_application_id": id,
                         }),
                     };
-                    let registered = dcr::register(self.auth0_link(&provider_id)?, registration).map_err(|e| {
+                    let link = self.auth0_link(&provider_id)?;
+                    let (kept, registered) = dcr::register(link, self.tokens.remove(&provider_id), registration);
+                    if let Some(kept) = kept {
+                        self.tokens.insert(provider_id.clone(), kept);
+                    }
+                    let registered = registered.map_err(|e| {
                         SandboxProblem::field(
                             "auth_strategy_id",
                             "invalid",
@@ -534,7 +571,12 @@ impl Shared {
         {
             // Like Konnect, the application goes even when its client cannot be deleted;
             // the failure is kept for inspection (an orphan an audit should find).
-            if let Err(e) = dcr::unregister(self.auth0_link(provider)?, client_id.to_owned()) {
+            let link = self.auth0_link(provider)?;
+            let (kept, result) = dcr::unregister(link, self.tokens.remove(provider), client_id.to_owned());
+            if let Some(kept) = kept {
+                self.tokens.insert(provider.to_owned(), kept);
+            }
+            if let Err(e) = result {
                 self.dcr_failures.push(format!("{client_id}: {e}"));
             }
         }
