@@ -274,7 +274,7 @@ impl Shared {
         reply
     }
 
-    fn bearer<'r>(request: &'r Request) -> Option<&'r str> {
+    fn bearer(request: &Request) -> Option<&str> {
         request
             .headers
             .get("authorization")
