@@ -69,26 +69,10 @@ impl SandboxError {
         } else {
             json!({
                 "statusCode": self.status,
-                "error": reason(self.status),
+                "error": dcr_client_core::sandbox::status_text(self.status),
                 "message": self.message,
                 "errorCode": self.code,
             })
         }
-    }
-}
-
-pub(crate) fn reason(status: u16) -> &'static str {
-    match status {
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        409 => "Conflict",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "Error",
     }
 }

@@ -36,8 +36,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 use serde_json::{Map, Value, json};
-use wiremock::matchers::any;
-use wiremock::{Mock, MockServer};
+use wiremock::MockServer;
 
 pub use bucket::RateLimit;
 pub use dcr_client_core::sandbox::{Fault, FaultKind, LoggedRequest};
@@ -48,7 +47,7 @@ use crate::client::{Auth0Client, Auth0ClientBuilder};
 use crate::ids::{Audience, ClientId};
 use crate::secret::ClientSecret;
 use dcr_client_core::RetryConfig;
-use server::{DropMatcher, Responder, Shared, State, lock};
+use server::{Shared, State, lock};
 
 /// Name of the seeded bootstrap application.
 pub const BOOTSTRAP_CLIENT_NAME: &str = "Sandbox Bootstrap (dashboard M2M)";
@@ -150,23 +149,7 @@ impl Auth0SandboxBuilder {
             log: Vec::new(),
             latency: None,
         }));
-        // Request recording is off: the sandbox keeps its own compact log, and a long
-        // benchmark must not hold every body in memory.
-        let mut builder = MockServer::builder().disable_request_recording();
-        if let Some(listener) = self.listener {
-            builder = builder.listener(listener);
-        }
-        let server = builder.start().await;
-        Mock::given(DropMatcher(state.clone()))
-            .respond_with_err(|_: &wiremock::Request| std::io::Error::from(std::io::ErrorKind::ConnectionReset))
-            .with_priority(1)
-            .mount(&server)
-            .await;
-        Mock::given(any())
-            .respond_with(Responder(state.clone()))
-            .with_priority(5)
-            .mount(&server)
-            .await;
+        let server = dcr_client_core::sandbox::serve(state.clone(), self.listener).await;
         Ok(Auth0Sandbox {
             server,
             state,

@@ -2,18 +2,18 @@
 //! applies the rate limit and injected faults, paginates, and logs every exchange.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
-use wiremock::{Match, Request, Respond, ResponseTemplate};
+use wiremock::Request;
 
 use super::bucket::Bucket;
 use super::failure::{Outcome, SandboxError};
 use super::schema::REQUIRED_SCOPES;
 use super::store::{Store, Table};
 use super::tokens::{self, Issuer};
-use dcr_client_core::sandbox::{FaultKind, Faults, LoggedRequest};
+use dcr_client_core::sandbox::{FaultKind, Faults, LoggedRequest, Reply, Service};
 
 /// Everything the sandbox knows, behind one lock (wiremock answers one request at a time).
 pub(crate) struct Shared {
@@ -27,37 +27,10 @@ pub(crate) struct Shared {
 
 pub(crate) type State = Arc<Mutex<Shared>>;
 
-pub(crate) fn lock(state: &State) -> MutexGuard<'_, Shared> {
-    state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
+pub(crate) use dcr_client_core::sandbox::lock;
 
-/// A response before it becomes a `ResponseTemplate`.
-struct Reply {
-    status: u16,
-    body: Option<Value>,
-    headers: Vec<(&'static str, String)>,
-}
-
-impl Reply {
-    fn json(status: u16, body: Value) -> Self {
-        Reply {
-            status,
-            body: Some(body),
-            headers: Vec::new(),
-        }
-    }
-
-    fn empty(status: u16) -> Self {
-        Reply {
-            status,
-            body: None,
-            headers: Vec::new(),
-        }
-    }
-
-    fn error(error: &SandboxError) -> Self {
-        Reply::json(error.status, error.body())
-    }
+fn error_reply(error: &SandboxError) -> Reply {
+    Reply::json(error.status, error.body())
 }
 
 /// Which endpoint a path is, and its template for logs and scope checks.
@@ -278,7 +251,7 @@ impl Shared {
                     .faults
                     .take(&method, request.url.path(), |k| matches!(k, FaultKind::Status(_)))
                 {
-                    return Reply::error(&injected(status, true));
+                    return error_reply(&injected(status, true));
                 }
                 let result = parse_body(request)
                     .map_err(|e| SandboxError::oauth(400, "invalid_request", e.message))
@@ -288,11 +261,11 @@ impl Shared {
                     });
                 return match result {
                     Ok(body) => Reply::json(200, body),
-                    Err(e) => Reply::error(&e),
+                    Err(e) => error_reply(&e),
                 };
             }
             Route::Unknown | Route::Jwks | Route::OpenIdConfiguration | Route::Token => {
-                return Reply::error(&SandboxError::mgmt(404, "not_found", "Not Found"));
+                return error_reply(&SandboxError::mgmt(404, "not_found", "Not Found"));
             }
             _ => {}
         }
@@ -305,7 +278,7 @@ impl Shared {
             ("x-ratelimit-reset", admission.reset_epoch.to_string()),
         ];
         let mut reply = if !admission.allowed {
-            Reply::error(&SandboxError::mgmt(
+            error_reply(&SandboxError::mgmt(
                 429,
                 "too_many_requests",
                 "Global limit has been reached",
@@ -314,7 +287,7 @@ impl Shared {
             .faults
             .take(&method, request.url.path(), |k| matches!(k, FaultKind::Status(_)))
         {
-            let mut reply = Reply::error(&injected(status, false));
+            let mut reply = error_reply(&injected(status, false));
             if status == 429 {
                 reply.headers.push(("x-ratelimit-remaining", "0".into()));
                 reply
@@ -324,17 +297,15 @@ impl Shared {
             reply
         } else {
             match self.authorize(request, &method, template) {
-                Err(e) => Reply::error(&e),
+                Err(e) => error_reply(&e),
                 Ok(scopes) => match self.operate(request, &method, route, &scopes) {
                     Ok(reply) => reply,
-                    Err(e) => Reply::error(&e),
+                    Err(e) => error_reply(&e),
                 },
             }
         };
         for (name, value) in headers {
-            if !reply.headers.iter().any(|(n, _)| *n == name) {
-                reply.headers.push((name, value));
-            }
+            reply.header_if_absent(name, value);
         }
         reply
     }
@@ -463,7 +434,7 @@ impl Shared {
                 store.delete_resource_server(&id)?;
                 Reply::empty(204)
             }
-            _ => Reply::error(&SandboxError::mgmt(404, "not_found", "Not Found")),
+            _ => error_reply(&SandboxError::mgmt(404, "not_found", "Not Found")),
         })
     }
 }
@@ -482,49 +453,21 @@ fn injected(status: u16, oauth: bool) -> SandboxError {
     }
 }
 
-/// The wiremock responder for every request the drop matcher let through.
-pub(crate) struct Responder(pub(crate) State);
-
-impl Respond for Responder {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let mut shared = lock(&self.0);
-        let reply = shared.handle(request, false);
-        let mut template = ResponseTemplate::new(reply.status);
-        for (name, value) in reply.headers {
-            template = template.insert_header(name, value.as_str());
-        }
-        if let Some(body) = reply.body {
-            template = template.set_body_json(body);
-        }
-        if let Some(latency) = shared.latency {
-            template = template.set_delay(latency);
-        }
-        template
+impl Service for Shared {
+    fn handle(&mut self, request: &Request, dropped: bool) -> Reply {
+        Shared::handle(self, request, dropped)
     }
-}
 
-/// Matches (and so hands to the connection-dropping mock) the requests an armed drop
-/// fault applies to. For `DropAfterProcessing` it carries the request out first.
-pub(crate) struct DropMatcher(pub(crate) State);
+    fn record_dropped(&mut self, request: &Request) {
+        let (_, template) = route(request.url.path());
+        self.record(request, template, 0, true);
+    }
 
-impl Match for DropMatcher {
-    fn matches(&self, request: &Request) -> bool {
-        let mut shared = lock(&self.0);
-        let method = request.method.as_str().to_owned();
-        let kind = shared.faults.take(&method, request.url.path(), |k| {
-            matches!(k, FaultKind::DropConnection | FaultKind::DropAfterProcessing)
-        });
-        match kind {
-            Some(FaultKind::DropAfterProcessing) => {
-                shared.handle(request, true);
-                true
-            }
-            Some(_) => {
-                let (_, template) = route(request.url.path());
-                shared.record(request, template, 0, true);
-                true
-            }
-            None => false,
-        }
+    fn faults(&mut self) -> &mut Faults {
+        &mut self.faults
+    }
+
+    fn latency(&self) -> Option<Duration> {
+        self.latency
     }
 }

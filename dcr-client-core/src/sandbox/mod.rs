@@ -1,9 +1,12 @@
-//! Pieces both in-process sandboxes share: fault injection, the request log and the row table.
+//! Pieces both in-process sandboxes share: the wiremock glue, fault injection, the request
+//! log and the row table.
 
 mod faults;
 mod log;
+mod serve;
 mod table;
 
 pub use faults::{Fault, FaultKind, Faults};
 pub use log::LoggedRequest;
+pub use serve::{Reply, Service, lock, serve, status_text};
 pub use table::Table;

@@ -42,8 +42,7 @@ use std::time::Duration;
 use dcr_client_core::RetryConfig;
 use secrecy::SecretString;
 use serde_json::Value;
-use wiremock::matchers::any;
-use wiremock::{Mock, MockServer};
+use wiremock::MockServer;
 
 pub use dcr::{DEVELOPER_MANAGED_SCOPE, REQUIRED_SCOPES};
 pub use dcr_client_core::sandbox::{Fault, FaultKind, LoggedRequest};
@@ -51,7 +50,7 @@ pub use problem::SandboxProblem;
 
 use crate::client::{KonnectClient, KonnectClientBuilder};
 use crate::ids::PortalId;
-use server::{DropMatcher, Responder, Shared, State, lock};
+use server::{Shared, State, lock};
 use store::{Store, public};
 
 /// The token the sandbox accepts unless another is set.
@@ -115,21 +114,7 @@ impl KonnectSandboxBuilder {
             self.read_only_token,
             self.issuer_routes,
         )));
-        let mut builder = MockServer::builder().disable_request_recording();
-        if let Some(listener) = self.listener {
-            builder = builder.listener(listener);
-        }
-        let server = builder.start().await;
-        Mock::given(DropMatcher(state.clone()))
-            .respond_with_err(|_: &wiremock::Request| std::io::Error::from(std::io::ErrorKind::ConnectionReset))
-            .with_priority(1)
-            .mount(&server)
-            .await;
-        Mock::given(any())
-            .respond_with(Responder(state.clone()))
-            .with_priority(5)
-            .mount(&server)
-            .await;
+        let server = dcr_client_core::sandbox::serve(state.clone(), self.listener).await;
         Ok(KonnectSandbox {
             server,
             state,

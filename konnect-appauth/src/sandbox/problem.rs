@@ -29,7 +29,7 @@ impl SandboxProblem {
     pub(crate) fn new(status: u16, detail: impl Into<String>) -> Self {
         SandboxProblem {
             status,
-            title: title(status).to_owned(),
+            title: dcr_client_core::sandbox::status_text(status).to_owned(),
             detail: detail.into(),
             invalid_parameters: Vec::new(),
         }
@@ -75,20 +75,4 @@ impl SandboxProblem {
 /// One `invalid_parameters` entry.
 pub(crate) fn param(field: &str, rule: &str, reason: impl Into<String>) -> Value {
     json!({"field": field, "rule": rule, "source": "body", "reason": reason.into()})
-}
-
-pub(crate) fn title(status: u16) -> &'static str {
-    match status {
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        409 => "Conflict",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "Error",
-    }
 }

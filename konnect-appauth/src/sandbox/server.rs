@@ -2,12 +2,12 @@
 //! injected faults, paginates and filters like Konnect, performs DCR, logs every exchange.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use dcr_client_core::sandbox::{FaultKind, Faults, LoggedRequest, Table};
+use dcr_client_core::sandbox::{FaultKind, Faults, LoggedRequest, Reply, Service, Table};
 use serde_json::{Map, Value, json};
-use wiremock::{Match, Request, Respond, ResponseTemplate};
+use wiremock::Request;
 
 use super::dcr::{self, Auth0Link, CachedToken, Registration};
 use super::problem::{Outcome, SandboxProblem, param};
@@ -33,33 +33,7 @@ pub(crate) struct Shared {
 
 pub(crate) type State = Arc<Mutex<Shared>>;
 
-pub(crate) fn lock(state: &State) -> MutexGuard<'_, Shared> {
-    state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-struct Reply {
-    status: u16,
-    body: Option<Value>,
-    headers: Vec<(&'static str, String)>,
-}
-
-impl Reply {
-    fn json(status: u16, body: Value) -> Self {
-        Reply {
-            status,
-            body: Some(body),
-            headers: Vec::new(),
-        }
-    }
-
-    fn empty(status: u16) -> Self {
-        Reply {
-            status,
-            body: None,
-            headers: Vec::new(),
-        }
-    }
-}
+pub(crate) use dcr_client_core::sandbox::lock;
 
 enum Route {
     Providers,
@@ -232,9 +206,7 @@ impl Shared {
     fn problem(&mut self, problem: &SandboxProblem) -> Reply {
         self.trace += 1;
         let mut reply = Reply::json(problem.status, problem.body(self.trace));
-        reply
-            .headers
-            .push(("content-type", "application/problem+json".to_owned()));
+        reply.content_type = "application/problem+json";
         reply
     }
 
@@ -593,55 +565,21 @@ fn audience_of(oidc: &Value) -> Option<String> {
     values.get(index)?.as_str().map(str::to_owned)
 }
 
-/// The wiremock responder for every request the drop matcher let through.
-pub(crate) struct Responder(pub(crate) State);
-
-impl Respond for Responder {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let mut shared = lock(&self.0);
-        let reply = shared.handle(request, false);
-        let mut template = ResponseTemplate::new(reply.status);
-        let mut content_type = None;
-        for (name, value) in reply.headers {
-            if name == "content-type" {
-                content_type = Some(value);
-            } else {
-                template = template.insert_header(name, value.as_str());
-            }
-        }
-        if let Some(body) = reply.body {
-            let bytes = serde_json::to_vec(&body).unwrap_or_default();
-            template = template.set_body_raw(bytes, content_type.as_deref().unwrap_or("application/json"));
-        }
-        if let Some(latency) = shared.latency {
-            template = template.set_delay(latency);
-        }
-        template
+impl Service for Shared {
+    fn handle(&mut self, request: &Request, dropped: bool) -> Reply {
+        Shared::handle(self, request, dropped)
     }
-}
 
-/// Matches (and so hands to the connection-dropping mock) the requests an armed drop
-/// fault applies to. For `DropAfterProcessing` it carries the request out first.
-pub(crate) struct DropMatcher(pub(crate) State);
+    fn record_dropped(&mut self, request: &Request) {
+        let (_, template) = route(request.url.path());
+        self.record(request, template, 0, true);
+    }
 
-impl Match for DropMatcher {
-    fn matches(&self, request: &Request) -> bool {
-        let mut shared = lock(&self.0);
-        let method = request.method.as_str().to_owned();
-        let kind = shared.faults.take(&method, request.url.path(), |k| {
-            matches!(k, FaultKind::DropConnection | FaultKind::DropAfterProcessing)
-        });
-        match kind {
-            Some(FaultKind::DropAfterProcessing) => {
-                shared.handle(request, true);
-                true
-            }
-            Some(_) => {
-                let (_, template) = route(request.url.path());
-                shared.record(request, template, 0, true);
-                true
-            }
-            None => false,
-        }
+    fn faults(&mut self) -> &mut Faults {
+        &mut self.faults
+    }
+
+    fn latency(&self) -> Option<Duration> {
+        self.latency
     }
 }

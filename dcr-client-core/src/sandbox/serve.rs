@@ -1,0 +1,162 @@
+//! The wiremock glue both sandboxes share: one responder that hands every request to the
+//! sandbox's own handler under its lock, and one matcher that carries out injected
+//! connection drops (before or after the request is processed).
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde_json::Value;
+use wiremock::matchers::any;
+use wiremock::{Match, Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use super::faults::{FaultKind, Faults};
+
+/// A response before it becomes a `ResponseTemplate`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// JSON body, if any.
+    pub body: Option<Value>,
+    /// Extra headers.
+    pub headers: Vec<(&'static str, String)>,
+    /// `Content-Type` of the body.
+    pub content_type: &'static str,
+}
+
+impl Reply {
+    /// A JSON answer.
+    pub fn json(status: u16, body: Value) -> Self {
+        Reply {
+            status,
+            body: Some(body),
+            headers: Vec::new(),
+            content_type: "application/json",
+        }
+    }
+
+    /// An answer without a body (204).
+    pub fn empty(status: u16) -> Self {
+        Reply {
+            status,
+            body: None,
+            headers: Vec::new(),
+            content_type: "application/json",
+        }
+    }
+
+    /// Adds a header unless one of that name is already set.
+    pub fn header_if_absent(&mut self, name: &'static str, value: String) {
+        if !self.headers.iter().any(|(n, _)| *n == name) {
+            self.headers.push((name, value));
+        }
+    }
+
+    fn template(self, latency: Option<Duration>) -> ResponseTemplate {
+        let mut template = ResponseTemplate::new(self.status);
+        for (name, value) in self.headers {
+            template = template.insert_header(name, value.as_str());
+        }
+        if let Some(body) = self.body {
+            let bytes = serde_json::to_vec(&body).unwrap_or_default();
+            template = template.set_body_raw(bytes, self.content_type);
+        }
+        if let Some(latency) = latency {
+            template = template.set_delay(latency);
+        }
+        template
+    }
+}
+
+/// What a sandbox provides to be served.
+pub trait Service: Send + 'static {
+    /// Answers one request and logs it; `dropped` says the answer will never reach the
+    /// client (an injected drop after processing).
+    fn handle(&mut self, request: &Request, dropped: bool) -> Reply;
+    /// Logs a request whose connection was dropped before any processing.
+    fn record_dropped(&mut self, request: &Request);
+    /// The armed faults.
+    fn faults(&mut self) -> &mut Faults;
+    /// Latency added to every answer.
+    fn latency(&self) -> Option<Duration>;
+}
+
+/// Locks a sandbox's state, recovering from a poisoned lock (a panicking test must not
+/// take every later request down with it).
+pub fn lock<S>(state: &Mutex<S>) -> MutexGuard<'_, S> {
+    state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+struct Responder<S>(Arc<Mutex<S>>);
+
+impl<S: Service> Respond for Responder<S> {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let mut service = lock(&self.0);
+        let reply = service.handle(request, false);
+        reply.template(service.latency())
+    }
+}
+
+/// Matches (and so hands to the connection-dropping mock) the requests an armed drop
+/// fault applies to. For `DropAfterProcessing` it carries the request out first.
+struct DropMatcher<S>(Arc<Mutex<S>>);
+
+impl<S: Service> Match for DropMatcher<S> {
+    fn matches(&self, request: &Request) -> bool {
+        let mut service = lock(&self.0);
+        let method = request.method.as_str().to_owned();
+        let kind = service.faults().take(&method, request.url.path(), |k| {
+            matches!(k, FaultKind::DropConnection | FaultKind::DropAfterProcessing)
+        });
+        match kind {
+            Some(FaultKind::DropAfterProcessing) => {
+                service.handle(request, true);
+                true
+            }
+            Some(_) => {
+                service.record_dropped(request);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Starts a wiremock server (on `listener` if given) that serves `state`. Request
+/// recording is off: the sandbox keeps its own compact log, and a long benchmark must not
+/// hold every body in memory.
+pub async fn serve<S: Service>(state: Arc<Mutex<S>>, listener: Option<std::net::TcpListener>) -> MockServer {
+    let mut builder = MockServer::builder().disable_request_recording();
+    if let Some(listener) = listener {
+        builder = builder.listener(listener);
+    }
+    let server = builder.start().await;
+    Mock::given(DropMatcher(state.clone()))
+        .respond_with_err(|_: &Request| std::io::Error::from(std::io::ErrorKind::ConnectionReset))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(any())
+        .respond_with(Responder(state))
+        .with_priority(5)
+        .mount(&server)
+        .await;
+    server
+}
+
+/// The reason phrase of the statuses the sandboxes answer with.
+pub fn status_text(status: u16) -> &'static str {
+    match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        409 => "Conflict",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Error",
+    }
+}
