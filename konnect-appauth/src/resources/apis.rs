@@ -3,16 +3,14 @@
 //! attached to an API.
 
 use dcr_client_core::Operation;
-use futures::Stream;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{Filters, Labels, list_page, paging_setters};
+use super::{Labels, List};
 use crate::client::KonnectClient;
 use crate::error::{KonnectError, NotFoundAsNone, Result};
 use crate::ids::{ApiId, AuthStrategyId, PortalId};
-use crate::pagination::{Page, PageRequest, PageSource, walk};
 use crate::validate;
 
 static CREATE: Operation = Operation::new(Method::POST, "/v3/apis");
@@ -267,12 +265,8 @@ impl Apis {
     }
 
     /// Lists APIs.
-    pub fn list(&self) -> ListApis {
-        ListApis {
-            client: self.client.clone(),
-            filters: Filters::default(),
-            page: PageRequest::default(),
-        }
+    pub fn list(&self) -> List<Api> {
+        List::new(&self.client, &LIST, &["v3", "apis"])
     }
 
     /// Deletes an API (204).
@@ -312,45 +306,9 @@ impl Apis {
     }
 }
 
-/// A list request for APIs.
-#[derive(Clone, Debug)]
-#[must_use]
-pub struct ListApis {
-    client: KonnectClient,
-    filters: Filters,
-    page: PageRequest,
-}
-
-impl ListApis {
+impl List<Api> {
     /// `filter[name][eq]`.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.filters.set("name", "eq", name);
-        self
-    }
-
-    paging_setters!();
-
-    /// Fetches one page.
-    pub async fn send(self) -> Result<Page<Api>> {
-        self.fetch(self.page).await
-    }
-
-    /// Every matching API, page by page.
-    pub fn stream(self) -> impl Stream<Item = Result<Api>> + Send + 'static {
-        let start = self.page;
-        walk(self, start)
-    }
-}
-
-impl PageSource for ListApis {
-    type Item = Api;
-    fn fetch(&self, page: PageRequest) -> futures::future::BoxFuture<'static, Result<Page<Api>>> {
-        list_page(
-            &self.client,
-            &LIST,
-            vec!["v3".into(), "apis".into()],
-            &self.filters,
-            page,
-        )
+    pub fn name(self, name: impl Into<String>) -> Self {
+        self.filter("name", "eq", name)
     }
 }

@@ -8,16 +8,14 @@
 //! `token_post_args_names: ["audience"]`, `token_post_args_values: [<audience>]`.
 
 use dcr_client_core::Operation;
-use futures::Stream;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{Filters, Labels, LabelsUpdate, list_page, paging_setters};
+use super::{Labels, LabelsUpdate, List};
 use crate::client::KonnectClient;
 use crate::error::{KonnectError, NotFoundAsNone, Result};
 use crate::ids::{AuthStrategyId, DcrProviderId};
-use crate::pagination::{Page, PageRequest, PageSource, walk};
 use crate::validate;
 
 static CREATE: Operation = Operation::new(Method::POST, "/v2/application-auth-strategies");
@@ -728,12 +726,8 @@ impl AuthStrategies {
     }
 
     /// Lists strategies: filter, then `.send()` for one page or `.stream()` for all.
-    pub fn list(&self) -> ListAuthStrategies {
-        ListAuthStrategies {
-            client: self.client.clone(),
-            filters: Filters::default(),
-            page: PageRequest::default(),
-        }
+    pub fn list(&self) -> List<AuthStrategy> {
+        List::new(&self.client, &LIST, &["v2", "application-auth-strategies"])
     }
 
     /// The strategy with exactly this name, if any.
@@ -772,63 +766,24 @@ impl AuthStrategies {
     }
 }
 
-/// A list request for auth strategies.
-#[derive(Clone, Debug)]
-#[must_use]
-pub struct ListAuthStrategies {
-    client: KonnectClient,
-    filters: Filters,
-    page: PageRequest,
-}
-
-impl ListAuthStrategies {
+impl List<AuthStrategy> {
     /// `filter[name][eq]`.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.filters.set("name", "eq", name);
-        self
+    pub fn name(self, name: impl Into<String>) -> Self {
+        self.filter("name", "eq", name)
     }
 
     /// `filter[strategy_type][eq]`: `key_auth` or `openid_connect`.
-    pub fn strategy_type(mut self, strategy_type: impl Into<String>) -> Self {
-        self.filters.set("strategy_type", "eq", strategy_type);
-        self
+    pub fn strategy_type(self, strategy_type: impl Into<String>) -> Self {
+        self.filter("strategy_type", "eq", strategy_type)
     }
 
     /// `filter[dcr_provider_id][eq]`.
-    pub fn dcr_provider_id(mut self, id: &DcrProviderId) -> Self {
-        self.filters.set("dcr_provider_id", "eq", id.as_str());
-        self
+    pub fn dcr_provider_id(self, id: &DcrProviderId) -> Self {
+        self.filter("dcr_provider_id", "eq", id.as_str())
     }
 
     /// `filter[dcr_provider_type][eq]`, e.g. `auth0`.
-    pub fn dcr_provider_type(mut self, provider_type: impl Into<String>) -> Self {
-        self.filters.set("dcr_provider_type", "eq", provider_type);
-        self
-    }
-
-    paging_setters!();
-
-    /// Fetches one page.
-    pub async fn send(self) -> Result<Page<AuthStrategy>> {
-        self.fetch(self.page).await
-    }
-
-    /// Every matching strategy, page by page.
-    pub fn stream(self) -> impl Stream<Item = Result<AuthStrategy>> + Send + 'static {
-        let start = self.page;
-        walk(self, start)
-    }
-}
-
-impl PageSource for ListAuthStrategies {
-    type Item = AuthStrategy;
-    fn fetch(&self, page: PageRequest) -> futures::future::BoxFuture<'static, Result<Page<AuthStrategy>>> {
-        list_page(
-            &self.client,
-            &LIST,
-            vec!["v2".into(), "application-auth-strategies".into()],
-            &self.filters,
-            page,
-        )
+    pub fn dcr_provider_type(self, provider_type: impl Into<String>) -> Self {
+        self.filter("dcr_provider_type", "eq", provider_type)
     }
 }

@@ -8,17 +8,15 @@
 //! `dcr_token`, `api_key`) exist only on request types, as [`SecretString`]s.
 
 use dcr_client_core::Operation;
-use futures::Stream;
 use reqwest::Method;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{Filters, Labels, LabelsUpdate, list_page, paging_setters};
+use super::{Labels, LabelsUpdate, List};
 use crate::client::KonnectClient;
 use crate::error::{KonnectError, NotFoundAsNone, Result};
 use crate::ids::DcrProviderId;
-use crate::pagination::{Page, PageRequest, PageSource, walk};
 use crate::validate;
 
 static CREATE: Operation = Operation::new(Method::POST, "/v2/dcr-providers");
@@ -957,12 +955,8 @@ impl DcrProviders {
     }
 
     /// Lists providers: filter, then `.send()` for one page or `.stream()` for all.
-    pub fn list(&self) -> ListDcrProviders {
-        ListDcrProviders {
-            client: self.client.clone(),
-            filters: Filters::default(),
-            page: PageRequest::default(),
-        }
+    pub fn list(&self) -> List<DcrProvider> {
+        List::new(&self.client, &LIST, &["v2", "dcr-providers"])
     }
 
     /// The provider with exactly this name, if any (names are unique in an org).
@@ -999,76 +993,29 @@ impl DcrProviders {
     }
 }
 
-/// A list request for DCR providers.
-#[derive(Clone, Debug)]
-#[must_use]
-pub struct ListDcrProviders {
-    client: KonnectClient,
-    filters: Filters,
-    page: PageRequest,
-}
-
-impl ListDcrProviders {
+impl List<DcrProvider> {
     /// `filter[name][eq]`.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.filters.set("name", "eq", name);
-        self
+    pub fn name(self, name: impl Into<String>) -> Self {
+        self.filter("name", "eq", name)
     }
 
     /// `filter[name][contains]`.
-    pub fn name_contains(mut self, part: impl Into<String>) -> Self {
-        self.filters.set("name", "contains", part);
-        self
+    pub fn name_contains(self, part: impl Into<String>) -> Self {
+        self.filter("name", "contains", part)
     }
 
     /// `filter[issuer][eq]`.
-    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
-        self.filters.set("issuer", "eq", issuer);
-        self
+    pub fn issuer(self, issuer: impl Into<String>) -> Self {
+        self.filter("issuer", "eq", issuer)
     }
 
     /// `filter[provider_type][eq]`, e.g. `auth0`.
-    pub fn provider_type(mut self, provider_type: impl Into<String>) -> Self {
-        self.filters.set("provider_type", "eq", provider_type);
-        self
+    pub fn provider_type(self, provider_type: impl Into<String>) -> Self {
+        self.filter("provider_type", "eq", provider_type)
     }
 
     /// `filter[initial_client_id][eq]`.
-    pub fn initial_client_id(mut self, id: impl Into<String>) -> Self {
-        self.filters.set("initial_client_id", "eq", id);
-        self
-    }
-
-    paging_setters!();
-
-    /// Fetches one page.
-    pub async fn send(self) -> Result<Page<DcrProvider>> {
-        list_page(
-            &self.client,
-            &LIST,
-            vec!["v2".into(), "dcr-providers".into()],
-            &self.filters,
-            self.page,
-        )
-        .await
-    }
-
-    /// Every matching provider, page by page.
-    pub fn stream(self) -> impl Stream<Item = Result<DcrProvider>> + Send + 'static {
-        let start = self.page;
-        walk(self, start)
-    }
-}
-
-impl PageSource for ListDcrProviders {
-    type Item = DcrProvider;
-    fn fetch(&self, page: PageRequest) -> futures::future::BoxFuture<'static, Result<Page<DcrProvider>>> {
-        list_page(
-            &self.client,
-            &LIST,
-            vec!["v2".into(), "dcr-providers".into()],
-            &self.filters,
-            page,
-        )
+    pub fn initial_client_id(self, id: impl Into<String>) -> Self {
+        self.filter("initial_client_id", "eq", id)
     }
 }

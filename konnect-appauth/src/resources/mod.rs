@@ -7,13 +7,16 @@ pub mod dcr_providers;
 pub mod portal_applications;
 
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
 
 use dcr_client_core::Operation;
+use futures::Stream;
 use futures::future::BoxFuture;
+use serde::de::DeserializeOwned;
 
 use crate::client::KonnectClient;
 use crate::error::Result;
-use crate::pagination::{Page, PageRequest, WirePage};
+use crate::pagination::{Page, PageRequest, PageSource, WirePage, walk};
 
 /// Labels of a resource: keys 1–63 characters not starting with `kong`, `konnect`, `mesh`,
 /// `kic` or `_`; values matching `^[a-z0-9A-Z]{1}([a-z0-9A-Z-._]*[a-z0-9A-Z]+)?$`; at most 50.
@@ -23,56 +26,109 @@ pub type Labels = BTreeMap<String, String>;
 /// named are left alone.
 pub type LabelsUpdate = BTreeMap<String, Option<String>>;
 
-/// `filter[field][op]=value` pairs of a list call.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Filters(Vec<(String, String)>);
+/// A list request: filter, then `.send()` for one page or `.stream()` for every item.
+///
+/// One type serves every collection; each resource adds its own filters, e.g.
+/// [`List<DcrProvider>`](dcr_providers::DcrProvider) has `.name()`, `.issuer()`,
+/// `.provider_type()`, `.initial_client_id()`.
+#[must_use]
+pub struct List<T> {
+    client: KonnectClient,
+    op: &'static Operation,
+    segments: Vec<String>,
+    filters: Vec<(String, String)>,
+    page: PageRequest,
+    item: PhantomData<fn() -> T>,
+}
 
-impl Filters {
-    /// Sets `filter[{field}][{op}]`, replacing an earlier value for the same pair.
-    pub(crate) fn set(&mut self, field: &str, op: &str, value: impl Into<String>) {
-        let key = format!("filter[{field}][{op}]");
-        self.0.retain(|(k, _)| *k != key);
-        self.0.push((key, value.into()));
+impl<T> Clone for List<T> {
+    fn clone(&self) -> Self {
+        List {
+            client: self.client.clone(),
+            op: self.op,
+            segments: self.segments.clone(),
+            filters: self.filters.clone(),
+            page: self.page,
+            item: PhantomData,
+        }
     }
 }
 
-/// Fetches one page of a list endpoint.
-pub(crate) fn list_page<T>(
-    client: &KonnectClient,
-    op: &'static Operation,
-    segments: Vec<String>,
-    filters: &Filters,
-    page: PageRequest,
-) -> BoxFuture<'static, Result<Page<T>>>
+impl<T> std::fmt::Debug for List<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("List")
+            .field("operation", &self.op.name())
+            .field("filters", &self.filters)
+            .field("page", &self.page)
+            .finish()
+    }
+}
+
+impl<T> List<T>
 where
-    T: serde::de::DeserializeOwned + Send + 'static,
+    T: DeserializeOwned + Send + 'static,
 {
-    let client = client.clone();
-    let mut query = filters.0.clone();
-    query.extend(page.query());
-    Box::pin(async move {
-        page.validate()?;
-        let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-        let builder = client.request(op.method.clone(), &segments).query(&query);
-        let wire: WirePage<T> = client.send_json(op, builder).await?;
-        Ok(Page::from(wire))
-    })
+    pub(crate) fn new(client: &KonnectClient, op: &'static Operation, segments: &[&str]) -> Self {
+        List {
+            client: client.clone(),
+            op,
+            segments: segments.iter().map(|s| (*s).to_owned()).collect(),
+            filters: Vec::new(),
+            page: PageRequest::default(),
+            item: PhantomData,
+        }
+    }
+
+    /// Sets `filter[{field}][{op}]`, replacing an earlier value for the same pair.
+    pub(crate) fn filter(mut self, field: &str, op: &str, value: impl Into<String>) -> Self {
+        let key = format!("filter[{field}][{op}]");
+        self.filters.retain(|(k, _)| *k != key);
+        self.filters.push((key, value.into()));
+        self
+    }
+
+    /// Items per page (1–100; streams default to 100).
+    pub fn page_size(mut self, size: u32) -> Self {
+        self.page.size = Some(size);
+        self
+    }
+
+    /// Page number, from 1 (a stream starts there).
+    pub fn page_number(mut self, number: u32) -> Self {
+        self.page.number = Some(number);
+        self
+    }
+
+    /// Fetches one page.
+    pub async fn send(self) -> Result<Page<T>> {
+        self.fetch(self.page).await
+    }
+
+    /// Every matching item, page by page, one page in memory at a time.
+    pub fn stream(self) -> impl Stream<Item = Result<T>> + Send + 'static {
+        let start = self.page;
+        walk(self, start)
+    }
 }
 
-/// `page_size` / `page_number` setters for a list builder with a `page: PageRequest` field.
-macro_rules! paging_setters {
-    () => {
-        /// Items per page (1–100; streams default to 100).
-        pub fn page_size(mut self, size: u32) -> Self {
-            self.page.size = Some(size);
-            self
-        }
+impl<T> PageSource for List<T>
+where
+    T: DeserializeOwned + Send + 'static,
+{
+    type Item = T;
 
-        /// Page number, from 1 (a stream starts there).
-        pub fn page_number(mut self, number: u32) -> Self {
-            self.page.number = Some(number);
-            self
-        }
-    };
+    fn fetch(&self, page: PageRequest) -> BoxFuture<'static, Result<Page<T>>> {
+        let client = self.client.clone();
+        let op = self.op;
+        let segments = self.segments.clone();
+        let mut query = self.filters.clone();
+        query.extend(page.query());
+        Box::pin(async move {
+            page.validate()?;
+            let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+            let builder = client.request(op.method.clone(), &segments).query(&query);
+            let wire: WirePage<T> = client.send_json(op, builder).await?;
+            Ok(Page::from(wire))
+        })
+    }
 }
-pub(crate) use paging_setters;

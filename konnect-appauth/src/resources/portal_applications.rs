@@ -3,17 +3,15 @@
 //! identity provider; the client's secret is returned once, on creation.
 
 use dcr_client_core::Operation;
-use futures::Stream;
 use reqwest::Method;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{Filters, LabelsUpdate, list_page, paging_setters};
+use super::{LabelsUpdate, List};
 use crate::client::KonnectClient;
 use crate::error::{NotFoundAsNone, Result};
 use crate::ids::{ApplicationId, AuthStrategyId, DcrProviderId, PortalId};
-use crate::pagination::{Page, PageRequest, PageSource, walk};
 use crate::validate;
 
 static CREATE: Operation = Operation::new(Method::POST, "/v3/portals/{portalId}/applications");
@@ -225,15 +223,6 @@ impl PortalApplications {
         PortalApplications { client, portal }
     }
 
-    fn collection(&self) -> Vec<String> {
-        vec![
-            "v3".into(),
-            "portals".into(),
-            self.portal.as_str().into(),
-            "applications".into(),
-        ]
-    }
-
     /// Creates an application (201). For a DCR strategy the result carries the client id
     /// and, once, its secret.
     pub async fn create(&self, application: &NewApplication) -> Result<CreatedApplication> {
@@ -269,60 +258,23 @@ impl PortalApplications {
     }
 
     /// Lists the portal's applications.
-    pub fn list(&self) -> ListApplications {
-        ListApplications {
-            handler: self.clone(),
-            filters: Filters::default(),
-            page: PageRequest::default(),
-        }
+    pub fn list(&self) -> List<PortalApplication> {
+        List::new(
+            &self.client,
+            &LIST,
+            &["v3", "portals", self.portal.as_str(), "applications"],
+        )
     }
 }
 
-/// A list request for portal applications.
-#[derive(Clone, Debug)]
-#[must_use]
-pub struct ListApplications {
-    handler: PortalApplications,
-    filters: Filters,
-    page: PageRequest,
-}
-
-impl ListApplications {
+impl List<PortalApplication> {
     /// `filter[name][eq]`.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.filters.set("name", "eq", name);
-        self
+    pub fn name(self, name: impl Into<String>) -> Self {
+        self.filter("name", "eq", name)
     }
 
     /// `filter[developer_id][eq]`.
-    pub fn developer_id(mut self, id: impl Into<String>) -> Self {
-        self.filters.set("developer_id", "eq", id);
-        self
-    }
-
-    paging_setters!();
-
-    /// Fetches one page.
-    pub async fn send(self) -> Result<Page<PortalApplication>> {
-        self.fetch(self.page).await
-    }
-
-    /// Every matching application, page by page.
-    pub fn stream(self) -> impl Stream<Item = Result<PortalApplication>> + Send + 'static {
-        let start = self.page;
-        walk(self, start)
-    }
-}
-
-impl PageSource for ListApplications {
-    type Item = PortalApplication;
-    fn fetch(&self, page: PageRequest) -> futures::future::BoxFuture<'static, Result<Page<PortalApplication>>> {
-        list_page(
-            &self.handler.client,
-            &LIST,
-            self.handler.collection(),
-            &self.filters,
-            page,
-        )
+    pub fn developer_id(self, id: impl Into<String>) -> Self {
+        self.filter("developer_id", "eq", id)
     }
 }
