@@ -20,10 +20,8 @@ use crate::resources::clients::Clients;
 use crate::resources::resource_servers::ResourceServers;
 use crate::secret::{AccessToken, ClientSecret};
 use crate::token_cache::TokenCache;
-use dcr_client_core::{Authorizer, Operation, RetryConfig, Success, Transport};
+use dcr_client_core::{Authorizer, HttpSettings, Operation, RetryConfig, Success, Transport};
 
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_TOKEN_SKEW: Duration = Duration::from_secs(60);
 
 /// How the client authenticates to the Management API.
@@ -232,11 +230,7 @@ pub struct Auth0ClientBuilder {
     base_url: Option<String>,
     credentials: Option<Credentials>,
     audience: Option<String>,
-    timeout: Option<Duration>,
-    connect_timeout: Option<Duration>,
-    retry: Option<RetryConfig>,
-    user_agent: Option<String>,
-    http_client: Option<reqwest::Client>,
+    http: HttpSettings,
     token_skew: Option<Duration>,
 }
 
@@ -299,32 +293,32 @@ impl Auth0ClientBuilder {
 
     /// Timeout for each attempt (default 30 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+        self.http.timeout = Some(timeout);
         self
     }
 
     /// Connect timeout for the default HTTP client (default 10 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(timeout);
+        self.http.connect_timeout = Some(timeout);
         self
     }
 
     /// Retry policy (default [`RetryConfig::standard`]).
     pub fn retry(mut self, retry: RetryConfig) -> Self {
-        self.retry = Some(retry);
+        self.http.retry = Some(retry);
         self
     }
 
     /// `User-Agent` header (default `auth0-mgmt/{version}`).
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
-        self.user_agent = Some(user_agent.into());
+        self.http.user_agent = Some(user_agent.into());
         self
     }
 
     /// Use this `reqwest::Client` (its own TLS, proxy, pool settings). Redirects should be
     /// disabled on it, as they are on the default one.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http_client = Some(client);
+        self.http.http_client = Some(client);
         self
     }
 
@@ -379,37 +373,20 @@ impl Auth0ClientBuilder {
             Some(a) => Audience::new(a),
             None => Audience::new(format!("https://{domain}/api/v2/")),
         };
-        let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
-        if timeout.is_zero() {
-            return Err(Auth0Error::config("timeout", "must be greater than zero"));
-        }
-        let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
-        if connect_timeout.is_zero() {
-            return Err(Auth0Error::config("connect_timeout", "must be greater than zero"));
-        }
-        let user_agent = self
-            .user_agent
-            .unwrap_or_else(|| concat!("auth0-mgmt/", env!("CARGO_PKG_VERSION")).to_owned());
-        let user_agent = HeaderValue::try_from(user_agent)
-            .map_err(|_| Auth0Error::config("user_agent", "not a valid header value"))?;
-        let http = match self.http_client {
-            Some(client) => client,
-            None => reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .connect_timeout(connect_timeout)
-                .build()
-                .map_err(|e| Auth0Error::config("http_client", e.to_string()))?,
-        };
+        let http = self
+            .http
+            .build(concat!("auth0-mgmt/", env!("CARGO_PKG_VERSION")))
+            .map_err(|(field, reason)| Auth0Error::config(field, reason))?;
         Ok(Auth0Client {
             inner: Arc::new(Inner {
-                transport: Transport::new(http, self.retry.unwrap_or_default()),
+                transport: http.transport,
                 domain,
                 base_url,
                 audience,
                 credentials,
                 tokens: TokenCache::new(self.token_skew.unwrap_or(DEFAULT_TOKEN_SKEW)),
-                timeout,
-                user_agent,
+                timeout: http.timeout,
+                user_agent: http.user_agent,
             }),
         })
     }

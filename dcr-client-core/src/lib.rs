@@ -16,6 +16,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod error;
+mod http;
 mod macros;
 mod ratelimit;
 mod retry;
@@ -26,8 +27,9 @@ mod transport;
 pub mod sandbox;
 
 pub use error::{TransportError, redact_quoted, truncate};
+pub use http::{HttpParts, HttpSettings};
 pub use retry::RetryConfig;
-pub use transport::{Authorizer, Operation, ServiceError, Success, Transport};
+pub use transport::{Authorizer, NotFoundAsNone, Operation, ServiceError, Success, Transport};
 
 /// Re-exports the macros' expansions rely on; not part of the public API.
 #[doc(hidden)]

@@ -46,6 +46,24 @@ pub trait ServiceError: Sized {
     /// A success body that did not decode: operation name, JSON path, reason with quoted
     /// values already redacted.
     fn decode(operation: String, path: String, reason: String) -> Self;
+    /// True for a 404.
+    fn is_not_found(&self) -> bool;
+}
+
+/// Turns a 404 into `Ok(None)`: the `get_opt` of every handler.
+pub trait NotFoundAsNone<T, E> {
+    /// `Ok(Some(v))` for a success, `Ok(None)` for a 404, the error otherwise.
+    fn optional(self) -> Result<Option<T>, E>;
+}
+
+impl<T, E: ServiceError> NotFoundAsNone<T, E> for Result<T, E> {
+    fn optional(self) -> Result<Option<T>, E> {
+        match self {
+            Ok(value) => Ok(Some(value)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 /// Supplies the bearer token for a request, and a fresh one after a 401.

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dcr_client_core::{Authorizer, Operation, RetryConfig, Success, Transport};
+use dcr_client_core::{Authorizer, HttpSettings, Operation, RetryConfig, Success, Transport};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use reqwest::header::{ACCEPT, HeaderValue, USER_AGENT};
@@ -20,9 +20,6 @@ use crate::resources::apis::Apis;
 use crate::resources::auth_strategies::AuthStrategies;
 use crate::resources::dcr_providers::DcrProviders;
 use crate::resources::portal_applications::PortalApplications;
-
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A typed Konnect client for DCR providers, application auth strategies, API publication
 /// and portal applications. Cheap to clone; clones share the connection pool and the
@@ -150,11 +147,7 @@ pub struct KonnectClientBuilder {
     region: Option<Region>,
     base_url: Option<String>,
     token: Option<SecretString>,
-    timeout: Option<Duration>,
-    connect_timeout: Option<Duration>,
-    retry: Option<RetryConfig>,
-    user_agent: Option<String>,
-    http_client: Option<reqwest::Client>,
+    http: HttpSettings,
 }
 
 impl fmt::Debug for KonnectClientBuilder {
@@ -188,31 +181,31 @@ impl KonnectClientBuilder {
 
     /// Timeout of each attempt (default 30 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+        self.http.timeout = Some(timeout);
         self
     }
 
     /// Connect timeout (default 10 s); ignored with [`Self::http_client`].
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(timeout);
+        self.http.connect_timeout = Some(timeout);
         self
     }
 
     /// Retry policy (default [`RetryConfig::standard`]).
     pub fn retry(mut self, retry: RetryConfig) -> Self {
-        self.retry = Some(retry);
+        self.http.retry = Some(retry);
         self
     }
 
     /// `User-Agent` header (default `konnect-appauth/{version}`).
     pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
-        self.user_agent = Some(agent.into());
+        self.http.user_agent = Some(agent.into());
         self
     }
 
     /// A preconfigured reqwest client (proxies, custom roots).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http_client = Some(client);
+        self.http.http_client = Some(client);
         self
     }
 
@@ -239,26 +232,17 @@ impl KonnectClientBuilder {
         if !matches!(base_url.scheme(), "http" | "https") || base_url.cannot_be_a_base() {
             return Err(KonnectError::config("base_url", "must be an http(s) URL"));
         }
-        let user_agent = self
-            .user_agent
-            .unwrap_or_else(|| concat!("konnect-appauth/", env!("CARGO_PKG_VERSION")).to_owned());
-        let user_agent = HeaderValue::try_from(user_agent)
-            .map_err(|_| KonnectError::config("user_agent", "not a valid header value"))?;
-        let http = match self.http_client {
-            Some(client) => client,
-            None => reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-                .build()
-                .map_err(|e| KonnectError::config("http_client", e.to_string()))?,
-        };
+        let http = self
+            .http
+            .build(concat!("konnect-appauth/", env!("CARGO_PKG_VERSION")))
+            .map_err(|(field, reason)| KonnectError::config(field, reason))?;
         Ok(KonnectClient {
             inner: Arc::new(Inner {
-                transport: Transport::new(http, self.retry.unwrap_or_default()),
+                transport: http.transport,
                 base_url,
                 token,
-                timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
-                user_agent,
+                timeout: http.timeout,
+                user_agent: http.user_agent,
             }),
         })
     }

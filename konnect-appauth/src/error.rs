@@ -276,22 +276,13 @@ impl ServiceError for KonnectError {
             reason,
         }
     }
-}
 
-/// Turns a 404 into `Ok(None)`: the `get_opt` of every handler.
-pub(crate) trait NotFoundAsNone<T> {
-    fn optional(self) -> Result<Option<T>>;
-}
-
-impl<T> NotFoundAsNone<T> for Result<T> {
-    fn optional(self) -> Result<Option<T>> {
-        match self {
-            Ok(value) => Ok(Some(value)),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(e),
-        }
+    fn is_not_found(&self) -> bool {
+        KonnectError::is_not_found(self)
     }
 }
+
+pub(crate) use dcr_client_core::NotFoundAsNone;
 
 #[cfg(test)]
 mod tests {
