@@ -48,17 +48,8 @@ const PROVIDER_NAME: &str = "auth0-dcr";
 const STRATEGY_NAME: &str = "auth0-client-credentials";
 const API_NAME: &str = "Orders API";
 const API_SCOPE: &str = "read:orders";
-const DCR_SCOPES: [&str; 9] = [
-    "read:clients",
-    "create:clients",
-    "update:clients",
-    "delete:clients",
-    "read:client_grants",
-    "create:client_grants",
-    "update:client_grants",
-    "delete:client_grants",
-    "update:client_keys",
-];
+/// Exactly what Konnect's DCR needs from the admin application.
+const DCR_SCOPES: [&str; 9] = konnect_appauth::resources::dcr_providers::AUTH0_DCR_SCOPES;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

@@ -8,9 +8,10 @@ use auth0_mgmt::{Audience, ClientId, ClientSecret};
 use dcr_tests::{API_AUDIENCE, API_SCOPE, Sandboxes};
 use konnect_appauth::resources::apis::{NewApi, PublicationRequest};
 use konnect_appauth::resources::auth_strategies::{AuthStrategy, NewAuthStrategy, OidcConfig};
-use konnect_appauth::resources::dcr_providers::{DcrConfigUpdate, DcrProvider, DcrProviderUpdate, NewDcrProvider};
+use konnect_appauth::resources::dcr_providers::{
+    AUTH0_DCR_SCOPES, AUTH0_DEVELOPER_MANAGED_SCOPE, DcrConfigUpdate, DcrProvider, DcrProviderUpdate, NewDcrProvider,
+};
 use konnect_appauth::resources::portal_applications::{NewApplication, Owner};
-use konnect_appauth::sandbox::{DEVELOPER_MANAGED_SCOPE, REQUIRED_SCOPES};
 use secrecy::ExposeSecret;
 use serde_json::Value;
 
@@ -73,7 +74,7 @@ async fn verify_token(s: &Sandboxes, token: &str) -> Value {
 #[tokio::test]
 async fn a_portal_application_gets_an_auth0_client_whose_token_names_it() {
     let s = Sandboxes::start().await.unwrap();
-    let (admin_id, admin_secret) = s.auth0_dcr_setup(&REQUIRED_SCOPES).await.unwrap();
+    let (admin_id, admin_secret) = s.auth0_dcr_setup(&AUTH0_DCR_SCOPES).await.unwrap();
     let (provider, strategy) = konnect_side(&s, &admin_id, &admin_secret).await;
 
     let verdict = s.konnect_client.dcr_providers().verify(&provider.id).await.unwrap();
@@ -171,7 +172,7 @@ async fn a_portal_application_gets_an_auth0_client_whose_token_names_it() {
 #[tokio::test]
 async fn verify_names_what_the_initial_client_lacks() {
     let s = Sandboxes::start().await.unwrap();
-    let partial: Vec<&str> = REQUIRED_SCOPES
+    let partial: Vec<&str> = AUTH0_DCR_SCOPES
         .iter()
         .copied()
         .filter(|s| *s != "update:client_keys")
@@ -194,7 +195,7 @@ async fn verify_names_what_the_initial_client_lacks() {
         .unwrap();
     let verdict = s.konnect_client.dcr_providers().verify(&provider.id).await.unwrap();
     assert!(
-        verdict.errors.iter().any(|e| e.contains(DEVELOPER_MANAGED_SCOPE)),
+        verdict.errors.iter().any(|e| e.contains(AUTH0_DEVELOPER_MANAGED_SCOPE)),
         "{verdict:?}"
     );
 
@@ -215,7 +216,7 @@ async fn verify_names_what_the_initial_client_lacks() {
 #[tokio::test]
 async fn a_failed_registration_leaves_no_half_created_client() {
     let s = Sandboxes::start().await.unwrap();
-    let (admin_id, admin_secret) = s.auth0_dcr_setup(&REQUIRED_SCOPES).await.unwrap();
+    let (admin_id, admin_secret) = s.auth0_dcr_setup(&AUTH0_DCR_SCOPES).await.unwrap();
     let (provider, _) = konnect_side(&s, &admin_id, &admin_secret).await;
     // A strategy whose audience is no API in the tenant: the grant fails.
     let strategy = s
@@ -252,7 +253,7 @@ async fn a_failed_registration_leaves_no_half_created_client() {
 #[tokio::test]
 async fn konnect_keeps_its_management_token_and_replaces_a_revoked_one() {
     let s = Sandboxes::start().await.unwrap();
-    let (admin_id, admin_secret) = s.auth0_dcr_setup(&REQUIRED_SCOPES).await.unwrap();
+    let (admin_id, admin_secret) = s.auth0_dcr_setup(&AUTH0_DCR_SCOPES).await.unwrap();
     let (_, strategy) = konnect_side(&s, &admin_id, &admin_secret).await;
     let apps = s.konnect_client.portal_applications(s.konnect.portal_id());
     let new_app = |name: &str| {

@@ -129,6 +129,37 @@ impl KonnectClient {
         self.inner.transport.send(op, request, Some(&auth)).await
     }
 
+    /// Sends `op` to the path made of `segments` (with `body` as JSON, if any) and decodes
+    /// the answer: what every handler method does.
+    pub(crate) async fn call<T: DeserializeOwned>(
+        &self,
+        op: &Operation,
+        segments: &[&str],
+        body: Option<&(dyn erased::Body + Sync)>,
+    ) -> Result<T> {
+        let builder = self.with_body(self.request(op.method.clone(), segments), body)?;
+        self.send_json(op, builder).await
+    }
+
+    /// The same for an answer without a useful body (204).
+    pub(crate) async fn call_empty(&self, op: &Operation, segments: &[&str]) -> Result<()> {
+        let builder = self.request(op.method.clone(), segments);
+        self.send_empty(op, builder).await
+    }
+
+    fn with_body(&self, builder: RequestBuilder, body: Option<&(dyn erased::Body + Sync)>) -> Result<RequestBuilder> {
+        let Some(body) = body else { return Ok(builder) };
+        let bytes = body
+            .to_json()
+            .map_err(|e| KonnectError::invalid("body", format!("cannot be encoded: {e}")))?;
+        Ok(builder
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )
+            .body(bytes))
+    }
+
     /// Sends a request and decodes the JSON body.
     pub(crate) async fn send_json<T: DeserializeOwned>(&self, op: &Operation, builder: RequestBuilder) -> Result<T> {
         self.send(op, builder).await?.json::<T, KonnectError>(op)
@@ -137,6 +168,20 @@ impl KonnectClient {
     /// Sends a request whose success has no useful body.
     pub(crate) async fn send_empty(&self, op: &Operation, builder: RequestBuilder) -> Result<()> {
         self.send(op, builder).await.map(|_| ())
+    }
+}
+
+/// Request bodies behind one object-safe trait, so `call` need not be generic over them.
+pub(crate) mod erased {
+    /// A request body that encodes itself as JSON.
+    pub(crate) trait Body {
+        fn to_json(&self) -> serde_json::Result<Vec<u8>>;
+    }
+
+    impl<T: serde::Serialize> Body for T {
+        fn to_json(&self) -> serde_json::Result<Vec<u8>> {
+            serde_json::to_vec(self)
+        }
     }
 }
 

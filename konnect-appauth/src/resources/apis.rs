@@ -243,14 +243,12 @@ impl Apis {
     /// Creates an API (201).
     pub async fn create(&self, api: &NewApi) -> Result<Api> {
         api.validate()?;
-        let builder = self.client.request(Method::POST, &["v3", "apis"]).json(api);
-        self.client.send_json(&CREATE, builder).await
+        self.client.call(&CREATE, &["v3", "apis"], Some(api)).await
     }
 
     /// Reads an API.
     pub async fn get(&self, id: &ApiId) -> Result<Api> {
-        let builder = self.client.request(Method::GET, &["v3", "apis", id.as_str()]);
-        self.client.send_json(&GET, builder).await
+        self.client.call(&GET, &["v3", "apis", id.as_str()], None).await
     }
 
     /// Reads an API, `None` if it does not exist.
@@ -271,38 +269,40 @@ impl Apis {
 
     /// Deletes an API (204).
     pub async fn delete(&self, id: &ApiId) -> Result<()> {
-        let builder = self.client.request(Method::DELETE, &["v3", "apis", id.as_str()]);
-        self.client.send_empty(&DELETE, builder).await
+        self.client.call_empty(&DELETE, &["v3", "apis", id.as_str()]).await
     }
 
     /// Publishes (or re-publishes) an API on a portal: an idempotent PUT.
     pub async fn publish(&self, api: &ApiId, portal: &PortalId, request: &PublicationRequest) -> Result<Publication> {
-        let builder = self
-            .client
-            .request(
-                Method::PUT,
+        self.client
+            .call(
+                &PUBLISH,
                 &["v3", "apis", api.as_str(), "publications", portal.as_str()],
+                Some(request),
             )
-            .json(request);
-        self.client.send_json(&PUBLISH, builder).await
+            .await
     }
 
     /// Reads a publication; `None` when the API is not published on that portal.
     pub async fn publication(&self, api: &ApiId, portal: &PortalId) -> Result<Option<Publication>> {
-        let builder = self.client.request(
-            Method::GET,
-            &["v3", "apis", api.as_str(), "publications", portal.as_str()],
-        );
-        self.client.send_json(&GET_PUBLICATION, builder).await.optional()
+        self.client
+            .call(
+                &GET_PUBLICATION,
+                &["v3", "apis", api.as_str(), "publications", portal.as_str()],
+                None,
+            )
+            .await
+            .optional()
     }
 
     /// Unpublishes an API from a portal (204).
     pub async fn unpublish(&self, api: &ApiId, portal: &PortalId) -> Result<()> {
-        let builder = self.client.request(
-            Method::DELETE,
-            &["v3", "apis", api.as_str(), "publications", portal.as_str()],
-        );
-        self.client.send_empty(&DELETE_PUBLICATION, builder).await
+        self.client
+            .call_empty(
+                &DELETE_PUBLICATION,
+                &["v3", "apis", api.as_str(), "publications", portal.as_str()],
+            )
+            .await
     }
 }
 

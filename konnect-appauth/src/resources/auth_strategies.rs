@@ -705,19 +705,16 @@ impl AuthStrategies {
     /// Creates a strategy (201).
     pub async fn create(&self, strategy: &NewAuthStrategy) -> Result<AuthStrategy> {
         strategy.validate()?;
-        let builder = self
-            .client
-            .request(Method::POST, &["v2", "application-auth-strategies"])
-            .json(strategy);
-        self.client.send_json(&CREATE, builder).await
+        self.client
+            .call(&CREATE, &["v2", "application-auth-strategies"], Some(strategy))
+            .await
     }
 
     /// Reads a strategy.
     pub async fn get(&self, id: &AuthStrategyId) -> Result<AuthStrategy> {
-        let builder = self
-            .client
-            .request(Method::GET, &["v2", "application-auth-strategies", id.as_str()]);
-        self.client.send_json(&GET, builder).await
+        self.client
+            .call(&GET, &["v2", "application-auth-strategies", id.as_str()], None)
+            .await
     }
 
     /// Reads a strategy, `None` if it does not exist.
@@ -739,30 +736,33 @@ impl AuthStrategies {
     /// Replaces a strategy's whole definition (PUT, 201).
     pub async fn replace(&self, id: &AuthStrategyId, strategy: &NewAuthStrategy) -> Result<AuthStrategy> {
         strategy.validate()?;
-        let builder = self
-            .client
-            .request(Method::PUT, &["v2", "application-auth-strategies", id.as_str()])
-            .json(strategy);
-        self.client.send_json(&REPLACE, builder).await
+        self.client
+            .call(
+                &REPLACE,
+                &["v2", "application-auth-strategies", id.as_str()],
+                Some(strategy),
+            )
+            .await
     }
 
     /// Changes a strategy (PATCH, sparse).
     pub async fn update(&self, id: &AuthStrategyId, update: &AuthStrategyUpdate) -> Result<AuthStrategy> {
         update.validate()?;
-        let builder = self
-            .client
-            .request(Method::PATCH, &["v2", "application-auth-strategies", id.as_str()])
-            .json(update);
-        self.client.send_json(&UPDATE, builder).await
+        self.client
+            .call(
+                &UPDATE,
+                &["v2", "application-auth-strategies", id.as_str()],
+                Some(update),
+            )
+            .await
     }
 
     /// Deletes a strategy (204); a strategy an API publication uses answers 409
     /// ([`KonnectError::is_conflict`]).
     pub async fn delete(&self, id: &AuthStrategyId) -> Result<()> {
-        let builder = self
-            .client
-            .request(Method::DELETE, &["v2", "application-auth-strategies", id.as_str()]);
-        self.client.send_empty(&DELETE, builder).await
+        self.client
+            .call_empty(&DELETE, &["v2", "application-auth-strategies", id.as_str()])
+            .await
     }
 }
 

@@ -26,6 +26,25 @@ static UPDATE: Operation = Operation::new(Method::PATCH, "/v2/dcr-providers/{dcr
 static DELETE: Operation = Operation::new(Method::DELETE, "/v2/dcr-providers/{dcrProviderId}");
 static VERIFY: Operation = Operation::new(Method::POST, "/v2/dcr-providers/{dcrProviderId}/verify");
 
+/// The Auth0 Management API scopes Konnect's DCR needs on an auth0 provider's initial
+/// client (Konnect's Auth0 DCR guide): it creates, updates and deletes applications'
+/// clients and their grants, and rotates their secrets.
+pub const AUTH0_DCR_SCOPES: [&str; 9] = [
+    "read:clients",
+    "create:clients",
+    "update:clients",
+    "delete:clients",
+    "read:client_grants",
+    "create:client_grants",
+    "update:client_grants",
+    "delete:client_grants",
+    "update:client_keys",
+];
+
+/// Needed on top of [`AUTH0_DCR_SCOPES`] when developer-managed scopes are on (Konnect
+/// reads the API's scopes to offer them).
+pub const AUTH0_DEVELOPER_MANAGED_SCOPE: &str = "read:resource_servers";
+
 /// Every operation this handler exposes, for coverage checks.
 pub const OPERATIONS: [&Operation; 6] = [&CREATE, &LIST, &GET, &UPDATE, &DELETE, &VERIFY];
 
@@ -936,17 +955,16 @@ impl DcrProviders {
     /// Creates a provider (201).
     pub async fn create(&self, provider: &NewDcrProvider) -> Result<DcrProvider> {
         provider.validate()?;
-        let builder = self
-            .client
-            .request(Method::POST, &["v2", "dcr-providers"])
-            .json(provider);
-        self.client.send_json(&CREATE, builder).await
+        self.client
+            .call(&CREATE, &["v2", "dcr-providers"], Some(provider))
+            .await
     }
 
     /// Reads a provider.
     pub async fn get(&self, id: &DcrProviderId) -> Result<DcrProvider> {
-        let builder = self.client.request(Method::GET, &["v2", "dcr-providers", id.as_str()]);
-        self.client.send_json(&GET, builder).await
+        self.client
+            .call(&GET, &["v2", "dcr-providers", id.as_str()], None)
+            .await
     }
 
     /// Reads a provider, `None` if it does not exist.
@@ -968,28 +986,24 @@ impl DcrProviders {
     /// Changes a provider (PATCH, sparse). Its `provider_type` cannot change.
     pub async fn update(&self, id: &DcrProviderId, update: &DcrProviderUpdate) -> Result<DcrProvider> {
         update.validate()?;
-        let builder = self
-            .client
-            .request(Method::PATCH, &["v2", "dcr-providers", id.as_str()])
-            .json(update);
-        self.client.send_json(&UPDATE, builder).await
+        self.client
+            .call(&UPDATE, &["v2", "dcr-providers", id.as_str()], Some(update))
+            .await
     }
 
     /// Deletes a provider (204).
     pub async fn delete(&self, id: &DcrProviderId) -> Result<()> {
-        let builder = self
-            .client
-            .request(Method::DELETE, &["v2", "dcr-providers", id.as_str()]);
-        self.client.send_empty(&DELETE, builder).await
+        self.client
+            .call_empty(&DELETE, &["v2", "dcr-providers", id.as_str()])
+            .await
     }
 
     /// Asks Konnect to check the provider's initial client against the identity provider.
     /// A failed check is `Ok` with `status == "failed"` and the reasons in `errors`.
     pub async fn verify(&self, id: &DcrProviderId) -> Result<Verification> {
-        let builder = self
-            .client
-            .request(Method::POST, &["v2", "dcr-providers", id.as_str(), "verify"]);
-        self.client.send_json(&VERIFY, builder).await
+        self.client
+            .call(&VERIFY, &["v2", "dcr-providers", id.as_str(), "verify"], None)
+            .await
     }
 }
 

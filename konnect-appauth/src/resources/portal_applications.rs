@@ -227,20 +227,24 @@ impl PortalApplications {
     /// and, once, its secret.
     pub async fn create(&self, application: &NewApplication) -> Result<CreatedApplication> {
         application.validate()?;
-        let builder = self
-            .client
-            .request(Method::POST, &["v3", "portals", self.portal.as_str(), "applications"])
-            .json(application);
-        self.client.send_json(&CREATE, builder).await
+        self.client
+            .call(
+                &CREATE,
+                &["v3", "portals", self.portal.as_str(), "applications"],
+                Some(application),
+            )
+            .await
     }
 
     /// Reads an application.
     pub async fn get(&self, id: &ApplicationId) -> Result<PortalApplication> {
-        let builder = self.client.request(
-            Method::GET,
-            &["v3", "portals", self.portal.as_str(), "applications", id.as_str()],
-        );
-        self.client.send_json(&GET, builder).await
+        self.client
+            .call(
+                &GET,
+                &["v3", "portals", self.portal.as_str(), "applications", id.as_str()],
+                None,
+            )
+            .await
     }
 
     /// Reads an application, `None` if it does not exist.
@@ -250,11 +254,12 @@ impl PortalApplications {
 
     /// Deletes an application (204); Konnect deletes its DCR client too.
     pub async fn delete(&self, id: &ApplicationId) -> Result<()> {
-        let builder = self.client.request(
-            Method::DELETE,
-            &["v3", "portals", self.portal.as_str(), "applications", id.as_str()],
-        );
-        self.client.send_empty(&DELETE, builder).await
+        self.client
+            .call_empty(
+                &DELETE,
+                &["v3", "portals", self.portal.as_str(), "applications", id.as_str()],
+            )
+            .await
     }
 
     /// Lists the portal's applications.

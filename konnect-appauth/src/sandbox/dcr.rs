@@ -14,20 +14,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-/// Scopes the DCR admin application needs (Konnect's Auth0 DCR guide).
-pub const REQUIRED_SCOPES: [&str; 9] = [
-    "read:clients",
-    "create:clients",
-    "update:clients",
-    "delete:clients",
-    "read:client_grants",
-    "create:client_grants",
-    "update:client_grants",
-    "delete:client_grants",
-    "update:client_keys",
-];
-/// Needed on top when developer-managed scopes are on.
-pub const DEVELOPER_MANAGED_SCOPE: &str = "read:resource_servers";
+use crate::resources::dcr_providers::{AUTH0_DCR_SCOPES, AUTH0_DEVELOPER_MANAGED_SCOPE};
+
 /// OpenID Connect scopes that are not API permissions and are not put in a client grant.
 const OIDC_SCOPES: [&str; 5] = ["openid", "profile", "email", "offline_access", "address"];
 
@@ -198,9 +186,9 @@ pub(crate) fn verify(link: Auth0Link) -> Vec<String> {
         Box::pin(async move {
             let (_, scopes, _) = fresh_token(&http, &link).await?;
             let have: BTreeSet<&str> = scopes.iter().map(String::as_str).collect();
-            let mut missing: Vec<&str> = REQUIRED_SCOPES.iter().copied().filter(|s| !have.contains(s)).collect();
-            if link.developer_managed_scopes && !have.contains(DEVELOPER_MANAGED_SCOPE) {
-                missing.push(DEVELOPER_MANAGED_SCOPE);
+            let mut missing: Vec<&str> = AUTH0_DCR_SCOPES.iter().copied().filter(|s| !have.contains(s)).collect();
+            if link.developer_managed_scopes && !have.contains(AUTH0_DEVELOPER_MANAGED_SCOPE) {
+                missing.push(AUTH0_DEVELOPER_MANAGED_SCOPE);
             }
             Ok::<_, String>(
                 missing

@@ -44,7 +44,6 @@ use secrecy::SecretString;
 use serde_json::Value;
 use wiremock::MockServer;
 
-pub use dcr::{DEVELOPER_MANAGED_SCOPE, REQUIRED_SCOPES};
 pub use dcr_client_core::sandbox::{Fault, FaultKind, LoggedRequest};
 pub use problem::SandboxProblem;
 
