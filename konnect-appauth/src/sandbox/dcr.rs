@@ -39,6 +39,16 @@ pub(crate) struct CachedToken {
 }
 
 impl CachedToken {
+    /// Kept until a minute before expiry, or halfway through a short lifetime.
+    fn new(link: Auth0Link, token: String, lifetime: Duration) -> Self {
+        let margin = Duration::from_secs(60).min(lifetime / 2);
+        CachedToken {
+            link,
+            token,
+            valid_until: Instant::now() + lifetime - margin,
+        }
+    }
+
     /// The token, if it belongs to `link` and is still fresh.
     fn usable(&self, link: &Auth0Link) -> Option<&str> {
         (self.link == *link && Instant::now() < self.valid_until).then_some(self.token.as_str())
@@ -142,13 +152,7 @@ impl Session {
             return Ok(token.to_owned());
         }
         let (token, _, lifetime) = fresh_token(http, &self.link).await?;
-        // Renew a minute early, or halfway through a short lifetime.
-        let margin = Duration::from_secs(60).min(lifetime / 2);
-        self.cached = Some(CachedToken {
-            link: self.link.clone(),
-            token: token.clone(),
-            valid_until: Instant::now() + lifetime - margin,
-        });
+        self.cached = Some(CachedToken::new(self.link.clone(), token.clone(), lifetime));
         Ok(token)
     }
 
@@ -180,27 +184,27 @@ impl Session {
 }
 
 /// Checks that the initial client can get a Management API token holding the DCR scopes.
-/// Returns the problems found (empty = success).
-pub(crate) fn verify(link: Auth0Link) -> Vec<String> {
+/// Returns the problems found (empty = success) and the fresh token, worth keeping.
+pub(crate) fn verify(link: Auth0Link) -> (Option<CachedToken>, Vec<String>) {
     let outcome = blocking(move |http| {
         Box::pin(async move {
-            let (_, scopes, _) = fresh_token(&http, &link).await?;
+            let (token, scopes, lifetime) = fresh_token(&http, &link).await?;
+            let kept = CachedToken::new(link.clone(), token, lifetime);
             let have: BTreeSet<&str> = scopes.iter().map(String::as_str).collect();
             let mut missing: Vec<&str> = AUTH0_DCR_SCOPES.iter().copied().filter(|s| !have.contains(s)).collect();
             if link.developer_managed_scopes && !have.contains(AUTH0_DEVELOPER_MANAGED_SCOPE) {
                 missing.push(AUTH0_DEVELOPER_MANAGED_SCOPE);
             }
-            Ok::<_, String>(
-                missing
-                    .into_iter()
-                    .map(|s| format!("the initial client's Management API grant lacks the scope {s}"))
-                    .collect::<Vec<_>>(),
-            )
+            let errors: Vec<String> = missing
+                .into_iter()
+                .map(|s| format!("the initial client's Management API grant lacks the scope {s}"))
+                .collect();
+            Ok::<_, String>((Some(kept), errors))
         })
     });
     match outcome {
-        Ok(Ok(errors)) => errors,
-        Ok(Err(e)) | Err(e) => vec![e],
+        Ok(Ok(result)) => result,
+        Ok(Err(e)) | Err(e) => (None, vec![e]),
     }
 }
 

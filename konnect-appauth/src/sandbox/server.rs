@@ -426,7 +426,11 @@ impl Shared {
                 "errors": [format!("the sandbox can only verify auth0 providers, not {kind}")],
             }));
         }
-        let errors = dcr::verify(self.auth0_link(id)?);
+        let (kept, errors) = dcr::verify(self.auth0_link(id)?);
+        match kept {
+            Some(kept) => self.tokens.insert(id.to_owned(), kept),
+            None => self.tokens.remove(id),
+        };
         let status = if errors.is_empty() { "success" } else { "failed" };
         Ok(json!({"status": status, "errors": errors}))
     }
