@@ -151,12 +151,21 @@ fn paginate(
         if !keep(row) {
             continue;
         }
-        let viewed = view(row);
-        if !matches_filters(&viewed, &query.filters) {
-            continue;
-        }
-        if total >= start && data.len() < query.size {
-            data.push(viewed);
+        let on_page = total >= start && data.len() < query.size;
+        // Filters apply to what a caller sees; without filters only the page's rows are
+        // projected, so counting 10,000 rows does not copy 10,000 of them.
+        if query.filters.is_empty() {
+            if on_page {
+                data.push(view(row));
+            }
+        } else {
+            let viewed = view(row);
+            if !matches_filters(&viewed, &query.filters) {
+                continue;
+            }
+            if on_page {
+                data.push(viewed);
+            }
         }
         total += 1;
     }
