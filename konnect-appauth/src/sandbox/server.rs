@@ -551,16 +551,19 @@ impl Shared {
             .get("dcr_provider")
             .and_then(|p| p.get("id"))
             .and_then(Value::as_str);
-        if let (true, Some(provider), Some(client_id)) = (created, provider, str_of(&app, "client_id"))
-            && self.store.provider(provider).is_ok()
-        {
+        if let (true, Some(provider), Some(client_id)) = (created, provider, str_of(&app, "client_id")) {
             // Like Konnect, the application goes even when its client cannot be deleted;
             // the failure is kept for inspection (an orphan an audit should find).
-            let link = self.auth0_link(provider)?;
-            let (kept, result) = dcr::unregister(link, self.tokens.remove(provider), client_id.to_owned());
-            if let Some(kept) = kept {
-                self.tokens.insert(provider.to_owned(), kept);
-            }
+            let result = if self.store.provider(provider).is_ok() {
+                let link = self.auth0_link(provider)?;
+                let (kept, result) = dcr::unregister(link, self.tokens.remove(provider), client_id.to_owned());
+                if let Some(kept) = kept {
+                    self.tokens.insert(provider.to_owned(), kept);
+                }
+                result
+            } else {
+                Err("its DCR provider no longer exists".to_owned())
+            };
             if let Err(e) = result {
                 self.dcr_failures.push(format!("{client_id}: {e}"));
             }
