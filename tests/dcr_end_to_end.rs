@@ -283,3 +283,41 @@ async fn konnect_keeps_its_management_token_and_replaces_a_revoked_one() {
         "one refused, two done"
     );
 }
+
+#[tokio::test]
+async fn an_application_outliving_its_provider_leaves_a_recorded_orphan() {
+    let s = Sandboxes::start().await.unwrap();
+    let (admin_id, admin_secret) = s.auth0_dcr_setup(&AUTH0_DCR_SCOPES).await.unwrap();
+    let (provider, strategy) = konnect_side(&s, &admin_id, &admin_secret).await;
+    let apps = s.konnect_client.portal_applications(s.konnect.portal_id());
+    let app = apps
+        .create(
+            &NewApplication::new("Orphan-to-be", Owner::developer(s.konnect.developer_id()))
+                .auth_strategy(strategy.id.clone()),
+        )
+        .await
+        .unwrap()
+        .application;
+    let client_id = app.client_id.clone().unwrap();
+    // Tear the Konnect side down under the application.
+    let api = s.konnect_client.apis().find_by_name("Orders").await.unwrap().unwrap();
+    s.konnect_client
+        .apis()
+        .unpublish(&api.id, &s.konnect.portal_id())
+        .await
+        .unwrap();
+    s.konnect_client.auth_strategies().delete(&strategy.id).await.unwrap();
+    s.konnect_client.dcr_providers().delete(&provider.id).await.unwrap();
+
+    apps.delete(&app.id).await.unwrap();
+    assert!(
+        s.auth0.client_state(&client_id).is_some(),
+        "nobody could delete the Auth0 client"
+    );
+    let failures = s.konnect.dcr_failures();
+    assert_eq!(failures.len(), 1);
+    assert!(
+        failures[0].starts_with(&client_id) && failures[0].contains("no longer exists"),
+        "{failures:?}"
+    );
+}
