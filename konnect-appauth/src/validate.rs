@@ -31,9 +31,9 @@ pub(crate) fn name(field: &str, value: &str) -> Result<()> {
     len(field, value, 1, 256)
 }
 
-/// `^[a-z0-9A-Z]{1}([a-z0-9A-Z-._]*[a-z0-9A-Z]+)?$`, 1–63 characters: label values, and
-/// the same shape is what Konnect accepts for keys.
-fn label_token(value: &str) -> bool {
+/// `^[a-z0-9A-Z]{1}([a-z0-9A-Z-._]*[a-z0-9A-Z]+)?$`: label values, and the same shape is
+/// what Konnect accepts for keys. Also the sandbox's rule.
+pub(crate) fn label_token(value: &str) -> bool {
     let bytes = value.as_bytes();
     let edge = |b: &u8| b.is_ascii_alphanumeric();
     let inner = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_');
@@ -161,10 +161,15 @@ pub(crate) fn list(field: &str, items: &[String], min_items: usize, max_items: u
 pub(crate) fn api_key(value: &str) -> Result<()> {
     let field = "dcr_config.api_key";
     len(field, value, 12, 256)?;
-    if !value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+    if !api_key_chars(value) {
         return Err(KonnectError::invalid(field, "must match ^[a-zA-Z0-9_]+$"));
     }
     Ok(())
+}
+
+/// `^[a-zA-Z0-9_]+$`, the HTTP bridge `api_key`'s character rule (also the sandbox's).
+pub(crate) fn api_key_chars(value: &str) -> bool {
+    value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// A write-only secret: present and at most `max` characters (never quoted).

@@ -31,6 +31,20 @@ pub const OPERATIONS: [&Operation; 6] = [&CREATE, &LIST, &GET, &REPLACE, &UPDATE
 const TOKEN_POST_ARGS_NAMES: &str = "token_post_args_names";
 const TOKEN_POST_ARGS_VALUES: &str = "token_post_args_values";
 
+/// Makes the OpenID Connect plugin send `audience` with token requests.
+fn set_audience(settings: &mut Map<String, Value>, audience: String) {
+    settings.insert(TOKEN_POST_ARGS_NAMES.into(), Value::from(vec!["audience"]));
+    settings.insert(TOKEN_POST_ARGS_VALUES.into(), Value::from(vec![audience]));
+}
+
+/// The audience sent with token requests, from OpenID Connect settings (`token_post_args_*`).
+pub(crate) fn audience_in(settings: &Map<String, Value>) -> Option<&str> {
+    let names = settings.get(TOKEN_POST_ARGS_NAMES)?.as_array()?;
+    let values = settings.get(TOKEN_POST_ARGS_VALUES)?.as_array()?;
+    let index = names.iter().position(|n| n.as_str() == Some("audience"))?;
+    values.get(index)?.as_str()
+}
+
 /// `configs.openid-connect` (`AppAuthStrategyConfigOpenIDConnect`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -69,10 +83,7 @@ impl OidcConfig {
     /// `token_post_args_values: [audience]`.
     #[must_use]
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
-        self.extra
-            .insert(TOKEN_POST_ARGS_NAMES.into(), Value::from(vec!["audience"]));
-        self.extra
-            .insert(TOKEN_POST_ARGS_VALUES.into(), Value::from(vec![audience.into()]));
+        set_audience(&mut self.extra, audience.into());
         self
     }
 
@@ -85,10 +96,7 @@ impl OidcConfig {
 
     /// The audience set through `token_post_args_*`, if any.
     pub fn audience_value(&self) -> Option<&str> {
-        let names = self.extra.get(TOKEN_POST_ARGS_NAMES)?.as_array()?;
-        let values = self.extra.get(TOKEN_POST_ARGS_VALUES)?.as_array()?;
-        let index = names.iter().position(|n| n.as_str() == Some("audience"))?;
-        values.get(index)?.as_str()
+        audience_in(&self.extra)
     }
 
     fn validate(&self, prefix: &str) -> Result<()> {
@@ -552,10 +560,7 @@ impl OidcConfigUpdate {
 
     /// New audience, sent as `token_post_args_names`/`token_post_args_values`.
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
-        self.extra
-            .insert(TOKEN_POST_ARGS_NAMES.into(), Value::from(vec!["audience"]));
-        self.extra
-            .insert(TOKEN_POST_ARGS_VALUES.into(), Value::from(vec![audience.into()]));
+        set_audience(&mut self.extra, audience.into());
         self
     }
 

@@ -5,8 +5,7 @@
 use serde_json::{Map, Value, json};
 
 use super::problem::{Outcome, SandboxProblem, param};
-
-const RESERVED: [&str; 5] = ["kong", "konnect", "mesh", "kic", "_"];
+use crate::validate::{RESERVED_LABEL_PREFIXES, label_token};
 
 /// Collects the problems of one body.
 pub(crate) struct Check<'a> {
@@ -229,7 +228,7 @@ impl<'a> Check<'a> {
                     "is_label",
                     "label keys must be 1-63 letters, digits, '-', '.', '_'",
                 );
-            } else if RESERVED.iter().any(|p| lower.starts_with(p)) {
+            } else if RESERVED_LABEL_PREFIXES.iter().any(|p| lower.starts_with(p)) {
                 self.push(
                     &field,
                     "is_label",
@@ -245,18 +244,6 @@ impl<'a> Check<'a> {
                     "must match ^[a-z0-9A-Z]{1}([a-z0-9A-Z-._]*[a-z0-9A-Z]+)?$",
                 ),
             }
-        }
-    }
-}
-
-fn label_token(value: &str) -> bool {
-    let b = value.as_bytes();
-    let edge = |c: &u8| c.is_ascii_alphanumeric();
-    match b {
-        [] => false,
-        [only] => edge(only),
-        [first, middle @ .., last] => {
-            edge(first) && edge(last) && middle.iter().all(|c| c.is_ascii_alphanumeric() || b"-._".contains(c))
         }
     }
 }

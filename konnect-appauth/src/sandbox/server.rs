@@ -484,13 +484,17 @@ impl Shared {
                         .and_then(|c| c.get("openid-connect"))
                         .cloned()
                         .unwrap_or(Value::Null);
-                    let audience = audience_of(&oidc).ok_or_else(|| {
-                        SandboxProblem::field(
-                            "auth_strategy_id",
-                            "invalid",
-                            "the strategy sets no audience (token_post_args_names/values)",
-                        )
-                    })?;
+                    let audience = oidc
+                        .as_object()
+                        .and_then(crate::resources::auth_strategies::audience_in)
+                        .map(str::to_owned)
+                        .ok_or_else(|| {
+                            SandboxProblem::field(
+                                "auth_strategy_id",
+                                "invalid",
+                                "the strategy sets no audience (token_post_args_names/values)",
+                            )
+                        })?;
                     let scopes: Vec<String> = oidc
                         .get("scopes")
                         .and_then(Value::as_array)
@@ -571,14 +575,6 @@ impl Shared {
         self.store.applications.remove(id);
         Ok(())
     }
-}
-
-/// The audience a strategy sends with token requests (`token_post_args_*`).
-fn audience_of(oidc: &Value) -> Option<String> {
-    let names = oidc.get("token_post_args_names")?.as_array()?;
-    let values = oidc.get("token_post_args_values")?.as_array()?;
-    let index = names.iter().position(|n| n.as_str() == Some("audience"))?;
-    values.get(index)?.as_str().map(str::to_owned)
 }
 
 impl Service for Shared {
