@@ -145,9 +145,7 @@ impl Auth0SandboxBuilder {
             store,
             issuer: tokens::Issuer::new(lifetime)?,
             bucket: bucket::Bucket::new(self.rate_limit),
-            faults: dcr_client_core::sandbox::Faults::default(),
-            log: Vec::new(),
-            latency: None,
+            controls: dcr_client_core::sandbox::Controls::default(),
         }));
         let server = dcr_client_core::sandbox::serve(state.clone(), self.listener).await;
         Ok(Auth0Sandbox {
@@ -244,17 +242,17 @@ impl Auth0Sandbox {
 
     /// Arms a fault.
     pub fn inject(&self, fault: Fault) {
-        lock(&self.state).faults.push(fault);
+        lock(&self.state).controls.faults.push(fault);
     }
 
     /// Disarms every fault.
     pub fn clear_faults(&self) {
-        lock(&self.state).faults.clear();
+        lock(&self.state).controls.faults.clear();
     }
 
     /// Adds this latency to every response (`None` removes it).
     pub fn set_latency(&self, latency: Option<Duration>) {
-        lock(&self.state).latency = latency;
+        lock(&self.state).controls.latency = latency;
     }
 
     /// Replaces the Management API rate limit (the bucket starts full).
@@ -270,22 +268,18 @@ impl Auth0Sandbox {
 
     /// Every request received so far, in order.
     pub fn requests(&self) -> Vec<LoggedRequest> {
-        lock(&self.state).log.clone()
+        lock(&self.state).controls.log.clone()
     }
 
     /// How many requests matched this method and path template (e.g.
     /// `("POST", "/api/v2/clients")`, `("GET", "/api/v2/clients/{id}")`).
     pub fn request_count(&self, method: &str, route: &str) -> usize {
-        lock(&self.state)
-            .log
-            .iter()
-            .filter(|r| r.method == method && r.route == route)
-            .count()
+        lock(&self.state).controls.request_count(method, route)
     }
 
     /// Number of Management API requests that can change state.
     pub fn write_count(&self) -> usize {
-        lock(&self.state).log.iter().filter(|r| r.is_write()).count()
+        lock(&self.state).controls.write_count()
     }
 
     /// Tokens issued by `/oauth/token` so far.
@@ -295,7 +289,7 @@ impl Auth0Sandbox {
 
     /// Empties the request log (the token count stays).
     pub fn clear_request_log(&self) {
-        lock(&self.state).log.clear();
+        lock(&self.state).controls.log.clear();
     }
 
     /// Every application, secrets included, in creation order.

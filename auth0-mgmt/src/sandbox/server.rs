@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 use wiremock::Request;
@@ -13,16 +12,14 @@ use super::failure::{Outcome, SandboxError};
 use super::schema::REQUIRED_SCOPES;
 use super::store::{Store, Table};
 use super::tokens::{self, Issuer};
-use dcr_client_core::sandbox::{FaultKind, Faults, LoggedRequest, Reply, Service};
+use dcr_client_core::sandbox::{Controls, FaultKind, Reply, Service};
 
 /// Everything the sandbox knows, behind one lock (wiremock answers one request at a time).
 pub(crate) struct Shared {
     pub(crate) store: Store,
     pub(crate) issuer: Issuer,
     pub(crate) bucket: Bucket,
-    pub(crate) faults: Faults,
-    pub(crate) log: Vec<LoggedRequest>,
-    pub(crate) latency: Option<Duration>,
+    pub(crate) controls: Controls,
 }
 
 pub(crate) type State = Arc<Mutex<Shared>>;
@@ -220,17 +217,6 @@ fn client_view(row: &Map<String, Value>, with_secret: bool, fields: Option<(&[St
 }
 
 impl Shared {
-    fn record(&mut self, request: &Request, route: &'static str, status: u16, dropped: bool) {
-        self.log.push(LoggedRequest::new(
-            request.method.as_str(),
-            request.url.path(),
-            route,
-            status,
-            dropped,
-            route.starts_with("/api/v2/"),
-        ));
-    }
-
     /// Answers one request and logs it.
     fn handle(&mut self, request: &Request, dropped: bool) -> Reply {
         let (route, template) = route(request.url.path());
@@ -248,6 +234,7 @@ impl Shared {
             }
             Route::Token if method == "POST" => {
                 if let Some(FaultKind::Status(status)) = self
+                    .controls
                     .faults
                     .take(&method, request.url.path(), |k| matches!(k, FaultKind::Status(_)))
                 {
@@ -284,6 +271,7 @@ impl Shared {
                 "Global limit has been reached",
             ))
         } else if let Some(FaultKind::Status(status)) = self
+            .controls
             .faults
             .take(&method, request.url.path(), |k| matches!(k, FaultKind::Status(_)))
         {
@@ -458,16 +446,15 @@ impl Service for Shared {
         Shared::handle(self, request, dropped)
     }
 
-    fn record_dropped(&mut self, request: &Request) {
-        let (_, template) = route(request.url.path());
-        self.record(request, template, 0, true);
+    fn controls(&mut self) -> &mut Controls {
+        &mut self.controls
     }
 
-    fn faults(&mut self) -> &mut Faults {
-        &mut self.faults
+    fn route_of(&self, path: &str) -> &'static str {
+        route(path).1
     }
 
-    fn latency(&self) -> Option<Duration> {
-        self.latency
+    fn is_api_route(&self, route: &'static str) -> bool {
+        route.starts_with("/api/v2/")
     }
 }

@@ -8,5 +8,5 @@ mod table;
 
 pub use faults::{Fault, FaultKind, Faults};
 pub use log::LoggedRequest;
-pub use serve::{Reply, Service, lock, serve, status_text};
+pub use serve::{Controls, Reply, Service, lock, serve, status_text};
 pub use table::Table;

@@ -10,6 +10,7 @@ use wiremock::matchers::any;
 use wiremock::{Match, Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use super::faults::{FaultKind, Faults};
+use super::log::LoggedRequest;
 
 /// A response before it becomes a `ResponseTemplate`.
 #[derive(Clone, Debug, PartialEq)]
@@ -68,17 +69,57 @@ impl Reply {
     }
 }
 
+/// What a test steers and inspects on any sandbox: armed faults, the request log and
+/// the latency added to every answer.
+#[derive(Debug, Default)]
+pub struct Controls {
+    /// Armed faults.
+    pub faults: Faults,
+    /// Every request received, in order.
+    pub log: Vec<LoggedRequest>,
+    /// Latency added to every answer.
+    pub latency: Option<Duration>,
+}
+
+impl Controls {
+    /// How many logged requests had this method and route template.
+    pub fn request_count(&self, method: &str, route: &str) -> usize {
+        self.log
+            .iter()
+            .filter(|r| r.method == method && r.route == route)
+            .count()
+    }
+
+    /// How many logged requests could change state.
+    pub fn write_count(&self) -> usize {
+        self.log.iter().filter(|r| r.is_write()).count()
+    }
+}
+
 /// What a sandbox provides to be served.
 pub trait Service: Send + 'static {
-    /// Answers one request and logs it; `dropped` says the answer will never reach the
-    /// client (an injected drop after processing).
+    /// Answers one request and logs it (with [`Service::record`]); `dropped` says the
+    /// answer will never reach the client (an injected drop after processing).
     fn handle(&mut self, request: &Request, dropped: bool) -> Reply;
-    /// Logs a request whose connection was dropped before any processing.
-    fn record_dropped(&mut self, request: &Request);
-    /// The armed faults.
-    fn faults(&mut self) -> &mut Faults;
-    /// Latency added to every answer.
-    fn latency(&self) -> Option<Duration>;
+    /// Its faults, log and latency.
+    fn controls(&mut self) -> &mut Controls;
+    /// The route template of a path, e.g. `/api/v2/clients/{id}`, or `unknown`.
+    fn route_of(&self, path: &str) -> &'static str;
+    /// Whether a route belongs to the API whose writes are counted (a token request does not).
+    fn is_api_route(&self, route: &'static str) -> bool;
+
+    /// Logs one exchange.
+    fn record(&mut self, request: &Request, route: &'static str, status: u16, dropped: bool) {
+        let api = self.is_api_route(route);
+        self.controls().log.push(LoggedRequest::new(
+            request.method.as_str(),
+            request.url.path(),
+            route,
+            status,
+            dropped,
+            api,
+        ));
+    }
 }
 
 /// Locks a sandbox's state, recovering from a poisoned lock (a panicking test must not
@@ -93,7 +134,8 @@ impl<S: Service> Respond for Responder<S> {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let mut service = lock(&self.0);
         let reply = service.handle(request, false);
-        reply.template(service.latency())
+        let latency = service.controls().latency;
+        reply.template(latency)
     }
 }
 
@@ -105,7 +147,7 @@ impl<S: Service> Match for DropMatcher<S> {
     fn matches(&self, request: &Request) -> bool {
         let mut service = lock(&self.0);
         let method = request.method.as_str().to_owned();
-        let kind = service.faults().take(&method, request.url.path(), |k| {
+        let kind = service.controls().faults.take(&method, request.url.path(), |k| {
             matches!(k, FaultKind::DropConnection | FaultKind::DropAfterProcessing)
         });
         match kind {
@@ -114,7 +156,8 @@ impl<S: Service> Match for DropMatcher<S> {
                 true
             }
             Some(_) => {
-                service.record_dropped(request);
+                let route = service.route_of(request.url.path());
+                service.record(request, route, 0, true);
                 true
             }
             None => false,

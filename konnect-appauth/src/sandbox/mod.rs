@@ -208,42 +208,38 @@ impl KonnectSandbox {
 
     /// Arms a fault.
     pub fn inject(&self, fault: Fault) {
-        lock(&self.state).faults.push(fault);
+        lock(&self.state).controls.faults.push(fault);
     }
 
     /// Disarms every fault.
     pub fn clear_faults(&self) {
-        lock(&self.state).faults.clear();
+        lock(&self.state).controls.faults.clear();
     }
 
     /// Adds this latency to every response (`None` removes it).
     pub fn set_latency(&self, latency: Option<Duration>) {
-        lock(&self.state).latency = latency;
+        lock(&self.state).controls.latency = latency;
     }
 
     /// Every request received so far, in order.
     pub fn requests(&self) -> Vec<LoggedRequest> {
-        lock(&self.state).log.clone()
+        lock(&self.state).controls.log.clone()
     }
 
     /// How many requests matched this method and path template (e.g.
     /// `("POST", "/v3/portals/{portalId}/applications")`).
     pub fn request_count(&self, method: &str, route: &str) -> usize {
-        lock(&self.state)
-            .log
-            .iter()
-            .filter(|r| r.method == method && r.route == route)
-            .count()
+        lock(&self.state).controls.request_count(method, route)
     }
 
     /// Number of requests that can change state.
     pub fn write_count(&self) -> usize {
-        lock(&self.state).log.iter().filter(|r| r.is_write()).count()
+        lock(&self.state).controls.write_count()
     }
 
     /// Empties the request log.
     pub fn clear_request_log(&self) {
-        lock(&self.state).log.clear();
+        lock(&self.state).controls.log.clear();
     }
 
     /// Every DCR provider as stored, write-only secrets included.

@@ -3,9 +3,8 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use dcr_client_core::sandbox::{FaultKind, Faults, LoggedRequest, Reply, Service, Table};
+use dcr_client_core::sandbox::{Controls, FaultKind, Reply, Service, Table};
 use serde_json::{Map, Value, json};
 use wiremock::Request;
 
@@ -19,9 +18,7 @@ pub(crate) struct Shared {
     pub(crate) token: String,
     /// A token that may read but not write (403 on writes), like a Konnect viewer role.
     pub(crate) read_only_token: Option<String>,
-    pub(crate) faults: Faults,
-    pub(crate) log: Vec<LoggedRequest>,
-    pub(crate) latency: Option<Duration>,
+    pub(crate) controls: Controls,
     /// Issuer origin (no trailing slash) → base URL that serves it.
     pub(crate) issuer_routes: HashMap<String, String>,
     /// DCR clients that could not be deleted with their application.
@@ -191,25 +188,12 @@ impl Shared {
             store,
             token,
             read_only_token,
-            faults: Faults::default(),
-            log: Vec::new(),
-            latency: None,
+            controls: Controls::default(),
             issuer_routes,
             dcr_failures: Vec::new(),
             tokens: HashMap::new(),
             trace: 0,
         }
-    }
-
-    fn record(&mut self, request: &Request, route: &'static str, status: u16, dropped: bool) {
-        self.log.push(LoggedRequest::new(
-            request.method.as_str(),
-            request.url.path(),
-            route,
-            status,
-            dropped,
-            route != "unknown",
-        ));
     }
 
     fn problem(&mut self, problem: &SandboxProblem) -> Reply {
@@ -222,9 +206,10 @@ impl Shared {
     fn handle(&mut self, request: &Request, dropped: bool) -> Reply {
         let (route, template) = route(request.url.path());
         let method = request.method.as_str().to_owned();
-        let reply = if let Some(FaultKind::Status(status)) = self
-            .faults
-            .take(&method, request.url.path(), |k| matches!(k, FaultKind::Status(_)))
+        let reply = if let Some(FaultKind::Status(status)) =
+            self.controls
+                .faults
+                .take(&method, request.url.path(), |k| matches!(k, FaultKind::Status(_)))
         {
             let mut problem = SandboxProblem::new(status, format!("Injected fault: HTTP {status}"));
             if status == 429 {
@@ -582,16 +567,15 @@ impl Service for Shared {
         Shared::handle(self, request, dropped)
     }
 
-    fn record_dropped(&mut self, request: &Request) {
-        let (_, template) = route(request.url.path());
-        self.record(request, template, 0, true);
+    fn controls(&mut self) -> &mut Controls {
+        &mut self.controls
     }
 
-    fn faults(&mut self) -> &mut Faults {
-        &mut self.faults
+    fn route_of(&self, path: &str) -> &'static str {
+        route(path).1
     }
 
-    fn latency(&self) -> Option<Duration> {
-        self.latency
+    fn is_api_route(&self, route: &'static str) -> bool {
+        route != "unknown"
     }
 }
