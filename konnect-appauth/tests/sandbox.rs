@@ -334,30 +334,13 @@ async fn strategies_publications_and_the_in_use_conflict() {
     );
     let portal = sandbox.portal_id();
     assert!(konnect.apis().publication(&api.id, &portal).await.unwrap().is_none());
-    let publication = konnect
-        .apis()
-        .publish(
-            &api.id,
-            &portal,
-            &PublicationRequest::new()
-                .auth_strategy(strategy.id.clone())
-                .visibility(Visibility::Public),
-        )
-        .await
-        .unwrap();
+    let request = PublicationRequest::new()
+        .auth_strategy(strategy.id.clone())
+        .visibility(Visibility::Public);
+    let publication = konnect.apis().publish(&api.id, &portal, &request).await.unwrap();
     assert_eq!(publication.visibility, Visibility::Public);
     // PUT again is idempotent and keeps created_at.
-    let again = konnect
-        .apis()
-        .publish(
-            &api.id,
-            &portal,
-            &PublicationRequest::new()
-                .auth_strategy(strategy.id.clone())
-                .visibility(Visibility::Public),
-        )
-        .await
-        .unwrap();
+    let again = konnect.apis().publish(&api.id, &portal, &request).await.unwrap();
     assert_eq!(again.created_at, publication.created_at);
     assert_eq!(konnect.apis().get(&api.id).await.unwrap().portals.len(), 1);
     assert!(strategies.get(&strategy.id).await.unwrap().active);
