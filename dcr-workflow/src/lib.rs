@@ -1,1 +1,51 @@
-//! Not yet implemented: this crate is reserved for the workspace layout (see the README).
+//! Idempotent Konnect Dev Portal Dynamic Client Registration (DCR) with Auth0.
+//!
+//! A [`Workflow`] sets up, keeps up and tears down everything a portal needs so that a
+//! developer who creates an application gets an Auth0 client automatically:
+//!
+//! 1. the Auth0 **DCR admin application** with a Management API grant holding exactly
+//!    the scopes Konnect needs ([`DcrConfig::admin_scopes`]);
+//! 2. the Auth0 **API** (resource server) whose identifier is the audience;
+//! 3. the Konnect **DCR provider** (type auth0) using the admin application;
+//! 4. the **openid_connect auth strategy** using that provider;
+//! 5. the **publication** of an API on the portal with that strategy.
+//!
+//! Every step finds its resource by a natural key, marks what it creates (client
+//! metadata `managed_by=dcr-rs`, Konnect label `managed-by=dcr-rs`) and never changes or
+//! deletes what it did not create. The admin application's secret lives in a
+//! [`SecretStore`](store::SecretStore) and is stored before any other system learns it.
+//!
+//! ```no_run
+//! # async fn run() -> dcr_workflow::Result<()> {
+//! use dcr_workflow::{DcrConfig, VerifyOptions, Workflow, store::FileStore};
+//!
+//! let config = DcrConfig::load(Some("dcr.toml".as_ref()))?; // plus DCR_* variables
+//! let workflow = Workflow::new(config, FileStore::open("dcr-secrets.json")?)?;
+//! let plan = workflow.plan().await?;
+//! println!("{plan}");
+//! workflow.apply(&plan).await?;
+//! let report = workflow.verify(&VerifyOptions::new()).await?;
+//! assert!(report.is_success(), "{report}");
+//! # Ok(()) }
+//! ```
+
+mod audit;
+mod config;
+mod destroy;
+mod error;
+pub mod owner;
+mod plan;
+mod steps;
+pub mod store;
+mod verify;
+mod workflow;
+
+pub use audit::{AuditReport, OrphanApplication, OrphanClient};
+pub use config::{
+    ApiScope, ApiSettings, Auth0Settings, DEFAULT_ADMIN_APP_NAME, DEFAULT_AUTH_METHODS, DcrConfig, ENV_VARIABLES,
+    KNOWN_AUTH_METHODS, KonnectSettings,
+};
+pub use error::{ConfigProblem, ConfigProblems, Result, WorkflowError};
+pub use plan::{Action, FieldChange, KNOWN_AFTER_APPLY, Plan, StepId, StepPlan};
+pub use verify::{Check, Link, Outcome, VerifyMode, VerifyOptions, VerifyReport};
+pub use workflow::{Applied, Destroyed, Rotated, Workflow, WorkflowBuilder};

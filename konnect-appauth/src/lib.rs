@@ -100,4 +100,4 @@ pub use error::{InvalidParameter, KonnectError, Problem, Result};
 pub use ids::{ApiId, ApplicationId, AuthStrategyId, DcrProviderId, PortalId};
 pub use pagination::{MAX_PAGE_SIZE, Page};
 pub use region::Region;
-pub use validate::{MAX_LABELS, RESERVED_LABEL_PREFIXES};
+pub use validate::{MAX_LABELS, RESERVED_LABEL_PREFIXES, check_auth0_issuer, check_label, check_url};

@@ -77,6 +77,25 @@ pub(crate) fn label_value(key: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
+/// Checks one label against Konnect's rules (key 1–63 characters, not starting with a
+/// reserved prefix; key and value of letters and digits with `-`, `.`, `_` inside), so a
+/// caller can refuse a bad label before any request. The error names `labels.{key}`.
+pub fn check_label(key: &str, value: &str) -> Result<()> {
+    label_key(key)?;
+    label_value(key, value)
+}
+
+/// Checks an Auth0 issuer as Konnect wants it: an https URL (http only on loopback), no
+/// trailing slash, no query or fragment. The error names `field`.
+pub fn check_auth0_issuer(field: &str, value: &str) -> Result<()> {
+    issuer(field, value, true)
+}
+
+/// Checks a base URL: absolute, https unless the host is loopback. The error names `field`.
+pub fn check_url(field: &str, value: &str) -> Result<()> {
+    url(field, value).map(drop)
+}
+
 /// Checks a full label set (create bodies).
 pub(crate) fn labels(labels: &BTreeMap<String, String>) -> Result<()> {
     if labels.len() > MAX_LABELS {

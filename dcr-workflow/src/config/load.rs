@@ -1,0 +1,273 @@
+//! Loading: a TOML file, then environment variables on top, then one deserialisation.
+
+use std::path::Path;
+
+use toml::{Table, Value};
+
+use super::DcrConfig;
+use crate::{Result, WorkflowError};
+
+/// How an environment variable's text becomes a TOML value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Text,
+    /// Comma-separated.
+    List,
+    /// `true`/`false`/`1`/`0`.
+    Flag,
+    /// `value[=description],…`.
+    Scopes,
+    /// `key=value,…`.
+    Labels,
+}
+
+/// Every variable [`DcrConfig::apply_env`] reads, after its prefix (`DCR_` by default),
+/// with the field it sets.
+pub const ENV_VARIABLES: [(&str, &str); 25] = [
+    ("AUTH0_DOMAIN", "auth0.domain"),
+    ("AUTH0_CUSTOM_DOMAIN", "auth0.custom_domain"),
+    ("AUTH0_BASE_URL", "auth0.base_url"),
+    ("AUTH0_CLIENT_ID", "auth0.client_id"),
+    ("AUTH0_CLIENT_SECRET", "auth0.client_secret"),
+    ("AUTH0_MANAGEMENT_TOKEN", "auth0.management_token"),
+    ("AUTH0_ADMIN_APP_NAME", "auth0.admin_app_name"),
+    ("API_AUDIENCE", "api.audience"),
+    ("API_NAME", "api.name"),
+    ("API_SCOPES", "api.scopes"),
+    ("API_DEVELOPER_MANAGED_SCOPES", "api.developer_managed_scopes"),
+    ("KONNECT_REGION", "konnect.region"),
+    ("KONNECT_BASE_URL", "konnect.base_url"),
+    ("KONNECT_TOKEN", "konnect.token"),
+    ("KONNECT_PORTAL_ID", "konnect.portal_id"),
+    ("KONNECT_API_ID", "konnect.api_id"),
+    ("KONNECT_API_NAME", "konnect.api_name"),
+    ("KONNECT_PROVIDER_NAME", "konnect.provider_name"),
+    ("KONNECT_STRATEGY_NAME", "konnect.strategy_name"),
+    ("KONNECT_STRATEGY_DISPLAY_NAME", "konnect.strategy_display_name"),
+    ("KONNECT_SCOPES", "konnect.scopes"),
+    ("KONNECT_CREDENTIAL_CLAIM", "konnect.credential_claim"),
+    ("KONNECT_AUTH_METHODS", "konnect.auth_methods"),
+    ("KONNECT_DEVELOPER_ID", "konnect.developer_id"),
+    ("LABELS", "labels"),
+];
+
+fn kind_of(field: &str) -> Kind {
+    match field {
+        "api.scopes" => Kind::Scopes,
+        "labels" => Kind::Labels,
+        "api.developer_managed_scopes" => Kind::Flag,
+        "konnect.scopes" | "konnect.credential_claim" | "konnect.auth_methods" => Kind::List,
+        _ => Kind::Text,
+    }
+}
+
+/// Where a piece of configuration came from, for error messages.
+const ENV_SOURCE: &str = "<environment>";
+
+impl DcrConfig {
+    /// Parses a TOML document. Unknown keys are refused, naming the key.
+    pub fn from_toml_str(text: &str) -> Result<Self> {
+        let table: Table = text.parse().map_err(|e: toml::de::Error| WorkflowError::ConfigFile {
+            path: "<toml>".into(),
+            reason: e.message().to_owned(),
+        })?;
+        from_table(table, Path::new("<toml>"))
+    }
+
+    /// Reads a TOML file, then applies the `DCR_*` environment variables on top.
+    pub fn load(path: Option<&Path>) -> Result<Self> {
+        Self::load_with(path, "DCR_", std::env::vars())
+    }
+
+    /// [`load`](Self::load) with an explicit prefix and variables (tests, embedding).
+    pub fn load_with(
+        path: Option<&Path>,
+        prefix: &str,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self> {
+        let (mut table, source) = match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| WorkflowError::ConfigFile {
+                    path: path.to_owned(),
+                    reason: e.to_string(),
+                })?;
+                let table = text.parse::<Table>().map_err(|e| WorkflowError::ConfigFile {
+                    path: path.to_owned(),
+                    reason: e.message().to_owned(),
+                })?;
+                (table, path)
+            }
+            None => (Table::new(), Path::new(ENV_SOURCE)),
+        };
+        apply_env(&mut table, prefix, vars)?;
+        from_table(table, source)
+    }
+}
+
+fn from_table(table: Table, source: &Path) -> Result<DcrConfig> {
+    serde_path_to_error::deserialize(Value::Table(table)).map_err(|e| {
+        let field = e.path().to_string();
+        // The inner message names the expected type or the unknown key, never a value of
+        // a string field (the secrets are strings).
+        WorkflowError::ConfigFile {
+            path: source.to_owned(),
+            reason: format!("{field}: {}", e.into_inner().message()),
+        }
+    })
+}
+
+fn apply_env(table: &mut Table, prefix: &str, vars: impl IntoIterator<Item = (String, String)>) -> Result<()> {
+    for (name, text) in vars {
+        let Some(suffix) = name.strip_prefix(prefix) else {
+            continue;
+        };
+        let Some((_, field)) = ENV_VARIABLES.iter().find(|(s, _)| *s == suffix) else {
+            continue;
+        };
+        let value = parse(kind_of(field), &text).map_err(|reason| WorkflowError::ConfigFile {
+            path: ENV_SOURCE.into(),
+            reason: format!("{name} ({field}): {reason}"),
+        })?;
+        set(table, field, value);
+    }
+    Ok(())
+}
+
+fn parse(kind: Kind, text: &str) -> Result<Value, String> {
+    let items = || text.split(',').map(str::trim).filter(|s| !s.is_empty());
+    Ok(match kind {
+        Kind::Text => Value::String(text.to_owned()),
+        Kind::List => Value::Array(items().map(|s| Value::String(s.to_owned())).collect()),
+        Kind::Flag => match text.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => Value::Boolean(true),
+            "false" | "0" | "no" | "" => Value::Boolean(false),
+            _ => return Err("expected true or false".to_owned()),
+        },
+        Kind::Scopes => Value::Array(
+            items()
+                .map(|item| {
+                    let mut scope = Table::new();
+                    let (value, description) = match item.split_once('=') {
+                        Some((v, d)) => (v.trim(), Some(d.trim())),
+                        None => (item, None),
+                    };
+                    scope.insert("value".into(), Value::String(value.to_owned()));
+                    if let Some(d) = description {
+                        scope.insert("description".into(), Value::String(d.to_owned()));
+                    }
+                    Value::Table(scope)
+                })
+                .collect(),
+        ),
+        Kind::Labels => {
+            let mut labels = Table::new();
+            for item in items() {
+                let (k, v) = item
+                    .split_once('=')
+                    .ok_or_else(|| format!("expected key=value, got {item:?}"))?;
+                labels.insert(k.trim().to_owned(), Value::String(v.trim().to_owned()));
+            }
+            Value::Table(labels)
+        }
+    })
+}
+
+fn set(table: &mut Table, field: &str, value: Value) {
+    match field.split_once('.') {
+        None => {
+            table.insert(field.to_owned(), value);
+        }
+        Some((section, key)) => {
+            let entry = table
+                .entry(section.to_owned())
+                .or_insert_with(|| Value::Table(Table::new()));
+            if !entry.is_table() {
+                *entry = Value::Table(Table::new());
+            }
+            if let Value::Table(inner) = entry {
+                inner.insert(key.to_owned(), value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn environment_overrides_the_file_and_fills_lists() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dcr.toml");
+        std::fs::write(
+            &path,
+            "[auth0]\ndomain = \"file.eu.auth0.com\"\n[api]\naudience = \"https://a\"\nname = \"A\"\n",
+        )
+        .unwrap();
+        let config = DcrConfig::load_with(
+            Some(&path),
+            "T_",
+            vars(&[
+                ("T_AUTH0_DOMAIN", "env.eu.auth0.com"),
+                ("T_AUTH0_CLIENT_SECRET", "s3cret"),
+                ("T_API_SCOPES", "read:orders=Read orders, write:orders"),
+                ("T_API_DEVELOPER_MANAGED_SCOPES", "true"),
+                ("T_KONNECT_AUTH_METHODS", "bearer,session"),
+                ("T_LABELS", "team=platform"),
+                ("OTHER_AUTH0_DOMAIN", "ignored"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.auth0.domain, "env.eu.auth0.com");
+        assert_eq!(config.api.audience, "https://a");
+        assert_eq!(config.auth0.client_secret.unwrap().expose_secret(), "s3cret");
+        assert_eq!(
+            config.api.scopes,
+            [
+                crate::ApiScope::new("read:orders", "Read orders"),
+                crate::ApiScope {
+                    value: "write:orders".into(),
+                    description: None
+                }
+            ]
+        );
+        assert!(config.api.developer_managed_scopes);
+        assert_eq!(config.konnect.auth_methods, ["bearer", "session"]);
+        assert_eq!(config.labels["team"], "platform");
+        assert_eq!(config.auth0.admin_app_name, super::super::DEFAULT_ADMIN_APP_NAME);
+    }
+
+    #[test]
+    fn unknown_keys_and_wrong_types_name_the_field() {
+        let err = DcrConfig::from_toml_str("[auth0]\ndomian = \"x\"\n").unwrap_err().to_string();
+        assert!(err.contains("domian"), "{err}");
+        let err = DcrConfig::from_toml_str("[api]\ndeveloper_managed_scopes = \"yes\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("api.developer_managed_scopes"), "{err}");
+        let err = DcrConfig::load_with(None, "T_", vars(&[("T_API_DEVELOPER_MANAGED_SCOPES", "maybe")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("T_API_DEVELOPER_MANAGED_SCOPES"), "{err}");
+    }
+
+    #[test]
+    fn every_variable_maps_to_a_field_that_exists() {
+        for (suffix, field) in ENV_VARIABLES {
+            let value = match kind_of(field) {
+                Kind::Flag => "true",
+                Kind::Labels => "a=b",
+                _ => "x",
+            };
+            let name = format!("T_{suffix}");
+            DcrConfig::load_with(None, "T_", vars(&[(&name, value)]))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! What the workflow sets up: one serde struct, loadable from TOML and the environment.
+//!
+//! ```toml
+//! [auth0]
+//! domain = "acme.eu.auth0.com"
+//! client_id = "bootstrap client id"       # secret: DCR_AUTH0_CLIENT_SECRET
+//!
+//! [api]
+//! audience = "https://api.acme.com/orders"
+//! name = "Orders API"
+//! scopes = [{ value = "read:orders", description = "Read orders" }]
+//!
+//! [konnect]
+//! region = "eu"                            # token: DCR_KONNECT_TOKEN
+//! portal_id = "f32d905a-ed33-46a3-a093-d8f536af9a8a"
+//! api_name = "Orders API"
+//! ```
+
+mod load;
+mod validate;
+
+use std::collections::BTreeMap;
+
+use konnect_appauth::resources::dcr_providers::{AUTH0_DCR_SCOPES, AUTH0_DEVELOPER_MANAGED_SCOPE};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+pub use load::ENV_VARIABLES;
+
+/// Default name of the Auth0 application Konnect uses for DCR.
+pub const DEFAULT_ADMIN_APP_NAME: &str = "Konnect Portal DCR Admin";
+/// Default auth methods of the strategy.
+pub const DEFAULT_AUTH_METHODS: [&str; 3] = ["client_credentials", "bearer", "session"];
+/// Auth methods the OpenID Connect plugin behind a Konnect strategy knows.
+pub const KNOWN_AUTH_METHODS: [&str; 9] = [
+    "password",
+    "client_credentials",
+    "authorization_code",
+    "bearer",
+    "introspection",
+    "userinfo",
+    "kong_oauth2",
+    "refresh_token",
+    "session",
+];
+
+/// The whole configuration. Missing fields take their documented defaults; required ones
+/// left empty are reported by [`validate`](DcrConfig::validate), all at once.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DcrConfig {
+    /// The Auth0 tenant and the credentials that set it up.
+    pub auth0: Auth0Settings,
+    /// The API (Auth0 resource server) developers' applications get tokens for.
+    pub api: ApiSettings,
+    /// The Konnect organization, portal and the names of what is created there.
+    pub konnect: KonnectSettings,
+    /// Extra labels put on every Konnect resource the workflow creates.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// `[auth0]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Auth0Settings {
+    /// Tenant domain, e.g. `acme.eu.auth0.com` (no scheme, no slash). Required.
+    pub domain: String,
+    /// A custom domain serving the tenant's login and token endpoints. When set, it is
+    /// the issuer, and the DCR provider's client audience is the Management API audience.
+    pub custom_domain: Option<String>,
+    /// Where requests go instead of `https://{domain}` (a proxy, or the sandbox).
+    pub base_url: Option<String>,
+    /// Bootstrap M2M client id (rights to create clients, grants and resource servers).
+    pub client_id: Option<String>,
+    /// Its secret (prefer `DCR_AUTH0_CLIENT_SECRET` to a file).
+    pub client_secret: Option<SecretString>,
+    /// A Management API token instead of bootstrap client credentials.
+    pub management_token: Option<SecretString>,
+    /// Name of the DCR admin application. Default "Konnect Portal DCR Admin".
+    pub admin_app_name: String,
+}
+
+impl Default for Auth0Settings {
+    fn default() -> Self {
+        Auth0Settings {
+            domain: String::new(),
+            custom_domain: None,
+            base_url: None,
+            client_id: None,
+            client_secret: None,
+            management_token: None,
+            admin_app_name: DEFAULT_ADMIN_APP_NAME.to_owned(),
+        }
+    }
+}
+
+/// `[api]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiSettings {
+    /// The resource server identifier: the audience of developers' tokens. Required.
+    pub audience: String,
+    /// Its display name in Auth0. Required.
+    pub name: String,
+    /// The scopes it defines.
+    pub scopes: Vec<ApiScope>,
+    /// Let developers pick scopes (Konnect then also needs `read:resource_servers`).
+    pub developer_managed_scopes: bool,
+}
+
+/// One scope of the API.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiScope {
+    /// `read:orders`.
+    pub value: String,
+    /// Shown in Auth0's dashboard; defaults to the value.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+impl ApiScope {
+    /// A scope with a description.
+    pub fn new(value: impl Into<String>, description: impl Into<String>) -> Self {
+        ApiScope {
+            value: value.into(),
+            description: Some(description.into()),
+        }
+    }
+
+    /// The description, or the value when there is none.
+    pub fn description_or_value(&self) -> &str {
+        self.description.as_deref().unwrap_or(&self.value)
+    }
+}
+
+/// `[konnect]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KonnectSettings {
+    /// `us`, `eu`, `au`, `me`, `in` or `sg` (default `us` when no base URL is set).
+    pub region: Option<String>,
+    /// A base URL instead of a region (a proxy, or the sandbox).
+    pub base_url: Option<String>,
+    /// Personal (`kpat_…`) or system account (`spat_…`) token. Required.
+    pub token: Option<SecretString>,
+    /// The portal the API is published on. Required.
+    pub portal_id: String,
+    /// The API to publish, by id (it must exist; never deleted by the workflow)…
+    pub api_id: Option<String>,
+    /// …or by name (created when missing, and then owned by the workflow).
+    pub api_name: Option<String>,
+    /// Name of the DCR provider. Default `auth0-dcr`.
+    pub provider_name: String,
+    /// Name of the auth strategy. Default `auth0-dcr`.
+    pub strategy_name: String,
+    /// Name developers see for the strategy. Default `Auth0`.
+    pub strategy_display_name: String,
+    /// Strategy scopes; must include `openid`. Default `openid` plus the API's scopes.
+    pub scopes: Option<Vec<String>>,
+    /// Claim that maps a token to an application. Default `azp`.
+    pub credential_claim: Vec<String>,
+    /// Default `client_credentials`, `bearer`, `session`.
+    pub auth_methods: Vec<String>,
+    /// A developer of the portal, used by `verify` to create a real portal application.
+    pub developer_id: Option<String>,
+}
+
+impl Default for KonnectSettings {
+    fn default() -> Self {
+        KonnectSettings {
+            region: None,
+            base_url: None,
+            token: None,
+            portal_id: String::new(),
+            api_id: None,
+            api_name: None,
+            provider_name: "auth0-dcr".to_owned(),
+            strategy_name: "auth0-dcr".to_owned(),
+            strategy_display_name: "Auth0".to_owned(),
+            scopes: None,
+            credential_claim: vec!["azp".to_owned()],
+            auth_methods: DEFAULT_AUTH_METHODS.map(str::to_owned).to_vec(),
+            developer_id: None,
+        }
+    }
+}
+
+impl DcrConfig {
+    /// The issuer Konnect and the strategy use: `https://{custom_domain or domain}`,
+    /// without a trailing slash.
+    pub fn issuer(&self) -> String {
+        let host = self.auth0.custom_domain.as_deref().unwrap_or(&self.auth0.domain);
+        format!("https://{}", host.trim_end_matches('/'))
+    }
+
+    /// The Management API audience: always on the tenant domain, even with a custom domain.
+    pub fn management_audience(&self) -> String {
+        format!("https://{}/api/v2/", self.auth0.domain.trim_end_matches('/'))
+    }
+
+    /// The DCR provider's client audience: the Management API audience when a custom
+    /// domain is used, else none (Konnect then uses the issuer).
+    pub fn client_audience(&self) -> Option<String> {
+        self.auth0.custom_domain.as_ref().map(|_| self.management_audience())
+    }
+
+    /// Exactly the Management API scopes the DCR admin application gets.
+    pub fn admin_scopes(&self) -> Vec<String> {
+        let mut scopes: Vec<String> = AUTH0_DCR_SCOPES.map(str::to_owned).to_vec();
+        if self.api.developer_managed_scopes {
+            scopes.push(AUTH0_DEVELOPER_MANAGED_SCOPE.to_owned());
+        }
+        scopes
+    }
+
+    /// The strategy's scopes: as configured, or `openid` plus the API's scopes.
+    pub fn strategy_scopes(&self) -> Vec<String> {
+        match &self.konnect.scopes {
+            Some(scopes) => scopes.clone(),
+            None => std::iter::once("openid".to_owned())
+                .chain(self.api.scopes.iter().map(|s| s.value.clone()))
+                .collect(),
+        }
+    }
+
+    /// The labels put on Konnect resources: the configured ones plus the ownership mark.
+    pub fn konnect_labels(&self) -> BTreeMap<String, String> {
+        let mut labels = self.labels.clone();
+        labels.insert(crate::owner::LABEL_KEY.to_owned(), crate::owner::LABEL_VALUE.to_owned());
+        labels
+    }
+}

@@ -1,0 +1,269 @@
+//! Every rule the configuration must meet, checked before any request.
+
+use std::collections::BTreeSet;
+
+use konnect_appauth::{KonnectError, Region};
+use secrecy::ExposeSecret;
+
+use super::{DcrConfig, KNOWN_AUTH_METHODS};
+use crate::error::{ConfigProblem, ConfigProblems};
+use crate::{Result, WorkflowError, owner};
+
+/// Longest audience: it is recorded as a `client_metadata` value (Auth0 allows 255).
+const MAX_AUDIENCE: usize = 255;
+
+#[derive(Default)]
+struct Problems(Vec<ConfigProblem>);
+
+impl Problems {
+    fn add(&mut self, field: impl Into<String>, reason: impl Into<String>) {
+        self.0.push(ConfigProblem {
+            field: field.into(),
+            reason: reason.into(),
+        });
+    }
+
+    fn required(&mut self, field: &str, value: &str) -> bool {
+        if value.trim().is_empty() {
+            self.add(field, "is required");
+            return false;
+        }
+        true
+    }
+
+    /// Takes a Konnect client rule's verdict, keeping our field name.
+    fn konnect(&mut self, field: &str, verdict: konnect_appauth::Result<()>) {
+        if let Err(KonnectError::InvalidInput { reason, .. }) = verdict {
+            self.add(field, reason);
+        } else if let Err(other) = verdict {
+            self.add(field, other.to_string());
+        }
+    }
+
+    fn host(&mut self, field: &str, value: &str) {
+        if value.contains("://") {
+            self.add(field, "a host name without a scheme, e.g. acme.eu.auth0.com");
+        } else if value.ends_with('/') {
+            self.add(
+                field,
+                "must not end with `/`: the issuer Konnect compares is https://{domain} without a trailing slash",
+            );
+        } else if value.contains('/') || value.contains(char::is_whitespace) {
+            self.add(field, "a host name only (no path, no spaces)");
+        }
+    }
+}
+
+impl DcrConfig {
+    /// Checks everything that can be checked without a request. Every problem is
+    /// reported at once ([`WorkflowError::Config`]), each naming its field.
+    pub fn validate(&self) -> Result<()> {
+        self.validate_with(true, true)
+    }
+
+    /// [`validate`](Self::validate), skipping the credential checks of a service whose
+    /// client the caller builds itself.
+    pub(crate) fn validate_with(&self, auth0_credentials: bool, konnect_credentials: bool) -> Result<()> {
+        let mut p = Problems::default();
+        self.check_auth0(&mut p, auth0_credentials);
+        self.check_api(&mut p);
+        self.check_konnect(&mut p, konnect_credentials);
+        for (key, value) in &self.labels {
+            if key == owner::LABEL_KEY {
+                p.add(format!("labels.{key}"), "is reserved for the workflow's ownership mark");
+            } else {
+                p.konnect(&format!("labels.{key}"), konnect_appauth::check_label(key, value));
+            }
+        }
+        if p.0.is_empty() {
+            Ok(())
+        } else {
+            Err(WorkflowError::Config {
+                problems: ConfigProblems(p.0),
+            })
+        }
+    }
+
+    fn check_auth0(&self, p: &mut Problems, credentials: bool) {
+        let a = &self.auth0;
+        if p.required("auth0.domain", &a.domain) {
+            p.host("auth0.domain", &a.domain);
+        }
+        if let Some(custom) = &a.custom_domain {
+            p.host("auth0.custom_domain", custom);
+        }
+        if p.0.is_empty() {
+            p.konnect("auth0.domain", konnect_appauth::check_auth0_issuer("auth0.domain", &self.issuer()));
+        }
+        if let Some(url) = &a.base_url {
+            p.konnect("auth0.base_url", konnect_appauth::check_url("auth0.base_url", url));
+        }
+        let has_secret = a.client_secret.as_ref().is_some_and(|s| !s.expose_secret().is_empty());
+        let has_token = a.management_token.as_ref().is_some_and(|s| !s.expose_secret().is_empty());
+        match (a.client_id.as_deref(), has_secret, has_token) {
+            _ if !credentials => {}
+            (Some(_), true, false) | (None, false, true) => {}
+            (Some(_), false, false) => p.add("auth0.client_secret", "is required with auth0.client_id"),
+            (None, true, false) => p.add("auth0.client_id", "is required with auth0.client_secret"),
+            (None, false, false) => p.add(
+                "auth0.client_id",
+                "bootstrap credentials are required: auth0.client_id + auth0.client_secret, or auth0.management_token",
+            ),
+            (_, _, true) => p.add(
+                "auth0.management_token",
+                "set either a management token or bootstrap client credentials, not both",
+            ),
+        }
+        p.required("auth0.admin_app_name", &a.admin_app_name);
+    }
+
+    fn check_api(&self, p: &mut Problems) {
+        let api = &self.api;
+        if p.required("api.audience", &api.audience) && api.audience.len() > MAX_AUDIENCE {
+            p.add(
+                "api.audience",
+                format!("at most {MAX_AUDIENCE} characters (it is recorded in the admin application's metadata)"),
+            );
+        }
+        p.required("api.name", &api.name);
+        let mut seen = BTreeSet::new();
+        for (i, scope) in api.scopes.iter().enumerate() {
+            let field = format!("api.scopes[{i}].value");
+            if scope.value.is_empty() || scope.value.contains(char::is_whitespace) {
+                p.add(field, "a scope is one word without spaces, e.g. read:orders");
+            } else if !seen.insert(scope.value.as_str()) {
+                p.add(field, format!("{:?} appears twice", scope.value));
+            }
+        }
+    }
+
+    fn check_konnect(&self, p: &mut Problems, credentials: bool) {
+        let k = &self.konnect;
+        match (&k.region, &k.base_url) {
+            (Some(_), Some(_)) => p.add("konnect.base_url", "set konnect.region or konnect.base_url, not both"),
+            (Some(region), None) => {
+                if let Err(e) = region.parse::<Region>() {
+                    p.konnect("konnect.region", Err(e));
+                }
+            }
+            (None, Some(url)) => p.konnect("konnect.base_url", konnect_appauth::check_url("konnect.base_url", url)),
+            (None, None) => {}
+        }
+        if credentials && k.token.as_ref().is_none_or(|t| t.expose_secret().is_empty()) {
+            p.add("konnect.token", "is required (a kpat_… or spat_… token)");
+        }
+        p.required("konnect.portal_id", &k.portal_id);
+        match (&k.api_id, &k.api_name) {
+            (Some(_), Some(_)) => p.add("konnect.api_name", "set konnect.api_id or konnect.api_name, not both"),
+            (None, None) => p.add("konnect.api_name", "the API to publish is required: konnect.api_id or konnect.api_name"),
+            (Some(id), None) => {
+                p.required("konnect.api_id", id);
+            }
+            (None, Some(name)) => {
+                p.required("konnect.api_name", name);
+            }
+        }
+        p.required("konnect.provider_name", &k.provider_name);
+        p.required("konnect.strategy_name", &k.strategy_name);
+        p.required("konnect.strategy_display_name", &k.strategy_display_name);
+        if !self.strategy_scopes().iter().any(|s| s == "openid") {
+            p.add("konnect.scopes", "must include `openid`");
+        }
+        if k.credential_claim.is_empty() {
+            p.add("konnect.credential_claim", "at least one claim (Auth0 puts the client id in `azp`)");
+        }
+        if k.auth_methods.is_empty() {
+            p.add("konnect.auth_methods", "at least one auth method");
+        }
+        for (i, method) in k.auth_methods.iter().enumerate() {
+            if !KNOWN_AUTH_METHODS.contains(&method.as_str()) {
+                p.add(
+                    format!("konnect.auth_methods[{i}]"),
+                    format!("unknown auth method {method:?}; known: {}", KNOWN_AUTH_METHODS.join(", ")),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::SecretString;
+
+    use super::*;
+
+    pub(crate) fn good() -> DcrConfig {
+        let mut c = DcrConfig::default();
+        c.auth0.domain = "acme.eu.auth0.com".into();
+        c.auth0.client_id = Some("bootstrap".into());
+        c.auth0.client_secret = Some(SecretString::from("s"));
+        c.api.audience = "https://api.acme.com/orders".into();
+        c.api.name = "Orders".into();
+        c.konnect.token = Some(SecretString::from("kpat_x"));
+        c.konnect.portal_id = "p".into();
+        c.konnect.api_name = Some("Orders".into());
+        c
+    }
+
+    #[test]
+    fn a_good_config_passes() {
+        good().validate().unwrap();
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once_naming_its_field() {
+        let mut c = good();
+        c.auth0.domain = "acme.eu.auth0.com/".into();
+        c.auth0.base_url = Some("http://auth0.example.com".into());
+        c.konnect.scopes = Some(vec!["read:orders".into()]);
+        c.konnect.auth_methods.push("magic".into());
+        c.labels.insert("kong-team".into(), "x".into());
+        c.labels.insert(owner::LABEL_KEY.into(), "me".into());
+        c.konnect.token = None;
+        let err = c.validate().unwrap_err();
+        let problems = err.config_problems().unwrap();
+        for field in [
+            "auth0.domain",
+            "auth0.base_url",
+            "konnect.scopes",
+            "konnect.auth_methods[3]",
+            "labels.kong-team",
+            "labels.managed-by",
+            "konnect.token",
+        ] {
+            assert!(problems.names(field), "{field} missing from {problems}");
+        }
+        assert_eq!(problems.0.len(), 7, "{problems}");
+        let text = err.to_string();
+        assert!(text.contains("trailing slash"), "{text}");
+        assert!(text.contains("https"), "{text}");
+        assert!(text.contains("openid"), "{text}");
+    }
+
+    #[test]
+    fn loopback_http_is_accepted_for_sandboxes() {
+        let mut c = good();
+        c.auth0.base_url = Some("http://127.0.0.1:8080".into());
+        c.konnect.base_url = Some("http://127.0.0.1:8081".into());
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn custom_domain_sets_issuer_and_client_audience() {
+        let mut c = good();
+        assert_eq!(c.issuer(), "https://acme.eu.auth0.com");
+        assert_eq!(c.client_audience(), None);
+        c.auth0.custom_domain = Some("login.acme.com".into());
+        assert_eq!(c.issuer(), "https://login.acme.com");
+        assert_eq!(c.client_audience().as_deref(), Some("https://acme.eu.auth0.com/api/v2/"));
+    }
+
+    #[test]
+    fn developer_managed_scopes_add_read_resource_servers() {
+        let mut c = good();
+        assert_eq!(c.admin_scopes().len(), 9);
+        c.api.developer_managed_scopes = true;
+        assert!(c.admin_scopes().contains(&"read:resource_servers".to_owned()));
+        assert_eq!(c.admin_scopes().len(), 10);
+    }
+}

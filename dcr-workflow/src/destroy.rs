@@ -1,0 +1,121 @@
+//! Teardown: removes, in reverse order, exactly what the workflow created.
+
+use konnect_appauth::PortalId;
+
+use crate::owner;
+use crate::plan::StepId;
+use crate::steps::{admin_app, in_step, observe};
+use crate::store::admin_secret_key;
+use crate::workflow::{Destroyed, Workflow};
+use crate::{Result, WorkflowError};
+
+/// A delete whose target is already gone succeeded.
+fn gone_ok<E: NotFound>(result: std::result::Result<(), E>) -> std::result::Result<(), E> {
+    match result {
+        Err(e) if e.not_found() => Ok(()),
+        other => other,
+    }
+}
+
+trait NotFound {
+    fn not_found(&self) -> bool;
+}
+
+impl NotFound for auth0_mgmt::Auth0Error {
+    fn not_found(&self) -> bool {
+        self.is_not_found()
+    }
+}
+
+impl NotFound for konnect_appauth::KonnectError {
+    fn not_found(&self) -> bool {
+        self.is_not_found()
+    }
+}
+
+impl Workflow {
+    /// Removes what the workflow owns, newest first: the publication of its strategy,
+    /// the API it created in Konnect, the strategy, the provider, the resource server it
+    /// created, the admin grant and application, and the stored secret. Anything with a
+    /// configured name that the workflow did not create is reported in
+    /// [`Destroyed::kept`] and left alone. Running it twice is safe.
+    pub async fn destroy(&self) -> Result<Destroyed> {
+        let ctx = self.ctx();
+        let observed = in_step(StepId::AdminApp, observe(ctx)).await?;
+        let mut done = Destroyed::default();
+        let k = &self.config.konnect;
+        let konnect = &self.konnect;
+        let strategy = observed.strategy.as_ref().filter(|s| owner::owns_labels(&s.labels));
+        let api_owned = observed.api.as_ref().is_some_and(|a| owner::owns_labels(&a.labels));
+
+        // Publication: ours when it uses our strategy (or sits on our API).
+        if let (Some(api), Some(publication)) = (&observed.api, &observed.publication) {
+            let uses_ours = strategy.is_some_and(|s| publication.auth_strategy_ids.iter().flatten().any(|id| id == &s.id));
+            let key = format!("{} on portal {}", api.name, k.portal_id);
+            if uses_ours || api_owned {
+                in_step(StepId::Publication, async {
+                    gone_ok(konnect.apis().unpublish(&api.id, &PortalId::new(k.portal_id.clone())).await)
+                        .map_err(WorkflowError::konnect(StepId::Publication))
+                })
+                .await?;
+                done.removed.push((StepId::Publication, key));
+            } else {
+                done.kept.push((StepId::Publication, key));
+            }
+        }
+        if let Some(api) = &observed.api {
+            if api_owned {
+                gone_ok(konnect.apis().delete(&api.id).await).map_err(WorkflowError::konnect(StepId::KonnectApi))?;
+                done.removed.push((StepId::KonnectApi, api.name.clone()));
+            } else {
+                done.kept.push((StepId::KonnectApi, api.name.clone()));
+            }
+        }
+        match (&observed.strategy, strategy) {
+            (Some(s), Some(_)) => {
+                gone_ok(konnect.auth_strategies().delete(&s.id).await)
+                    .map_err(WorkflowError::konnect(StepId::AuthStrategy))?;
+                done.removed.push((StepId::AuthStrategy, s.name.clone()));
+            }
+            (Some(s), None) => done.kept.push((StepId::AuthStrategy, s.name.clone())),
+            _ => {}
+        }
+        if let Some(p) = &observed.provider {
+            if owner::owns_labels(&p.labels) {
+                gone_ok(konnect.dcr_providers().delete(&p.id).await)
+                    .map_err(WorkflowError::konnect(StepId::DcrProvider))?;
+                done.removed.push((StepId::DcrProvider, p.name.clone()));
+            } else {
+                done.kept.push((StepId::DcrProvider, p.name.clone()));
+            }
+        }
+
+        let auth0 = &self.auth0;
+        let admin = observed.admin.as_ref().filter(|a| owner::owns_client(a));
+        if let Some(server) = &observed.resource_server {
+            if admin_app::claims_api(admin, &self.config.api.audience) {
+                gone_ok(auth0.resource_servers().delete(&server.id).await)
+                    .map_err(WorkflowError::auth0(StepId::ApiAudience))?;
+                done.removed.push((StepId::ApiAudience, server.identifier.to_string()));
+            } else {
+                done.kept.push((StepId::ApiAudience, server.identifier.to_string()));
+            }
+        }
+        match (&observed.admin, admin) {
+            (Some(_), Some(admin)) => {
+                if let Some(grant) = &observed.grant {
+                    gone_ok(auth0.client_grants().delete(&grant.id).await)
+                        .map_err(WorkflowError::auth0(StepId::AdminGrant))?;
+                    done.removed.push((StepId::AdminGrant, grant.audience.to_string()));
+                }
+                gone_ok(auth0.clients().delete(&admin.client_id).await)
+                    .map_err(WorkflowError::auth0(StepId::AdminApp))?;
+                self.store.delete(&admin_secret_key(admin.client_id.as_str())).await?;
+                done.removed.push((StepId::AdminApp, admin.name.clone()));
+            }
+            (Some(other), None) => done.kept.push((StepId::AdminApp, other.name.clone())),
+            _ => {}
+        }
+        Ok(done)
+    }
+}

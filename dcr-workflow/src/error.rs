@@ -1,0 +1,167 @@
+//! The one error type of this crate.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use auth0_mgmt::Auth0Error;
+use konnect_appauth::KonnectError;
+
+use crate::plan::StepId;
+
+/// `Result` with [`WorkflowError`].
+pub type Result<T, E = WorkflowError> = std::result::Result<T, E>;
+
+/// One problem found in a [`DcrConfig`](crate::DcrConfig), naming the field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigProblem {
+    /// Dotted path of the field, as written in the TOML file (`auth0.domain`).
+    pub field: String,
+    /// Why the value is refused.
+    pub reason: String,
+}
+
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.reason)
+    }
+}
+
+/// Every problem [`DcrConfig::validate`](crate::DcrConfig::validate) found, in field order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConfigProblems(pub Vec<ConfigProblem>);
+
+impl ConfigProblems {
+    /// Whether the problem list names `field`.
+    pub fn names(&self, field: &str) -> bool {
+        self.0.iter().any(|p| p.field == field)
+    }
+}
+
+impl fmt::Display for ConfigProblems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, problem) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{problem}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Everything that can go wrong in the workflow. Secrets never appear in it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WorkflowError {
+    /// The configuration has problems; every one of them is listed.
+    #[error("invalid configuration ({} problem(s)): {problems}", problems.0.len())]
+    Config {
+        /// The problems, each naming its field.
+        problems: ConfigProblems,
+    },
+    /// A configuration file could not be read or parsed.
+    #[error("configuration file {path}: {reason}")]
+    ConfigFile {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong (I/O error, or the TOML field and why).
+        reason: String,
+    },
+    /// Auth0 answered with an error (or could not be reached) during a step.
+    #[error("{step}: {source}")]
+    Auth0 {
+        /// The step that was running.
+        step: StepId,
+        /// The Auth0 client's error, with the status and Auth0's own error code.
+        #[source]
+        source: Auth0Error,
+    },
+    /// Konnect answered with an error (or could not be reached) during a step.
+    #[error("{step}: {source}")]
+    Konnect {
+        /// The step that was running.
+        step: StepId,
+        /// The Konnect client's error, with the status and Konnect's problem details.
+        #[source]
+        source: KonnectError,
+    },
+    /// A resource with the workflow's natural key exists, but the workflow did not create
+    /// it, so it will neither change nor delete it.
+    #[error(
+        "{resource} {name:?} already exists and is not managed by dcr-rs (it lacks the {mark} mark); \
+         rename it in the configuration, delete it, or add the mark to adopt it"
+    )]
+    NotOwned {
+        /// What kind of resource (`Auth0 client`, `Konnect DCR provider`, …).
+        resource: &'static str,
+        /// Its name or identifier.
+        name: String,
+        /// The ownership mark that is missing.
+        mark: &'static str,
+    },
+    /// An operation needs a resource the workflow has not created yet.
+    #[error("{resource} {name:?} does not exist: {hint}")]
+    Missing {
+        /// What kind of resource.
+        resource: &'static str,
+        /// Its name or identifier.
+        name: String,
+        /// What to do about it.
+        hint: &'static str,
+    },
+    /// The secret store failed.
+    #[error("secret store, key {key:?}: {reason}")]
+    SecretStore {
+        /// The key being read or written.
+        key: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The store is read-only ([`EnvStore`](crate::store::EnvStore)).
+    #[error("secret store is read-only; cannot write or delete {key:?}")]
+    ReadOnlyStore {
+        /// The key.
+        key: String,
+    },
+    /// A secrets file is readable by other users, so the store refuses to use it.
+    #[error("secrets file {path} has mode {mode:o}; it must not be readable by group or others (chmod 600)")]
+    InsecureFile {
+        /// The file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+}
+
+impl WorkflowError {
+    pub(crate) fn auth0(step: StepId) -> impl FnOnce(Auth0Error) -> Self {
+        move |source| WorkflowError::Auth0 { step, source }
+    }
+
+    pub(crate) fn konnect(step: StepId) -> impl FnOnce(KonnectError) -> Self {
+        move |source| WorkflowError::Konnect { step, source }
+    }
+
+    pub(crate) fn store(key: &str, reason: impl fmt::Display) -> Self {
+        WorkflowError::SecretStore {
+            key: key.to_owned(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// The configuration problems, when this is a [`WorkflowError::Config`].
+    pub fn config_problems(&self) -> Option<&ConfigProblems> {
+        match self {
+            WorkflowError::Config { problems } => Some(problems),
+            _ => None,
+        }
+    }
+
+    /// The step that failed, when a service call failed.
+    pub fn step(&self) -> Option<StepId> {
+        match self {
+            WorkflowError::Auth0 { step, .. } | WorkflowError::Konnect { step, .. } => Some(*step),
+            _ => None,
+        }
+    }
+}

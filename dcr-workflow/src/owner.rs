@@ -1,0 +1,28 @@
+//! The marks that say "the workflow created this", so it never changes or deletes what
+//! it did not create.
+
+use auth0_mgmt::resources::clients::Client;
+use konnect_appauth::resources::Labels;
+
+/// Konnect label key on every resource the workflow creates.
+pub const LABEL_KEY: &str = "managed-by";
+/// Its value.
+pub const LABEL_VALUE: &str = "dcr-rs";
+/// `client_metadata` key on the Auth0 DCR admin application.
+pub const METADATA_KEY: &str = "managed_by";
+/// Its value.
+pub const METADATA_VALUE: &str = "dcr-rs";
+/// `client_metadata` key recording the identifier of the resource server the workflow
+/// created. Auth0 resource servers carry no metadata of their own, so the claim lives on
+/// the admin application, written before the resource server is created.
+pub const METADATA_API_KEY: &str = "dcr_rs_api";
+
+/// Whether an Auth0 client carries the workflow's mark.
+pub fn owns_client(client: &Client) -> bool {
+    client.metadata(METADATA_KEY) == Some(METADATA_VALUE)
+}
+
+/// Whether Konnect labels carry the workflow's mark.
+pub fn owns_labels(labels: &Labels) -> bool {
+    labels.get(LABEL_KEY).map(String::as_str) == Some(LABEL_VALUE)
+}

@@ -1,0 +1,237 @@
+//! What `plan()` found and what `apply()` will do, printable like `terraform plan`.
+
+use std::fmt;
+
+/// The workflow's steps, in dependency order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum StepId {
+    /// The Auth0 DCR admin application.
+    AdminApp,
+    /// Its grant to the Management API.
+    AdminGrant,
+    /// The Auth0 resource server (the API audience).
+    ApiAudience,
+    /// The Konnect DCR provider.
+    DcrProvider,
+    /// The Konnect auth strategy.
+    AuthStrategy,
+    /// The Konnect API that gets published.
+    KonnectApi,
+    /// The API's publication on the portal.
+    Publication,
+    /// Rotation of the admin application's secret.
+    Rotate,
+    /// Verification.
+    Verify,
+    /// The orphan audit.
+    Audit,
+}
+
+impl fmt::Display for StepId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            StepId::AdminApp => "Auth0 DCR admin application",
+            StepId::AdminGrant => "Auth0 Management API grant",
+            StepId::ApiAudience => "Auth0 API (resource server)",
+            StepId::DcrProvider => "Konnect DCR provider",
+            StepId::AuthStrategy => "Konnect auth strategy",
+            StepId::KonnectApi => "Konnect API",
+            StepId::Publication => "Konnect publication",
+            StepId::Rotate => "secret rotation",
+            StepId::Verify => "verification",
+            StepId::Audit => "audit",
+        })
+    }
+}
+
+/// One field that differs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldChange {
+    /// The field as the service names it (`scope`, `dcr_config.initial_client_id`).
+    pub field: String,
+    /// The current value, rendered; `None` when the resource is created.
+    pub before: Option<String>,
+    /// The wanted value, rendered.
+    pub after: String,
+    /// Secret values are never rendered: both sides print `(sensitive)`.
+    pub sensitive: bool,
+}
+
+impl FieldChange {
+    pub(crate) fn new(field: &str, before: Option<String>, after: impl Into<String>) -> Self {
+        FieldChange {
+            field: field.to_owned(),
+            before,
+            after: after.into(),
+            sensitive: false,
+        }
+    }
+
+    pub(crate) fn sensitive(field: &str, before: Option<&str>, after: &str) -> Self {
+        FieldChange {
+            field: field.to_owned(),
+            before: before.map(str::to_owned),
+            after: after.to_owned(),
+            sensitive: true,
+        }
+    }
+}
+
+/// What a step will do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Create the resource with these fields.
+    Create(Vec<FieldChange>),
+    /// Change these fields.
+    Update(Vec<FieldChange>),
+    /// Nothing to do.
+    NoOp,
+}
+
+/// One line of the plan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepPlan {
+    /// Which step.
+    pub step: StepId,
+    /// The resource's natural key (name, identifier, …).
+    pub key: String,
+    /// What will happen.
+    pub action: Action,
+    /// Why, when it is not obvious (e.g. the secret is missing from the store).
+    pub note: Option<String>,
+}
+
+impl StepPlan {
+    pub(crate) fn new(step: StepId, key: impl Into<String>, action: Action) -> Self {
+        StepPlan {
+            step,
+            key: key.into(),
+            action,
+            note: None,
+        }
+    }
+
+    pub(crate) fn note(mut self, note: impl Into<String>) -> Self {
+        self.note = Some(note.into());
+        self
+    }
+
+    /// Whether this step writes anything.
+    pub fn changes(&self) -> bool {
+        !matches!(self.action, Action::NoOp)
+    }
+
+    /// The field changes (empty for a no-op).
+    pub fn fields(&self) -> &[FieldChange] {
+        match &self.action {
+            Action::Create(f) | Action::Update(f) => f,
+            Action::NoOp => &[],
+        }
+    }
+}
+
+/// Rendered value used when a value is only known once an earlier step has run.
+pub const KNOWN_AFTER_APPLY: &str = "(known after apply)";
+const SENSITIVE: &str = "(sensitive)";
+
+impl fmt::Display for StepPlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = match self.action {
+            Action::Create(_) => '+',
+            Action::Update(_) => '~',
+            Action::NoOp => '=',
+        };
+        write!(f, "  {sign} {} {:?}", self.step, self.key)?;
+        if let Some(note) = &self.note {
+            write!(f, "  # {note}")?;
+        }
+        writeln!(f)?;
+        for change in self.fields() {
+            let after = if change.sensitive { SENSITIVE } else { &change.after };
+            match (&change.before, &self.action) {
+                (Some(before), Action::Update(_)) => {
+                    let before = if change.sensitive { SENSITIVE } else { before };
+                    writeln!(f, "      {}: {before} -> {after}", change.field)?;
+                }
+                _ => writeln!(f, "      {} = {after}", change.field)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The plan: one entry per step, in order.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The steps.
+    pub steps: Vec<StepPlan>,
+    pub(crate) observed: crate::steps::Observed,
+}
+
+impl Plan {
+    /// Whether applying the plan writes nothing.
+    pub fn is_empty(&self) -> bool {
+        !self.steps.iter().any(StepPlan::changes)
+    }
+
+    /// The entry for a step.
+    pub fn step(&self, step: StepId) -> Option<&StepPlan> {
+        self.steps.iter().find(|s| s.step == step)
+    }
+
+    /// (to create, to update, unchanged).
+    pub fn counts(&self) -> (usize, usize, usize) {
+        self.steps.iter().fold((0, 0, 0), |(c, u, n), s| match s.action {
+            Action::Create(_) => (c + 1, u, n),
+            Action::Update(_) => (c, u + 1, n),
+            Action::NoOp => (c, u, n + 1),
+        })
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for step in &self.steps {
+            write!(f, "{step}")?;
+        }
+        let (create, update, same) = self.counts();
+        write!(f, "Plan: {create} to create, {update} to update, {same} unchanged.")
+    }
+}
+
+/// Renders a list for a plan line: `[a, b]`.
+pub(crate) fn list<S: AsRef<str>>(items: &[S]) -> String {
+    let inner: Vec<&str> = items.iter().map(AsRef::as_ref).collect();
+    format!("[{}]", inner.join(", "))
+}
+
+/// Sorted copy, for order-insensitive comparison of scope lists.
+pub(crate) fn sorted<S: AsRef<str>>(items: &[S]) -> Vec<String> {
+    let mut v: Vec<String> = items.iter().map(|s| s.as_ref().to_owned()).collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_render_as_sensitive_on_both_sides() {
+        let step = StepPlan::new(
+            StepId::DcrProvider,
+            "auth0-dcr",
+            Action::Update(vec![
+                FieldChange::sensitive("dcr_config.initial_client_secret", Some("old"), "new-secret"),
+                FieldChange::new("issuer", Some("https://a/".into()), "https://a"),
+            ]),
+        );
+        let text = step.to_string();
+        assert!(text.contains("initial_client_secret: (sensitive) -> (sensitive)"), "{text}");
+        assert!(!text.contains("new-secret") && !text.contains("old"), "{text}");
+        assert!(text.contains("~ Konnect DCR provider \"auth0-dcr\""), "{text}");
+        assert!(text.contains("issuer: https://a/ -> https://a"), "{text}");
+    }
+}

@@ -1,0 +1,236 @@
+//! Step 1a: the Auth0 application Konnect uses to register developers' clients.
+
+use auth0_mgmt::resources::clients::{Client, ClientMetadata, ClientUpdate, NewClient};
+use auth0_mgmt::{AppType, ClientId, GrantType};
+use futures::TryStreamExt;
+use konnect_appauth::resources::dcr_providers::{DcrConfig as ProviderConfig, DcrProvider};
+use secrecy::SecretString;
+
+use super::{Ctx, Observed};
+use crate::owner::{self, METADATA_API_KEY, METADATA_KEY, METADATA_VALUE};
+use crate::plan::{Action, FieldChange, StepId, StepPlan, list};
+use crate::store::admin_secret_key;
+use crate::{Result, WorkflowError};
+
+const STEP: StepId = StepId::AdminApp;
+/// The fields the lookup by name asks for: enough to compare, never the secret.
+const LOOKUP_FIELDS: [&str; 6] = [
+    "client_id",
+    "name",
+    "app_type",
+    "grant_types",
+    "client_metadata",
+    "token_endpoint_auth_method",
+];
+
+/// What the step leaves behind for the steps after it.
+#[derive(Clone)]
+pub(crate) struct AdminOutput {
+    pub(crate) client_id: ClientId,
+    pub(crate) secret: SecretString,
+    /// The secret is new (created or rotated): Konnect must be told.
+    pub(crate) secret_changed: bool,
+}
+
+/// Finds the admin application: first through the DCR provider's `initial_client_id`
+/// (one request), then by name (a scan of the tenant's applications).
+pub(crate) async fn observe(ctx: Ctx<'_>, provider: Option<&DcrProvider>) -> Result<Option<Client>> {
+    let name = &ctx.config.auth0.admin_app_name;
+    if let Some(ProviderConfig::Auth0(config)) = provider.map(|p| &p.config) {
+        let id = ClientId::new(config.initial_client_id.clone());
+        let found = ctx
+            .auth0
+            .clients()
+            .get_opt(&id)
+            .await
+            .map_err(WorkflowError::auth0(STEP))?;
+        if let Some(client) = found.filter(|c| &c.name == name && owner::owns_client(c)) {
+            return Ok(Some(client));
+        }
+    }
+    let mut clients = std::pin::pin!(ctx.auth0.clients().list().fields(LOOKUP_FIELDS).stream());
+    let mut found: Option<Client> = None;
+    while let Some(client) = clients.try_next().await.map_err(WorkflowError::auth0(STEP))? {
+        if &client.name == name {
+            // Prefer ours when several share the name.
+            let ours = owner::owns_client(&client);
+            if ours || found.is_none() {
+                found = Some(client);
+            }
+            if ours {
+                break;
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Whether the store holds the application's secret.
+pub(crate) async fn secret_stored(ctx: Ctx<'_>, id: &ClientId) -> Result<bool> {
+    Ok(ctx.store.get(&admin_secret_key(id.as_str())).await?.is_some())
+}
+
+/// Whether the admin application records that the workflow created `audience`.
+pub(crate) fn claims_api(admin: Option<&Client>, audience: &str) -> bool {
+    admin.is_some_and(|a| owner::owns_client(a) && a.metadata(METADATA_API_KEY) == Some(audience))
+}
+
+fn wanted_metadata(ctx: Ctx<'_>, observed: &Observed) -> ClientMetadata {
+    let mut metadata = ClientMetadata::new();
+    metadata.insert(METADATA_KEY.to_owned(), METADATA_VALUE.to_owned());
+    if observed.owns_resource_server(ctx.config) {
+        metadata.insert(METADATA_API_KEY.to_owned(), ctx.config.api.audience.clone());
+    }
+    metadata
+}
+
+/// Refuses an application of that name the workflow did not create.
+pub(crate) fn check_owned(ctx: Ctx<'_>, observed: &Observed) -> Result<()> {
+    match &observed.admin {
+        Some(admin) if !owner::owns_client(admin) => Err(WorkflowError::NotOwned {
+            resource: "Auth0 application",
+            name: ctx.config.auth0.admin_app_name.clone(),
+            mark: "client_metadata.managed_by=dcr-rs",
+        }),
+        _ => Ok(()),
+    }
+}
+
+pub(crate) fn diff(ctx: Ctx<'_>, observed: &Observed) -> StepPlan {
+    let name = &ctx.config.auth0.admin_app_name;
+    let metadata = wanted_metadata(ctx, observed);
+    let Some(admin) = &observed.admin else {
+        let fields = vec![
+            FieldChange::new("app_type", None, "non_interactive"),
+            FieldChange::new("grant_types", None, "[client_credentials]"),
+            FieldChange::new("client_metadata", None, render(&metadata)),
+            FieldChange::sensitive("client_secret", None, "(generated, kept in the secret store)"),
+        ];
+        return StepPlan::new(STEP, name, Action::Create(fields));
+    };
+    let mut changes = Vec::new();
+    if admin.app_type != Some(AppType::NonInteractive) {
+        changes.push(FieldChange::new(
+            "app_type",
+            Some(admin.app_type.as_ref().map_or("(none)".into(), |t| t.to_string())),
+            "non_interactive",
+        ));
+    }
+    if admin.grant_types.as_deref() != Some(&[GrantType::ClientCredentials][..]) {
+        let current: Vec<String> = admin
+            .grant_types
+            .iter()
+            .flatten()
+            .map(ToString::to_string)
+            .collect();
+        changes.push(FieldChange::new("grant_types", Some(list(&current)), "[client_credentials]"));
+    }
+    let missing: ClientMetadata = metadata
+        .into_iter()
+        .filter(|(k, v)| admin.metadata(k) != Some(v))
+        .collect();
+    if !missing.is_empty() {
+        let current = admin.client_metadata.clone().unwrap_or_default();
+        changes.push(FieldChange::new("client_metadata", Some(render(&current)), render(&missing)));
+    }
+    let mut plan_note = None;
+    if !observed.admin_secret_stored {
+        changes.push(FieldChange::sensitive("client_secret", Some("(missing)"), "(rotated)"));
+        plan_note = Some("its secret is not in the secret store: it will be rotated, not re-created");
+    }
+    let plan = if changes.is_empty() {
+        StepPlan::new(STEP, name, Action::NoOp)
+    } else {
+        StepPlan::new(STEP, name, Action::Update(changes))
+    };
+    match plan_note {
+        Some(note) => plan.note(note),
+        None => plan,
+    }
+}
+
+fn render(metadata: &ClientMetadata) -> String {
+    let pairs: Vec<String> = metadata.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("{{{}}}", pairs.join(", "))
+}
+
+pub(crate) async fn apply(ctx: Ctx<'_>, observed: &Observed) -> Result<(StepPlan, AdminOutput)> {
+    let plan = diff(ctx, observed);
+    let clients = ctx.auth0.clients();
+    let Some(admin) = &observed.admin else {
+        let mut new = NewClient::machine_to_machine(&ctx.config.auth0.admin_app_name)
+            .description("Konnect Dev Portal dynamic client registration (managed by dcr-rs)");
+        for (k, v) in wanted_metadata(ctx, observed) {
+            new = new.metadata(k, v);
+        }
+        let created = clients.create(&new).await.map_err(WorkflowError::auth0(STEP))?;
+        let secret = created.client_secret.ok_or_else(|| WorkflowError::Missing {
+            resource: "client_secret of the new Auth0 application",
+            name: created.client_id.to_string(),
+            hint: "Auth0 returned no secret; check the application's token endpoint auth method",
+        })?;
+        let secret = secret.into_secret_string();
+        // Stored before anything else learns it: a crash now cannot lose it.
+        ctx.store.put(&admin_secret_key(created.client_id.as_str()), &secret).await?;
+        tracing::info!(client_id = %created.client_id, "created the DCR admin application");
+        let output = AdminOutput {
+            client_id: created.client_id,
+            secret,
+            secret_changed: true,
+        };
+        return Ok((plan, output));
+    };
+    let id = admin.client_id.clone();
+    let fields: Vec<&str> = plan.fields().iter().map(|f| f.field.as_str()).collect();
+    if fields.iter().any(|f| *f != "client_secret") {
+        let mut update = ClientUpdate::new();
+        if fields.contains(&"app_type") {
+            update = update.app_type(AppType::NonInteractive);
+        }
+        if fields.contains(&"grant_types") {
+            update = update.grant_types([GrantType::ClientCredentials]);
+        }
+        if fields.contains(&"client_metadata") {
+            // Auth0 merges these keys into the existing metadata.
+            update = update.client_metadata(wanted_metadata(ctx, observed));
+        }
+        clients.update(&id, &update).await.map_err(WorkflowError::auth0(STEP))?;
+    }
+    let (secret, secret_changed) = if observed.admin_secret_stored {
+        match ctx.store.get(&admin_secret_key(id.as_str())).await? {
+            Some(secret) => (secret, false),
+            None => (rotate(ctx, &id).await?, true),
+        }
+    } else {
+        (rotate(ctx, &id).await?, true)
+    };
+    Ok((
+        plan,
+        AdminOutput {
+            client_id: id,
+            secret,
+            secret_changed,
+        },
+    ))
+}
+
+/// Rotates the application's secret and stores the new one before returning it.
+pub(crate) async fn rotate(ctx: Ctx<'_>, id: &ClientId) -> Result<SecretString> {
+    let rotated = ctx
+        .auth0
+        .clients()
+        .rotate_secret(id)
+        .await
+        .map_err(WorkflowError::auth0(StepId::Rotate))?;
+    let secret = rotated
+        .client_secret
+        .ok_or_else(|| WorkflowError::Missing {
+            resource: "client_secret of the rotated Auth0 application",
+            name: id.to_string(),
+            hint: "Auth0 returned no secret after rotation",
+        })?
+        .into_secret_string();
+    ctx.store.put(&admin_secret_key(id.as_str()), &secret).await?;
+    tracing::info!(client_id = %id, "rotated the DCR admin application's secret");
+    Ok(secret)
+}

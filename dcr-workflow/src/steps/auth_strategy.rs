@@ -1,0 +1,161 @@
+//! Step 4: the openid_connect application auth strategy that uses the DCR provider.
+
+use konnect_appauth::DcrProviderId;
+use konnect_appauth::resources::auth_strategies::{
+    AuthStrategy, AuthStrategyUpdate, NewAuthStrategy, OidcConfig, OidcConfigUpdate,
+};
+
+use super::{Ctx, Observed};
+use crate::owner;
+use crate::plan::{Action, FieldChange, KNOWN_AFTER_APPLY, StepId, StepPlan, list, sorted};
+use crate::{Result, WorkflowError};
+
+const STEP: StepId = StepId::AuthStrategy;
+
+pub(crate) async fn observe(ctx: Ctx<'_>) -> Result<Option<AuthStrategy>> {
+    ctx.konnect
+        .auth_strategies()
+        .find_by_name(&ctx.config.konnect.strategy_name)
+        .await
+        .map_err(WorkflowError::konnect(STEP))
+}
+
+pub(crate) fn check_owned(ctx: Ctx<'_>, observed: &Observed) -> Result<()> {
+    match &observed.strategy {
+        Some(s) if !owner::owns_labels(&s.labels) => Err(WorkflowError::NotOwned {
+            resource: "Konnect auth strategy",
+            name: ctx.config.konnect.strategy_name.clone(),
+            mark: "label managed-by=dcr-rs",
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn wanted(ctx: Ctx<'_>) -> OidcConfig {
+    let k = &ctx.config.konnect;
+    OidcConfig::new(
+        ctx.config.issuer(),
+        k.credential_claim.clone(),
+        ctx.config.strategy_scopes(),
+        k.auth_methods.clone(),
+    )
+    .audience(&ctx.config.api.audience)
+}
+
+pub(crate) fn diff(ctx: Ctx<'_>, observed: &Observed, provider: Option<&DcrProviderId>) -> StepPlan {
+    let k = &ctx.config.konnect;
+    let want = wanted(ctx);
+    let provider_id = provider.map_or(KNOWN_AFTER_APPLY, DcrProviderId::as_str);
+    let Some(strategy) = &observed.strategy else {
+        return StepPlan::new(
+            STEP,
+            &k.strategy_name,
+            Action::Create(vec![
+                FieldChange::new("display_name", None, &k.strategy_display_name),
+                FieldChange::new("strategy_type", None, "openid_connect"),
+                FieldChange::new("dcr_provider_id", None, provider_id),
+                FieldChange::new("issuer", None, &want.issuer),
+                FieldChange::new("scopes", None, list(&want.scopes)),
+                FieldChange::new("credential_claim", None, list(&want.credential_claim)),
+                FieldChange::new("auth_methods", None, list(&want.auth_methods)),
+                FieldChange::new("audience", None, &ctx.config.api.audience),
+            ]),
+        );
+    };
+    let mut changes = Vec::new();
+    let mut compare = |field: &str, current: String, wanted: String| {
+        if current != wanted {
+            changes.push(FieldChange::new(field, Some(current), wanted));
+        }
+    };
+    compare("display_name", strategy.display_name.clone(), k.strategy_display_name.clone());
+    compare(
+        "dcr_provider_id",
+        strategy.dcr_provider.as_ref().map_or("(none)".into(), |p| p.id.to_string()),
+        provider_id.to_owned(),
+    );
+    match strategy.config.as_openid_connect() {
+        Some(current) => {
+            compare("issuer", current.issuer.clone(), want.issuer.clone());
+            compare("scopes", list(&sorted(&current.scopes)), list(&sorted(&want.scopes)));
+            compare(
+                "credential_claim",
+                list(&current.credential_claim),
+                list(&want.credential_claim),
+            );
+            compare(
+                "auth_methods",
+                list(&sorted(&current.auth_methods)),
+                list(&sorted(&want.auth_methods)),
+            );
+            compare(
+                "audience",
+                current.audience_value().unwrap_or("(none)").to_owned(),
+                ctx.config.api.audience.clone(),
+            );
+        }
+        None => compare(
+            "strategy_type",
+            strategy.config.strategy_type().to_owned(),
+            "openid_connect".into(),
+        ),
+    }
+    let missing_labels: Vec<String> = ctx
+        .config
+        .konnect_labels()
+        .into_iter()
+        .filter(|(key, v)| strategy.labels.get(key) != Some(v))
+        .map(|(key, v)| format!("{key}={v}"))
+        .collect();
+    if !missing_labels.is_empty() {
+        changes.push(FieldChange::new("labels", None, missing_labels.join(", ")));
+    }
+    if changes.is_empty() {
+        StepPlan::new(STEP, &k.strategy_name, Action::NoOp)
+    } else {
+        StepPlan::new(STEP, &k.strategy_name, Action::Update(changes))
+    }
+}
+
+pub(crate) async fn apply(
+    ctx: Ctx<'_>,
+    observed: &Observed,
+    provider: &DcrProviderId,
+) -> Result<(StepPlan, AuthStrategy)> {
+    let plan = diff(ctx, observed, Some(provider));
+    let k = &ctx.config.konnect;
+    let strategies = ctx.konnect.auth_strategies();
+    let strategy = match (&observed.strategy, &plan.action) {
+        (Some(strategy), Action::NoOp) => strategy.clone(),
+        (None, _) => {
+            let mut new = NewAuthStrategy::openid_connect(&k.strategy_name, &k.strategy_display_name, wanted(ctx))
+                .dcr_provider(provider.clone());
+            for (key, v) in ctx.config.konnect_labels() {
+                new = new.label(key, v);
+            }
+            strategies.create(&new).await.map_err(WorkflowError::konnect(STEP))?
+        }
+        (Some(strategy), _) => {
+            let want = wanted(ctx);
+            let mut update = AuthStrategyUpdate::new()
+                .display_name(&k.strategy_display_name)
+                .dcr_provider(Some(provider.clone()))
+                .openid_connect(
+                    OidcConfigUpdate::new()
+                        .issuer(&want.issuer)
+                        .credential_claim(want.credential_claim.clone())
+                        .scopes(want.scopes.clone())
+                        .auth_methods(want.auth_methods.clone())
+                        .audience(&ctx.config.api.audience),
+                );
+            for (key, v) in ctx.config.konnect_labels() {
+                update = update.label(key, v);
+            }
+            strategies
+                .update(&strategy.id, &update)
+                .await
+                .map_err(WorkflowError::konnect(STEP))?
+        }
+    };
+    Ok((plan, strategy))
+}

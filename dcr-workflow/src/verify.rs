@@ -1,0 +1,486 @@
+//! Verification: do what Konnect does for a developer, then check the token link by link.
+
+use std::fmt;
+
+use auth0_mgmt::oauth::ClientCredentialsRequest;
+use auth0_mgmt::resources::client_grants::NewClientGrant;
+use auth0_mgmt::resources::clients::NewClient;
+use auth0_mgmt::{Auth0Client, ClientId, ClientSecret};
+use konnect_appauth::resources::auth_strategies::AuthStrategy;
+use konnect_appauth::resources::dcr_providers::{DcrConfig as ProviderConfig, DcrProvider};
+use konnect_appauth::resources::portal_applications::{NewApplication, Owner, PortalApplications};
+use konnect_appauth::{ApplicationId, PortalId};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use url::Url;
+
+use crate::plan::StepId;
+use crate::steps::{auth_strategy, dcr_provider, in_step};
+use crate::store::admin_secret_key;
+use crate::{Result, Workflow};
+
+/// Scopes that belong to OpenID Connect itself, not to the API: they are never granted on
+/// the API's resource server, so they are not expected in a client_credentials token.
+const OIDC_SCOPES: [&str; 6] = ["openid", "profile", "email", "address", "phone", "offline_access"];
+
+/// How verification stands in for a developer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum VerifyMode {
+    /// A portal application when `konnect.developer_id` is set, else an Auth0 client.
+    #[default]
+    Auto,
+    /// Create a real portal application: Konnect registers the Auth0 client itself.
+    PortalApplication,
+    /// Do Konnect's part with the admin application's credentials: an Auth0 client with
+    /// `konnect_*` metadata and a grant to the audience.
+    Auth0Client,
+}
+
+/// Options of [`Workflow::verify`].
+#[derive(Clone, Debug, Default)]
+#[must_use]
+pub struct VerifyOptions {
+    mode: VerifyMode,
+    gateway_url: Option<Url>,
+}
+
+impl VerifyOptions {
+    /// Default options: [`VerifyMode::Auto`], no gateway call.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How to stand in for a developer.
+    pub fn mode(mut self, mode: VerifyMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Also call this URL (an API route on a Kong gateway) with the token.
+    pub fn gateway_url(mut self, url: Url) -> Self {
+        self.gateway_url = Some(url);
+        self
+    }
+}
+
+/// One link of the chain from configuration to an authorised request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Link {
+    /// Konnect's own check that the provider can use the admin application.
+    ProviderCheck,
+    /// An application registered (an Auth0 client with a grant to the audience).
+    Registration,
+    /// A token from Auth0 with client_credentials for the audience.
+    Token,
+    /// The token's signature, against the issuer's JWKS.
+    Signature,
+    /// `iss` is the issuer.
+    Issuer,
+    /// `aud` holds the audience.
+    Audience,
+    /// `azp` is the registered client: how Konnect maps a token to an application.
+    Azp,
+    /// `scope` holds the strategy's API scopes.
+    Scopes,
+    /// The gateway accepted the token.
+    Gateway,
+    /// What verification created was removed.
+    Cleanup,
+}
+
+impl fmt::Display for Link {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Link::ProviderCheck => "Konnect provider check",
+            Link::Registration => "registration",
+            Link::Token => "token",
+            Link::Signature => "signature",
+            Link::Issuer => "iss",
+            Link::Audience => "aud",
+            Link::Azp => "azp",
+            Link::Scopes => "scope",
+            Link::Gateway => "gateway",
+            Link::Cleanup => "cleanup",
+        })
+    }
+}
+
+/// How a link fared.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// It holds; what was seen.
+    Passed(String),
+    /// It is broken; why.
+    Failed(String),
+    /// Not checked; why.
+    Skipped(String),
+}
+
+/// One checked link.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Check {
+    /// Which link.
+    pub link: Link,
+    /// How it fared.
+    pub outcome: Outcome,
+}
+
+/// The result of [`Workflow::verify`]: every link, in order.
+#[derive(Clone, Debug, Default)]
+pub struct VerifyReport {
+    /// The links checked.
+    pub checks: Vec<Check>,
+}
+
+impl VerifyReport {
+    /// Whether every link that was checked passed and none was skipped for a failure.
+    pub fn is_success(&self) -> bool {
+        self.first_failure().is_none()
+    }
+
+    /// The first broken link.
+    pub fn first_failure(&self) -> Option<&Check> {
+        self.checks.iter().find(|c| matches!(c.outcome, Outcome::Failed(_)))
+    }
+
+    /// The outcome of one link.
+    pub fn outcome(&self, link: Link) -> Option<&Outcome> {
+        self.checks.iter().find(|c| c.link == link).map(|c| &c.outcome)
+    }
+
+    fn pass(&mut self, link: Link, detail: impl Into<String>) {
+        self.checks.push(Check {
+            link,
+            outcome: Outcome::Passed(detail.into()),
+        });
+    }
+
+    fn fail(&mut self, link: Link, reason: impl Into<String>) {
+        self.checks.push(Check {
+            link,
+            outcome: Outcome::Failed(reason.into()),
+        });
+    }
+
+    fn skip(&mut self, links: &[Link], reason: &str) {
+        for link in links {
+            self.checks.push(Check {
+                link: *link,
+                outcome: Outcome::Skipped(reason.to_owned()),
+            });
+        }
+    }
+
+    fn check(&mut self, link: Link, ok: bool, detail: String) {
+        if ok { self.pass(link, detail) } else { self.fail(link, detail) }
+    }
+}
+
+impl fmt::Display for VerifyReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for check in &self.checks {
+            let (mark, text) = match &check.outcome {
+                Outcome::Passed(t) => ("ok  ", t),
+                Outcome::Failed(t) => ("FAIL", t),
+                Outcome::Skipped(t) => ("skip", t),
+            };
+            writeln!(f, "  {mark} {}: {text}", check.link)?;
+        }
+        match self.first_failure() {
+            None => write!(f, "Verification passed."),
+            Some(c) => write!(f, "Verification failed at: {}.", c.link),
+        }
+    }
+}
+
+/// Hint for the known refusal by tenants with OIDC Dynamic Application Registration on.
+fn with_hint(message: String) -> String {
+    if message.to_ascii_lowercase().contains("dynamic") {
+        format!(
+            "{message} (if the tenant has \"OIDC Dynamic Application Registration\" enabled, \
+             disable it: Konnect's DCR has been reported to fail with it on)"
+        )
+    } else {
+        message
+    }
+}
+
+/// What registration created, to remove afterwards.
+enum Created {
+    Application(PortalApplications, ApplicationId),
+    Client(Box<Auth0Client>, ClientId),
+}
+
+struct Registered {
+    client_id: String,
+    secret: SecretString,
+    created: Created,
+}
+
+const AFTER_REGISTRATION: [Link; 7] = [
+    Link::Token,
+    Link::Signature,
+    Link::Issuer,
+    Link::Audience,
+    Link::Azp,
+    Link::Scopes,
+    Link::Gateway,
+];
+
+impl Workflow {
+    /// Checks the whole chain as a developer would exercise it, and removes what it
+    /// created. Broken links are reported in the [`VerifyReport`], not as errors; an
+    /// error means verification itself could not run (e.g. Konnect unreachable).
+    pub async fn verify(&self, options: &VerifyOptions) -> Result<VerifyReport> {
+        in_step(StepId::Verify, self.verify_inner(options)).await
+    }
+
+    async fn verify_inner(&self, options: &VerifyOptions) -> Result<VerifyReport> {
+        let ctx = self.ctx();
+        let mut report = VerifyReport::default();
+        let (provider, strategy) = tokio::try_join!(dcr_provider::observe(ctx), auth_strategy::observe(ctx))?;
+        let Some(provider) = provider else {
+            report.fail(Link::ProviderCheck, "the DCR provider does not exist: run apply");
+            report.skip(&[Link::Registration], "no provider");
+            report.skip(&AFTER_REGISTRATION, "no provider");
+            return Ok(report);
+        };
+        match self.konnect.dcr_providers().verify(&provider.id).await {
+            Ok(v) if v.is_success() => report.pass(Link::ProviderCheck, format!("status {}", v.status)),
+            Ok(v) => report.fail(Link::ProviderCheck, with_hint(v.errors.join("; "))),
+            Err(e) => report.fail(Link::ProviderCheck, e.to_string()),
+        }
+        let mode = match options.mode {
+            VerifyMode::Auto if self.config.konnect.developer_id.is_some() => VerifyMode::PortalApplication,
+            VerifyMode::Auto => VerifyMode::Auth0Client,
+            other => other,
+        };
+        let registered = match (mode, &strategy) {
+            (_, None) => Err("the auth strategy does not exist: run apply".to_owned()),
+            (VerifyMode::PortalApplication, Some(strategy)) => self.register_portal_app(strategy).await,
+            (_, Some(_)) => self.register_auth0_client(&provider).await,
+        };
+        let registered = match registered {
+            Ok(r) => {
+                report.pass(Link::Registration, format!("Auth0 client {}", r.client_id));
+                r
+            }
+            Err(reason) => {
+                report.fail(Link::Registration, with_hint(reason));
+                report.skip(&AFTER_REGISTRATION, "registration failed");
+                return Ok(report);
+            }
+        };
+        self.check_token(&registered, options, &mut report).await;
+        let cleanup = match registered.created {
+            Created::Application(apps, id) => apps.delete(&id).await.map_err(|e| e.to_string()),
+            Created::Client(client, id) => client.clients().delete(&id).await.map_err(|e| e.to_string()),
+        };
+        match cleanup {
+            Ok(()) => report.pass(Link::Cleanup, "removed"),
+            Err(e) => report.fail(Link::Cleanup, e),
+        }
+        Ok(report)
+    }
+
+    async fn register_portal_app(&self, strategy: &AuthStrategy) -> std::result::Result<Registered, String> {
+        let Some(developer) = &self.config.konnect.developer_id else {
+            return Err("konnect.developer_id is required to create a portal application".into());
+        };
+        let apps = self
+            .konnect
+            .portal_applications(PortalId::new(self.config.konnect.portal_id.clone()));
+        let created = apps
+            .create(
+                &NewApplication::new(format!("dcr-rs verify {}", fastrand_suffix()), Owner::developer(developer))
+                    .description("Created and removed by dcr-rs verify")
+                    .auth_strategy(strategy.id.clone()),
+            )
+            .await
+            .map_err(|e| format!("Konnect could not create the application: {e}"))?;
+        let id = created.application.id.clone();
+        let (Some(client_id), Some(secret)) = (created.application.client_id, created.client_secret) else {
+            let _ = apps.delete(&id).await;
+            return Err("Konnect returned no client id or secret for the new application".into());
+        };
+        Ok(Registered {
+            client_id,
+            secret,
+            created: Created::Application(apps, id),
+        })
+    }
+
+    async fn register_auth0_client(&self, provider: &DcrProvider) -> std::result::Result<Registered, String> {
+        let ProviderConfig::Auth0(config) = &provider.config else {
+            return Err("the DCR provider is not of type auth0".into());
+        };
+        let admin_id = config.initial_client_id.clone();
+        let secret = self
+            .store
+            .get(&admin_secret_key(&admin_id))
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("the secret of {admin_id} is not in the secret store: run apply or rotate"))?;
+        let as_konnect = Auth0Client::builder()
+            .domain(self.auth0.domain())
+            .base_url(self.auth0.base_url().as_str())
+            .client_credentials(admin_id, ClientSecret::from(secret))
+            .build()
+            .map_err(|e| e.to_string())?;
+        let suffix = fastrand_suffix();
+        let app = as_konnect
+            .clients()
+            .create(
+                &NewClient::machine_to_machine(format!("dcr-rs verify {suffix}"))
+                    .metadata("konnect_portal_id", &self.config.konnect.portal_id)
+                    .metadata("konnect_developer_id", "dcr-rs-verify")
+                    .metadata("konnect_org_id", "dcr-rs-verify")
+                    .metadata("konnect_application_id", format!("dcr-rs-verify-{suffix}")),
+            )
+            .await
+            .map_err(|e| format!("the admin application could not create a client: {e}"))?;
+        let grant = as_konnect
+            .client_grants()
+            .create(&NewClientGrant::new(
+                app.client_id.clone(),
+                self.config.api.audience.as_str(),
+                self.expected_scopes(),
+            ))
+            .await;
+        let secret = app.client_secret.clone().map(ClientSecret::into_secret_string);
+        match (grant, secret) {
+            (Ok(_), Some(secret)) => Ok(Registered {
+                client_id: app.client_id.to_string(),
+                secret,
+                created: Created::Client(Box::new(as_konnect), app.client_id),
+            }),
+            (grant, _) => {
+                let _ = as_konnect.clients().delete(&app.client_id).await;
+                Err(match grant {
+                    Err(e) => format!("the admin application could not grant the client to the audience: {e}"),
+                    Ok(_) => "Auth0 returned no secret for the new client".into(),
+                })
+            }
+        }
+    }
+
+    /// The strategy's API scopes: what a registered application's token should carry.
+    fn expected_scopes(&self) -> Vec<String> {
+        self.config
+            .strategy_scopes()
+            .into_iter()
+            .filter(|s| !OIDC_SCOPES.contains(&s.as_str()))
+            .collect()
+    }
+
+    async fn check_token(&self, registered: &Registered, options: &VerifyOptions, report: &mut VerifyReport) {
+        let audience = &self.config.api.audience;
+        let request = ClientCredentialsRequest::new(
+            registered.client_id.as_str(),
+            ClientSecret::from(SecretString::from(registered.secret.expose_secret().to_owned())),
+            audience.as_str(),
+        );
+        let token = match self.auth0.oauth().client_credentials(&request).await {
+            Ok(t) => {
+                report.pass(Link::Token, format!("{} token, expires in {} s", t.token_type, t.expires_in));
+                t.access_token
+            }
+            Err(e) => {
+                report.fail(Link::Token, e.to_string());
+                report.skip(&AFTER_REGISTRATION[1..], "no token");
+                return;
+            }
+        };
+        let claims = match self.signed_claims(token.expose_secret()).await {
+            Ok(claims) => {
+                report.pass(Link::Signature, "RS256, key found in the JWKS");
+                claims
+            }
+            Err(reason) => {
+                report.fail(Link::Signature, reason);
+                report.skip(&AFTER_REGISTRATION[2..], "signature not trusted");
+                return;
+            }
+        };
+        let iss = claims["iss"].as_str().unwrap_or_default();
+        let want_iss = format!("{}/", self.config.issuer());
+        report.check(Link::Issuer, iss == want_iss, format!("{iss} (want {want_iss})"));
+        let aud_ok = match &claims["aud"] {
+            Value::String(a) => a == audience,
+            Value::Array(list) => list.iter().any(|a| a.as_str() == Some(audience.as_str())),
+            _ => false,
+        };
+        report.check(Link::Audience, aud_ok, format!("{} (want {audience})", claims["aud"]));
+        let azp = claims["azp"].as_str().unwrap_or_default();
+        report.check(
+            Link::Azp,
+            azp == registered.client_id,
+            format!("{azp} (want the registered client {})", registered.client_id),
+        );
+        let granted: Vec<&str> = claims["scope"].as_str().unwrap_or_default().split_whitespace().collect();
+        let missing: Vec<String> = self
+            .expected_scopes()
+            .into_iter()
+            .filter(|s| !granted.contains(&s.as_str()))
+            .collect();
+        report.check(
+            Link::Scopes,
+            missing.is_empty(),
+            if missing.is_empty() {
+                format!("{:?}", granted)
+            } else {
+                format!("missing {missing:?} (granted {granted:?})")
+            },
+        );
+        match &options.gateway_url {
+            None => report.skip(&[Link::Gateway], "no gateway URL given"),
+            Some(url) => match reqwest::Client::new()
+                .get(url.clone())
+                .bearer_auth(token.expose_secret())
+                .send()
+                .await
+            {
+                Ok(r) => report.check(Link::Gateway, r.status().is_success(), format!("{url} answered {}", r.status())),
+                Err(e) => report.fail(Link::Gateway, format!("{url}: {e}")),
+            },
+        }
+    }
+
+    /// Checks the signature against the tenant's JWKS; returns the claims (unchecked).
+    async fn signed_claims(&self, token: &str) -> std::result::Result<Value, String> {
+        let url = self
+            .auth0
+            .base_url()
+            .join(".well-known/jwks.json")
+            .map_err(|e| e.to_string())?;
+        let jwks: jsonwebtoken::jwk::JwkSet = reqwest::get(url.clone())
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| format!("fetching {url}: {e}"))?
+            .json()
+            .await
+            .map_err(|e| format!("reading {url}: {e}"))?;
+        let header = jsonwebtoken::decode_header(token).map_err(|e| format!("not a JWT: {e}"))?;
+        let kid = header.kid.ok_or("the token header has no kid")?;
+        let jwk = jwks.find(&kid).ok_or_else(|| format!("kid {kid} is not in the JWKS"))?;
+        let key = jsonwebtoken::DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())?;
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+        // aud and iss are checked one by one so the report names the broken one.
+        validation.validate_aud = false;
+        validation.set_required_spec_claims(&["exp"]);
+        jsonwebtoken::decode::<Value>(token, &key, &validation)
+            .map(|data| data.claims)
+            .map_err(|e| format!("signature check failed: {e}"))
+    }
+}
+
+/// A short random suffix so concurrent verifications do not collide.
+fn fastrand_suffix() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!("{:08x}", nanos ^ std::process::id().rotate_left(16))
+}

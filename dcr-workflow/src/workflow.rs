@@ -1,0 +1,346 @@
+//! The workflow: plan, apply, destroy and rotate.
+
+use std::sync::Arc;
+
+use auth0_mgmt::{Auth0Client, ClientId, ClientSecret};
+use konnect_appauth::resources::auth_strategies::AuthStrategy;
+use konnect_appauth::resources::dcr_providers::DcrProvider;
+use konnect_appauth::{ApiId, KonnectClient, Region};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::plan::{Plan, StepId, StepPlan};
+use crate::steps::admin_app::{self, AdminOutput};
+use crate::steps::dcr_provider::AdminView;
+use crate::steps::{
+    Ctx, Observed, admin_grant, api_audience, auth_strategy, dcr_provider, in_step, konnect_api, observe, publication,
+};
+use crate::store::SecretStore;
+use crate::{DcrConfig, Result, WorkflowError};
+
+/// Sets up and keeps up Konnect DCR with Auth0. Cheap to clone.
+///
+/// ```no_run
+/// # async fn run() -> dcr_workflow::Result<()> {
+/// use dcr_workflow::{DcrConfig, Workflow, store::FileStore};
+/// let config = DcrConfig::load(Some("dcr.toml".as_ref()))?;
+/// let workflow = Workflow::new(config, FileStore::open("dcr-secrets.json")?)?;
+/// let plan = workflow.plan().await?;
+/// println!("{plan}");
+/// workflow.apply(&plan).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Workflow {
+    pub(crate) auth0: Auth0Client,
+    pub(crate) konnect: KonnectClient,
+    pub(crate) config: Arc<DcrConfig>,
+    pub(crate) store: Arc<dyn SecretStore>,
+}
+
+/// What [`Workflow::apply`] did and the ids it converged on.
+#[derive(Clone, Debug)]
+pub struct Applied {
+    /// What each step did, recomputed with the real ids (no "known after apply").
+    pub steps: Vec<StepPlan>,
+    /// The DCR admin application.
+    pub admin_client_id: ClientId,
+    /// The Konnect DCR provider.
+    pub provider: DcrProvider,
+    /// The Konnect auth strategy.
+    pub strategy: AuthStrategy,
+    /// The published Konnect API.
+    pub api_id: ApiId,
+}
+
+/// What [`Workflow::destroy`] removed and what it left alone.
+#[derive(Clone, Debug, Default)]
+pub struct Destroyed {
+    /// Removed resources: step and natural key.
+    pub removed: Vec<(StepId, String)>,
+    /// Resources found but not owned by the workflow, left untouched.
+    pub kept: Vec<(StepId, String)>,
+}
+
+/// What [`Workflow::rotate_secret`] did.
+#[derive(Clone, Debug)]
+pub struct Rotated {
+    /// The application whose secret changed.
+    pub client_id: ClientId,
+    /// Whether the Konnect provider was updated with the new secret.
+    pub provider_updated: bool,
+}
+
+/// Builds a [`Workflow`] from clients you configured yourself.
+#[derive(Debug)]
+#[must_use]
+pub struct WorkflowBuilder {
+    config: DcrConfig,
+    auth0: Option<Auth0Client>,
+    konnect: Option<KonnectClient>,
+    store: Option<Arc<dyn SecretStore>>,
+}
+
+impl WorkflowBuilder {
+    /// The Auth0 client (bootstrap credentials); default: built from the configuration.
+    pub fn auth0(mut self, client: Auth0Client) -> Self {
+        self.auth0 = Some(client);
+        self
+    }
+
+    /// The Konnect client; default: built from the configuration.
+    pub fn konnect(mut self, client: KonnectClient) -> Self {
+        self.konnect = Some(client);
+        self
+    }
+
+    /// The secret store. Required.
+    pub fn store(mut self, store: impl SecretStore + 'static) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// A shared secret store.
+    pub fn shared_store(mut self, store: Arc<dyn SecretStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Validates the configuration (credentials only when a client is built from it) and
+    /// builds the workflow. Nothing is sent.
+    pub fn build(self) -> Result<Workflow> {
+        let config = self.config;
+        config.validate_with(self.auth0.is_none(), self.konnect.is_none())?;
+        let store = self.store.ok_or_else(|| WorkflowError::Config {
+            problems: crate::error::ConfigProblems(vec![crate::error::ConfigProblem {
+                field: "store".into(),
+                reason: "a secret store is required".into(),
+            }]),
+        })?;
+        let auth0 = match self.auth0 {
+            Some(client) => client,
+            None => auth0_client(&config)?,
+        };
+        let konnect = match self.konnect {
+            Some(client) => client,
+            None => konnect_client(&config)?,
+        };
+        Ok(Workflow {
+            auth0,
+            konnect,
+            config: Arc::new(config),
+            store,
+        })
+    }
+}
+
+fn copy(secret: &SecretString) -> SecretString {
+    SecretString::from(secret.expose_secret().to_owned())
+}
+
+fn auth0_client(config: &DcrConfig) -> Result<Auth0Client> {
+    let a = &config.auth0;
+    let mut builder = Auth0Client::builder().domain(&a.domain);
+    if let Some(url) = &a.base_url {
+        builder = builder.base_url(url);
+    }
+    builder = match (&a.management_token, &a.client_id, &a.client_secret) {
+        (Some(token), _, _) => builder.management_token(copy(token)),
+        (None, Some(id), Some(secret)) => builder.client_credentials(id.clone(), ClientSecret::from(copy(secret))),
+        _ => builder,
+    };
+    builder.build().map_err(WorkflowError::auth0(StepId::AdminApp))
+}
+
+fn konnect_client(config: &DcrConfig) -> Result<KonnectClient> {
+    let k = &config.konnect;
+    let mut builder = KonnectClient::builder();
+    if let Some(token) = &k.token {
+        builder = builder.token(copy(token));
+    }
+    if let Some(url) = &k.base_url {
+        builder = builder.base_url(url);
+    }
+    if let Some(region) = &k.region {
+        let region: Region = region.parse().map_err(WorkflowError::konnect(StepId::DcrProvider))?;
+        builder = builder.region(region);
+    }
+    builder.build().map_err(WorkflowError::konnect(StepId::DcrProvider))
+}
+
+impl Workflow {
+    /// Validates `config` and builds both clients from it.
+    pub fn new(config: DcrConfig, store: impl SecretStore + 'static) -> Result<Self> {
+        Self::builder(config).store(store).build()
+    }
+
+    /// A builder, to pass your own clients or a shared store.
+    pub fn builder(config: DcrConfig) -> WorkflowBuilder {
+        WorkflowBuilder {
+            config,
+            auth0: None,
+            konnect: None,
+            store: None,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &DcrConfig {
+        &self.config
+    }
+
+    /// The Auth0 client.
+    pub fn auth0(&self) -> &Auth0Client {
+        &self.auth0
+    }
+
+    /// The Konnect client.
+    pub fn konnect(&self) -> &KonnectClient {
+        &self.konnect
+    }
+
+    /// The secret store.
+    pub fn store(&self) -> &dyn SecretStore {
+        self.store.as_ref()
+    }
+
+    pub(crate) fn ctx(&self) -> Ctx<'_> {
+        Ctx {
+            auth0: &self.auth0,
+            konnect: &self.konnect,
+            config: &self.config,
+            store: self.store.as_ref(),
+        }
+    }
+
+    /// Reads the current state of both systems (read requests only) and returns what
+    /// [`apply`](Self::apply) would change. Fails with [`WorkflowError::NotOwned`] when a
+    /// resource with one of the configured names exists but was not created by dcr-rs.
+    pub async fn plan(&self) -> Result<Plan> {
+        let ctx = self.ctx();
+        let observed = in_step(StepId::AdminApp, observe(ctx)).await?;
+        admin_app::check_owned(ctx, &observed)?;
+        dcr_provider::check_owned(ctx, &observed)?;
+        auth_strategy::check_owned(ctx, &observed)?;
+        konnect_api::check_exists(ctx, &observed)?;
+        let admin_id = observed.admin.as_ref().map(|a| &a.client_id);
+        let admin_plan = admin_app::diff(ctx, &observed);
+        let view = AdminView {
+            client_id: admin_id,
+            secret_changed: matches!(admin_plan.action, crate::plan::Action::Create(_))
+                || !observed.admin_secret_stored,
+        };
+        let steps = vec![
+            admin_plan,
+            admin_grant::diff(ctx, &observed, admin_id),
+            api_audience::diff(ctx, &observed),
+            dcr_provider::diff(ctx, &observed, &view),
+            auth_strategy::diff(ctx, &observed, observed.provider.as_ref().map(|p| &p.id)),
+            konnect_api::diff(ctx, &observed),
+            publication::diff(ctx, &observed, observed.strategy.as_ref().map(|s| &s.id)),
+        ];
+        Ok(Plan { steps, observed })
+    }
+
+    /// Carries out a plan. Steps that do not depend on each other run concurrently:
+    ///
+    /// ```text
+    /// admin app ─┬─ grant
+    ///            ├─ API (resource server; after the app records that it owns it)
+    ///            └─ DCR provider ── strategy ─┐
+    /// Konnect API ─────────────────────────────┴─ publication
+    /// ```
+    ///
+    /// Each step re-compares with the real ids, so a plan whose resources have not
+    /// changed since it was made converges exactly as printed. Applying twice in a row
+    /// sends no write the second time.
+    pub async fn apply(&self, plan: &Plan) -> Result<Applied> {
+        let ctx = self.ctx();
+        let observed = &plan.observed;
+        let auth0_and_chain = async {
+            let (admin_plan, admin) = in_step(StepId::AdminApp, admin_app::apply(ctx, observed)).await?;
+            let (grant_plan, api_plan, (provider_plan, provider, strategy_plan, strategy)) = tokio::try_join!(
+                in_step(StepId::AdminGrant, admin_grant::apply(ctx, observed, &admin.client_id)),
+                in_step(StepId::ApiAudience, api_audience::apply(ctx, observed)),
+                self.provider_and_strategy(observed, &admin),
+            )?;
+            Ok::<_, WorkflowError>((
+                [admin_plan, grant_plan, api_plan, provider_plan, strategy_plan],
+                admin.client_id,
+                provider,
+                strategy,
+            ))
+        };
+        let api = in_step(StepId::KonnectApi, konnect_api::apply(ctx, observed));
+        let ((done, admin_client_id, provider, strategy), (api_plan, api)) = tokio::try_join!(auth0_and_chain, api)?;
+        let publication_plan = in_step(
+            StepId::Publication,
+            publication::apply(ctx, observed, &api.id, &strategy.id),
+        )
+        .await?;
+        let mut steps: Vec<StepPlan> = done.into_iter().collect();
+        steps.push(api_plan);
+        steps.push(publication_plan);
+        Ok(Applied {
+            steps,
+            admin_client_id,
+            provider,
+            strategy,
+            api_id: api.id,
+        })
+    }
+
+    async fn provider_and_strategy(
+        &self,
+        observed: &Observed,
+        admin: &AdminOutput,
+    ) -> Result<(StepPlan, DcrProvider, StepPlan, AuthStrategy)> {
+        let ctx = self.ctx();
+        let (provider_plan, provider) = in_step(StepId::DcrProvider, dcr_provider::apply(ctx, observed, admin)).await?;
+        let (strategy_plan, strategy) =
+            in_step(StepId::AuthStrategy, auth_strategy::apply(ctx, observed, &provider.id)).await?;
+        Ok((provider_plan, provider, strategy_plan, strategy))
+    }
+
+    /// Plans and applies in one call.
+    pub async fn converge(&self) -> Result<Applied> {
+        let plan = self.plan().await?;
+        self.apply(&plan).await
+    }
+
+    /// Rotates the admin application's secret in Auth0, stores the new secret, then gives
+    /// it to the Konnect DCR provider. The old secret stops working at once.
+    pub async fn rotate_secret(&self) -> Result<Rotated> {
+        let ctx = self.ctx();
+        in_step(StepId::Rotate, async {
+            let provider = dcr_provider::observe(ctx).await?;
+            let admin = admin_app::observe(ctx, provider.as_ref())
+                .await?
+                .filter(crate::owner::owns_client)
+                .ok_or_else(|| WorkflowError::Missing {
+                    resource: "Auth0 application",
+                    name: self.config.auth0.admin_app_name.clone(),
+                    hint: "nothing to rotate: run apply first",
+                })?;
+            let secret = admin_app::rotate(ctx, &admin.client_id).await?;
+            let provider = provider.filter(|p| crate::owner::owns_labels(&p.labels));
+            if let Some(provider) = &provider {
+                let update = konnect_appauth::resources::dcr_providers::DcrProviderUpdate::new()
+                    .for_auth0()
+                    .dcr_config(
+                        konnect_appauth::resources::dcr_providers::DcrConfigUpdate::new()
+                            .initial_client_secret(secret),
+                    );
+                self.konnect
+                    .dcr_providers()
+                    .update(&provider.id, &update)
+                    .await
+                    .map_err(WorkflowError::konnect(StepId::Rotate))?;
+            }
+            Ok(Rotated {
+                client_id: admin.client_id,
+                provider_updated: provider.is_some(),
+            })
+        })
+        .await
+    }
+}
