@@ -91,3 +91,43 @@ impl Sandboxes {
         Ok((admin.client_id, secret))
     }
 }
+
+/// Name of the Konnect API the workflow tests publish.
+pub const API_NAME: &str = "Orders API";
+
+impl Sandboxes {
+    /// A complete workflow configuration for these sandboxes: bootstrap credentials,
+    /// base URLs, the portal and its developer.
+    pub fn config(&self) -> dcr_workflow::DcrConfig {
+        let mut c = dcr_workflow::DcrConfig::default();
+        c.auth0.domain = self.auth0.domain();
+        c.auth0.base_url = Some(self.auth0.uri());
+        c.auth0.client_id = Some(self.auth0.bootstrap_client_id().to_string());
+        c.auth0.client_secret = Some(self.auth0.bootstrap_client_secret().into_secret_string());
+        c.api.audience = API_AUDIENCE.to_owned();
+        c.api.name = "Orders (Konnect portal)".to_owned();
+        c.api.scopes = vec![dcr_workflow::ApiScope::new(API_SCOPE, "Read orders")];
+        c.konnect.base_url = Some(self.konnect.uri());
+        c.konnect.token = Some(self.konnect.token());
+        c.konnect.portal_id = self.konnect.portal_id().to_string();
+        c.konnect.api_name = Some(API_NAME.to_owned());
+        c.konnect.developer_id = Some(self.konnect.developer_id());
+        c
+    }
+
+    /// A workflow over these sandboxes with `store`.
+    pub fn workflow(&self, store: std::sync::Arc<dyn dcr_workflow::store::SecretStore>) -> anyhow::Result<dcr_workflow::Workflow> {
+        Ok(dcr_workflow::Workflow::builder(self.config()).shared_store(store).build()?)
+    }
+
+    /// Write requests both sandboxes have seen.
+    pub fn writes(&self) -> usize {
+        self.auth0.write_count() + self.konnect.write_count()
+    }
+
+    /// Forgets both request logs.
+    pub fn clear_logs(&self) {
+        self.auth0.clear_request_log();
+        self.konnect.clear_request_log();
+    }
+}

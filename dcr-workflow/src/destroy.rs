@@ -110,7 +110,11 @@ impl Workflow {
                 }
                 gone_ok(auth0.clients().delete(&admin.client_id).await)
                     .map_err(WorkflowError::auth0(StepId::AdminApp))?;
-                self.store.delete(&admin_secret_key(admin.client_id.as_str())).await?;
+                match self.store.delete(&admin_secret_key(admin.client_id.as_str())).await {
+                    // A read-only store holds the secret elsewhere; the app is gone anyway.
+                    Ok(()) | Err(WorkflowError::ReadOnlyStore { .. }) => {}
+                    Err(e) => return Err(e),
+                }
                 done.removed.push((StepId::AdminApp, admin.name.clone()));
             }
             (Some(other), None) => done.kept.push((StepId::AdminApp, other.name.clone())),

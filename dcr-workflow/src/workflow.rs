@@ -256,6 +256,15 @@ impl Workflow {
     pub async fn apply(&self, plan: &Plan) -> Result<Applied> {
         let ctx = self.ctx();
         let observed = &plan.observed;
+        let admin_needs_secret = observed.admin.is_none() || !observed.admin_secret_stored;
+        if admin_needs_secret && !self.store.is_writable() {
+            return Err(WorkflowError::ReadOnlyStore {
+                key: observed.admin.as_ref().map_or_else(
+                    || "the new admin application's secret".to_owned(),
+                    |a| crate::store::admin_secret_key(a.client_id.as_str()),
+                ),
+            });
+        }
         let auth0_and_chain = async {
             let (admin_plan, admin) = in_step(StepId::AdminApp, admin_app::apply(ctx, observed)).await?;
             let (grant_plan, api_plan, (provider_plan, provider, strategy_plan, strategy)) = tokio::try_join!(

@@ -61,6 +61,10 @@ impl SecretStore for EnvStore {
     async fn delete(&self, key: &str) -> Result<()> {
         Err(WorkflowError::ReadOnlyStore { key: key.to_owned() })
     }
+
+    fn is_writable(&self) -> bool {
+        false
+    }
 }
 
 #[cfg(test)]

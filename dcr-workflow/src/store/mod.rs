@@ -50,6 +50,12 @@ pub trait SecretStore: Send + Sync + std::fmt::Debug {
     async fn put(&self, key: &str, value: &SecretString) -> Result<()>;
     /// Removes `key`; removing a missing key is not an error.
     async fn delete(&self, key: &str) -> Result<()>;
+
+    /// Whether `put` can succeed. The workflow checks it before creating or rotating a
+    /// secret, so a read-only store fails before anything is created.
+    fn is_writable(&self) -> bool {
+        true
+    }
 }
 
 /// The key under which the workflow keeps the secret of the Auth0 client `client_id`.
