@@ -1,0 +1,180 @@
+//! Crash safety: the workflow is interrupted after every single write of a cold apply in
+//! turn (a lost response, or the future dropped), then run again. It must converge with
+//! exactly one of each resource and a stored secret that works.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use auth0_mgmt::ClientSecret;
+use auth0_mgmt::oauth::ClientCredentialsRequest;
+use auth0_mgmt::sandbox::Fault;
+use dcr_tests::{API_AUDIENCE, Sandboxes};
+use dcr_workflow::VerifyOptions;
+use dcr_workflow::store::{MemoryStore, SecretStore, admin_secret_key};
+
+/// One write of a cold apply: which sandbox, method and the route's fixed prefix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Write {
+    konnect: bool,
+    method: String,
+    prefix: String,
+}
+
+/// The writes of a cold apply, read from the sandboxes' logs (not hard-coded).
+async fn cold_apply_writes() -> anyhow::Result<Vec<Write>> {
+    let s = Sandboxes::start().await?;
+    s.workflow(Arc::new(MemoryStore::new()))?.converge().await?;
+    let mut writes = Vec::new();
+    for (konnect, log) in [(false, s.auth0.requests()), (true, s.konnect.requests())] {
+        for r in log.iter().filter(|r| r.is_write()) {
+            let prefix = r.route.split('{').next().unwrap_or(r.route).to_owned();
+            writes.push(Write {
+                konnect,
+                method: r.method.clone(),
+                prefix,
+            });
+        }
+    }
+    Ok(writes)
+}
+
+/// Exactly one of each resource, and the stored secret authenticates the admin app.
+async fn assert_converged(s: &Sandboxes, store: &Arc<dyn SecretStore>, what: &str) -> anyhow::Result<()> {
+    let admins: Vec<_> = s
+        .auth0
+        .clients()
+        .into_iter()
+        .filter(|c| c["name"] == "Konnect Portal DCR Admin")
+        .collect();
+    assert_eq!(admins.len(), 1, "{what}: admin apps");
+    let admin_id = admins[0]["client_id"].as_str().unwrap().to_owned();
+    let management = s.auth0.management_audience();
+    let grants = s
+        .auth0
+        .client_grants()
+        .into_iter()
+        .filter(|g| g["client_id"] == admin_id.as_str() && g["audience"] == management.as_str())
+        .count();
+    assert_eq!(grants, 1, "{what}: admin grants");
+    let servers = s
+        .auth0
+        .resource_servers()
+        .into_iter()
+        .filter(|r| r["identifier"] == API_AUDIENCE)
+        .count();
+    assert_eq!(servers, 1, "{what}: resource servers");
+    assert_eq!(s.konnect.dcr_providers().len(), 1, "{what}: providers");
+    assert_eq!(s.konnect.auth_strategies().len(), 1, "{what}: strategies");
+    assert_eq!(s.konnect.apis().len(), 1, "{what}: apis");
+    assert_eq!(s.konnect.publications().len(), 1, "{what}: publications");
+    let secret = store
+        .get(&admin_secret_key(&admin_id))
+        .await?
+        .unwrap_or_else(|| panic!("{what}: no stored secret"));
+    s.auth0_client
+        .oauth()
+        .client_credentials(&ClientCredentialsRequest::new(
+            admin_id.as_str(),
+            ClientSecret::from(secret),
+            management,
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("{what}: the stored secret does not work: {e}"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_lost_response_after_any_write_converges_on_the_next_run() -> anyhow::Result<()> {
+    let writes = cold_apply_writes().await?;
+    assert_eq!(writes.len(), 7, "{writes:#?}");
+    for write in &writes {
+        let what = format!("{} {} lost", write.method, write.prefix);
+        let s = Sandboxes::start().await?;
+        let fault = Fault::drop_after_processing().on(&write.method, &write.prefix);
+        if write.konnect {
+            s.konnect.inject(fault);
+        } else {
+            s.auth0.inject(fault);
+        }
+        let store: Arc<dyn SecretStore> = Arc::new(MemoryStore::new());
+        // An idempotent PUT is retried by the client and may succeed; a POST must not be.
+        let first = s.workflow(store.clone())?.converge().await;
+        if write.method == "POST" {
+            assert!(first.is_err(), "{what}: the lost POST is reported, not repeated");
+        }
+        // A new process: nothing survives but the store.
+        let workflow = s.workflow(store.clone())?;
+        workflow.converge().await.unwrap_or_else(|e| panic!("{what}: second run: {e}"));
+        assert_converged(&s, &store, &what).await?;
+        assert!(workflow.plan().await?.is_empty(), "{what}: a third run changes nothing");
+        let report = workflow.verify(&VerifyOptions::new()).await?;
+        assert!(report.is_success(), "{what}: {report}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn dropping_the_apply_after_any_write_converges_on_the_next_run() -> anyhow::Result<()> {
+    let total = cold_apply_writes().await?.len();
+    for n in 1..=total {
+        let what = format!("dropped after write {n}");
+        let s = Sandboxes::start().await?;
+        // Slow every request down so the drop lands between writes, not inside a burst.
+        s.auth0.set_latency(Some(Duration::from_millis(15)));
+        s.konnect.set_latency(Some(Duration::from_millis(15)));
+        let store: Arc<dyn SecretStore> = Arc::new(MemoryStore::new());
+        let workflow = s.workflow(store.clone())?;
+        let watcher = async {
+            while s.writes() < n {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        };
+        tokio::select! {
+            result = workflow.converge() => {
+                result?;
+                panic!("{what}: apply finished before write {n} was seen");
+            }
+            () = watcher => {}
+        }
+        s.auth0.set_latency(None);
+        s.konnect.set_latency(None);
+        let workflow = s.workflow(store.clone())?;
+        workflow.converge().await.unwrap_or_else(|e| panic!("{what}: second run: {e}"));
+        assert_converged(&s, &store, &what).await?;
+        assert!(workflow.plan().await?.is_empty(), "{what}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_lost_secret_store_rotates_instead_of_creating_a_second_app() -> anyhow::Result<()> {
+    let s = Sandboxes::start().await?;
+    let first: Arc<dyn SecretStore> = Arc::new(MemoryStore::new());
+    s.workflow(first)?.converge().await?;
+    let fresh: Arc<dyn SecretStore> = Arc::new(MemoryStore::new());
+    let workflow = s.workflow(fresh.clone())?;
+    let plan = workflow.plan().await?;
+    let admin = plan.step(dcr_workflow::StepId::AdminApp).unwrap();
+    assert!(admin.note.as_deref().unwrap_or_default().contains("rotated"), "{plan}");
+    let provider = plan.step(dcr_workflow::StepId::DcrProvider).unwrap();
+    assert!(
+        provider.fields().iter().any(|f| f.field == "dcr_config.initial_client_secret" && f.sensitive),
+        "{plan}"
+    );
+    workflow.apply(&plan).await?;
+    assert_converged(&s, &fresh, "store lost").await?;
+    assert!(workflow.verify(&VerifyOptions::new()).await?.is_success());
+    // The secret never appears in the printed plan.
+    let secret = fresh.get(&admin_secret_key(plan_admin_id(&s).as_str())).await?.unwrap();
+    assert!(!plan.to_string().contains(secrecy::ExposeSecret::expose_secret(&secret)));
+    Ok(())
+}
+
+fn plan_admin_id(s: &Sandboxes) -> String {
+    s.auth0
+        .clients()
+        .into_iter()
+        .find(|c| c["name"] == "Konnect Portal DCR Admin")
+        .and_then(|c| c["client_id"].as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
