@@ -11,54 +11,47 @@ struct ReadmeDoctests;
 use auth0_mgmt::resources::client_grants::NewClientGrant;
 use auth0_mgmt::resources::clients::NewClient;
 use auth0_mgmt::resources::resource_servers::{NewResourceServer, ResourceServerScope};
-use auth0_mgmt::sandbox::Auth0Sandbox;
 use auth0_mgmt::{Auth0Client, ClientId, ClientSecret};
 use konnect_appauth::KonnectClient;
-use konnect_appauth::sandbox::KonnectSandbox;
 
-/// The audience portal applications get tokens for in these tests.
-pub const API_AUDIENCE: &str = "https://api.example.com/orders";
-/// The API's permission.
-pub const API_SCOPE: &str = "read:orders";
+pub use dcr_workflow::sandbox::{API_AUDIENCE, API_NAME, API_SCOPE};
 
-/// Both sandboxes and a client for each.
+/// Both sandboxes (reachable as `.auth0` and `.konnect` through `Deref`) and a client
+/// for each.
 #[derive(Debug)]
 pub struct Sandboxes {
-    /// The fake Auth0 tenant.
-    pub auth0: Auth0Sandbox,
-    /// The fake Konnect organization, routing `https://{tenant}` to `auth0`.
-    pub konnect: KonnectSandbox,
+    /// The wired pair.
+    pub pair: dcr_workflow::sandbox::Sandboxes,
     /// Authenticated as the tenant's bootstrap M2M application.
     pub auth0_client: Auth0Client,
     /// Authenticated with the Konnect sandbox's token.
     pub konnect_client: KonnectClient,
 }
 
+impl std::ops::Deref for Sandboxes {
+    type Target = dcr_workflow::sandbox::Sandboxes;
+
+    fn deref(&self) -> &Self::Target {
+        &self.pair
+    }
+}
+
 impl Sandboxes {
     /// Starts both.
     pub async fn start() -> anyhow::Result<Self> {
-        let auth0 = Auth0Sandbox::start().await?;
-        let konnect = KonnectSandbox::builder()
-            .route_issuer(Self::issuer_of(&auth0), auth0.uri())
-            .start()
-            .await?;
-        let auth0_client = auth0.client()?;
-        let konnect_client = konnect.client()?;
+        let pair = dcr_workflow::sandbox::Sandboxes::start().await?;
+        let auth0_client = pair.auth0.client()?;
+        let konnect_client = pair.konnect.client()?;
         Ok(Sandboxes {
-            auth0,
-            konnect,
+            pair,
             auth0_client,
             konnect_client,
         })
     }
 
-    fn issuer_of(auth0: &Auth0Sandbox) -> String {
-        format!("https://{}", auth0.domain())
-    }
-
     /// The issuer Konnect expects for this tenant: `https://{tenant}`, no trailing slash.
     pub fn issuer(&self) -> String {
-        Self::issuer_of(&self.auth0)
+        format!("https://{}", self.auth0.domain())
     }
 
     /// Creates the DCR admin M2M application with a Management API grant holding `scopes`,
@@ -92,42 +85,28 @@ impl Sandboxes {
     }
 }
 
-/// Name of the Konnect API the workflow tests publish.
-pub const API_NAME: &str = "Orders API";
-
 impl Sandboxes {
-    /// A complete workflow configuration for these sandboxes: bootstrap credentials,
-    /// base URLs, the portal and its developer.
+    /// A complete workflow configuration for these sandboxes (see
+    /// [`dcr_workflow::sandbox::Sandboxes::config`]).
     pub fn config(&self) -> dcr_workflow::DcrConfig {
-        let mut c = dcr_workflow::DcrConfig::default();
-        c.auth0.domain = self.auth0.domain();
-        c.auth0.base_url = Some(self.auth0.uri());
-        c.auth0.client_id = Some(self.auth0.bootstrap_client_id().to_string());
-        c.auth0.client_secret = Some(self.auth0.bootstrap_client_secret().into_secret_string());
-        c.api.audience = API_AUDIENCE.to_owned();
-        c.api.name = "Orders (Konnect portal)".to_owned();
-        c.api.scopes = vec![dcr_workflow::ApiScope::new(API_SCOPE, "Read orders")];
-        c.konnect.base_url = Some(self.konnect.uri());
-        c.konnect.token = Some(self.konnect.token());
-        c.konnect.portal_id = self.konnect.portal_id().to_string();
-        c.konnect.api_name = Some(API_NAME.to_owned());
-        c.konnect.developer_id = Some(self.konnect.developer_id());
-        c
+        self.pair.config()
     }
 
     /// A workflow over these sandboxes with `store`.
-    pub fn workflow(&self, store: std::sync::Arc<dyn dcr_workflow::store::SecretStore>) -> anyhow::Result<dcr_workflow::Workflow> {
+    pub fn workflow(
+        &self,
+        store: std::sync::Arc<dyn dcr_workflow::store::SecretStore>,
+    ) -> anyhow::Result<dcr_workflow::Workflow> {
         Ok(dcr_workflow::Workflow::builder(self.config()).shared_store(store).build()?)
     }
 
     /// Write requests both sandboxes have seen.
     pub fn writes(&self) -> usize {
-        self.auth0.write_count() + self.konnect.write_count()
+        self.pair.writes()
     }
 
     /// Forgets both request logs.
     pub fn clear_logs(&self) {
-        self.auth0.clear_request_log();
-        self.konnect.clear_request_log();
+        self.pair.clear_logs();
     }
 }

@@ -123,6 +123,12 @@ pub enum WorkflowError {
         /// The key.
         key: String,
     },
+    /// A sandbox could not start (feature `sandbox`).
+    #[error("sandbox: {reason}")]
+    Sandbox {
+        /// Why.
+        reason: String,
+    },
     /// A secrets file is readable by other users, so the store refuses to use it.
     #[error("secrets file {path} has mode {mode:o}; it must not be readable by group or others (chmod 600)")]
     InsecureFile {

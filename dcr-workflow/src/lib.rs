@@ -34,6 +34,8 @@ mod config;
 mod destroy;
 mod error;
 pub mod owner;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 mod plan;
 mod steps;
 pub mod store;
