@@ -97,7 +97,9 @@ impl Sandboxes {
         &self,
         store: std::sync::Arc<dyn dcr_workflow::store::SecretStore>,
     ) -> anyhow::Result<dcr_workflow::Workflow> {
-        Ok(dcr_workflow::Workflow::builder(self.config()).shared_store(store).build()?)
+        Ok(dcr_workflow::Workflow::builder(self.config())
+            .shared_store(store)
+            .build()?)
     }
 
     /// Write requests both sandboxes have seen.

@@ -1,5 +1,6 @@
 //! The workflow end to end on the sandboxes: apply, re-apply, drift, destroy, rotate,
 //! verify and audit.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 
@@ -35,13 +36,21 @@ async fn fresh_apply_then_second_apply_writes_nothing() -> anyhow::Result<()> {
     assert_eq!(s.writes(), 0, "plan only reads");
     assert_eq!(plan.counts(), (7, 0, 0), "{plan}");
     let text = plan.to_string();
-    assert!(text.contains("+ Auth0 DCR admin application \"Konnect Portal DCR Admin\""), "{text}");
+    assert!(
+        text.contains("+ Auth0 DCR admin application \"Konnect Portal DCR Admin\""),
+        "{text}"
+    );
     assert!(text.contains("client_secret = (sensitive)"), "{text}");
     assert!(text.contains("(known after apply)"), "{text}");
 
     let applied = workflow.apply(&plan).await?;
     assert!(applied.steps.iter().all(|s| matches!(s.action, Action::Create(_))));
-    assert!(!applied.steps.iter().any(|s| s.to_string().contains("known after apply")));
+    assert!(
+        !applied
+            .steps
+            .iter()
+            .any(|s| s.to_string().contains("known after apply"))
+    );
     let secret = store
         .get(&admin_secret_key(applied.admin_client_id.as_str()))
         .await?
@@ -52,14 +61,22 @@ async fn fresh_apply_then_second_apply_writes_nothing() -> anyhow::Result<()> {
         .iter()
         .find(|g| g["client_id"] == applied.admin_client_id.as_str())
         .expect("admin grant");
-    let mut scopes: Vec<&str> = grant["scope"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let mut scopes: Vec<&str> = grant["scope"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
     scopes.sort();
     let mut wanted = konnect_appauth::resources::dcr_providers::AUTH0_DCR_SCOPES.to_vec();
     wanted.sort();
     assert_eq!(scopes, wanted);
     // Konnect got the same secret the store holds.
     assert_eq!(
-        s.konnect.provider_secret(applied.provider.id.as_str()).unwrap().expose_secret(),
+        s.konnect
+            .provider_secret(applied.provider.id.as_str())
+            .unwrap()
+            .expose_secret(),
         secret.expose_secret()
     );
     let report = workflow.verify(&VerifyOptions::new()).await?;
@@ -114,20 +131,34 @@ async fn drift_in_each_resource_is_detected_and_corrected() -> anyhow::Result<()
     k.auth_strategies()
         .update(
             &applied.strategy.id,
-            &AuthStrategyUpdate::new().openid_connect(OidcConfigUpdate::new().scopes(["openid"]).audience("https://wrong")),
+            &AuthStrategyUpdate::new()
+                .openid_connect(OidcConfigUpdate::new().scopes(["openid"]).audience("https://wrong")),
         )
         .await?;
     k.apis()
-        .publish(&applied.api_id, &s.konnect.portal_id(), &PublicationRequest::new().no_auth_strategy())
+        .publish(
+            &applied.api_id,
+            &s.konnect.portal_id(),
+            &PublicationRequest::new().no_auth_strategy(),
+        )
         .await?;
 
     let plan = workflow.plan().await?;
     let fields = |step| -> Vec<String> {
-        plan.step(step).unwrap().fields().iter().map(|f| f.field.clone()).collect()
+        plan.step(step)
+            .unwrap()
+            .fields()
+            .iter()
+            .map(|f| f.field.clone())
+            .collect()
     };
     assert_eq!(fields(StepId::AdminGrant), ["scope"], "{plan}");
     assert_eq!(fields(StepId::ApiAudience), ["name", "scopes"], "{plan}");
-    assert_eq!(fields(StepId::DcrProvider), ["dcr_config.use_developer_managed_scopes"], "{plan}");
+    assert_eq!(
+        fields(StepId::DcrProvider),
+        ["dcr_config.use_developer_managed_scopes"],
+        "{plan}"
+    );
     assert_eq!(fields(StepId::AuthStrategy), ["scopes", "audience"], "{plan}");
     assert_eq!(fields(StepId::Publication), ["auth_strategy_ids"], "{plan}");
     assert!(!plan.step(StepId::AdminApp).unwrap().changes(), "{plan}");
@@ -160,11 +191,18 @@ async fn destroy_removes_what_it_owns_and_nothing_else() -> anyhow::Result<()> {
     let workflow = s.workflow(store.clone())?;
     let plan = workflow.plan().await?;
     let api_step = plan.step(StepId::ApiAudience).unwrap();
-    assert!(api_step.note.as_deref().unwrap().contains("not created by dcr-rs"), "{plan}");
+    assert!(
+        api_step.note.as_deref().unwrap().contains("not created by dcr-rs"),
+        "{plan}"
+    );
     let applied = workflow.apply(&plan).await?;
     let server = a.resource_servers().get(API_AUDIENCE).await?;
     assert_eq!(server.name.as_deref(), Some("Orders (hand-made)"), "name untouched");
-    assert_eq!(server.scope_values(), ["write:orders", API_SCOPE], "only the missing scope added");
+    assert_eq!(
+        server.scope_values(),
+        ["write:orders", API_SCOPE],
+        "only the missing scope added"
+    );
 
     let destroyed = workflow.destroy().await?;
     let removed: Vec<StepId> = destroyed.removed.iter().map(|(s, _)| *s).collect();
@@ -186,7 +224,12 @@ async fn destroy_removes_what_it_owns_and_nothing_else() -> anyhow::Result<()> {
     assert!(s.konnect.dcr_providers().is_empty());
     assert!(s.konnect.auth_strategies().is_empty());
     assert!(s.konnect.apis().is_empty());
-    assert!(store.get(&admin_secret_key(applied.admin_client_id.as_str())).await?.is_none());
+    assert!(
+        store
+            .get(&admin_secret_key(applied.admin_client_id.as_str()))
+            .await?
+            .is_none()
+    );
 
     s.clear_logs();
     let twice = workflow.destroy().await?;
@@ -221,7 +264,10 @@ async fn rotation_gives_konnect_the_new_secret_and_kills_the_old_one() -> anyhow
     let new = store.get(&key).await?.unwrap();
     assert_ne!(new.expose_secret(), old.expose_secret());
     assert_eq!(
-        s.konnect.provider_secret(applied.provider.id.as_str()).unwrap().expose_secret(),
+        s.konnect
+            .provider_secret(applied.provider.id.as_str())
+            .unwrap()
+            .expose_secret(),
         new.expose_secret()
     );
     let token = |secret: &SecretString| {
@@ -231,7 +277,12 @@ async fn rotation_gives_konnect_the_new_secret_and_kills_the_old_one() -> anyhow
             s.auth0.management_audience(),
         )
     };
-    let refused = s.auth0_client.oauth().client_credentials(&token(&old)).await.unwrap_err();
+    let refused = s
+        .auth0_client
+        .oauth()
+        .client_credentials(&token(&old))
+        .await
+        .unwrap_err();
     assert_eq!(refused.status(), Some(401), "{refused}");
     s.auth0_client.oauth().client_credentials(&token(&new)).await?;
     // Konnect can still register developers' applications.
@@ -263,7 +314,11 @@ async fn verify_names_the_broken_link() -> anyhow::Result<()> {
         )
         .await?;
     let report = workflow.verify(&VerifyOptions::new()).await?;
-    assert_eq!(report.first_failure().map(|c| c.link), Some(Link::Registration), "{report}");
+    assert_eq!(
+        report.first_failure().map(|c| c.link),
+        Some(Link::Registration),
+        "{report}"
+    );
     workflow.converge().await?;
 
     // A missing scope on the admin grant: Konnect's own check names it.
@@ -283,7 +338,10 @@ async fn verify_names_the_broken_link() -> anyhow::Result<()> {
     let report = workflow.verify(&VerifyOptions::new()).await?;
     let failure = report.first_failure().expect("a failure");
     assert_eq!(failure.link, Link::ProviderCheck, "{report}");
-    assert!(format!("{:?}", failure.outcome).contains("create:client_grants"), "{report}");
+    assert!(
+        format!("{:?}", failure.outcome).contains("create:client_grants"),
+        "{report}"
+    );
     workflow.converge().await?;
 
     // A wrong secret in Konnect.
@@ -296,7 +354,11 @@ async fn verify_names_the_broken_link() -> anyhow::Result<()> {
         )
         .await?;
     let report = workflow.verify(&VerifyOptions::new()).await?;
-    assert_eq!(report.first_failure().map(|c| c.link), Some(Link::ProviderCheck), "{report}");
+    assert_eq!(
+        report.first_failure().map(|c| c.link),
+        Some(Link::ProviderCheck),
+        "{report}"
+    );
     assert!(!report.to_string().contains("wrong\""), "{report}");
     // Rotation repairs it.
     workflow.rotate_secret().await?;
@@ -325,13 +387,19 @@ async fn audit_finds_planted_orphans_on_both_sides() -> anyhow::Result<()> {
     s.konnect.remove_application(created[0].id.as_str());
     // Orphan application: its Auth0 client is deleted behind Konnect's back.
     let lost_client = created[1].client_id.clone().unwrap();
-    s.auth0_client.clients().delete(&ClientId::new(lost_client.clone())).await?;
+    s.auth0_client
+        .clients()
+        .delete(&ClientId::new(lost_client.clone()))
+        .await?;
 
     let report = workflow.audit().await?;
     assert_eq!(report.applications, 3, "{report}");
     assert_eq!(report.orphan_clients.len(), 1, "{report}");
     assert_eq!(report.orphan_clients[0].application_id, created[0].id.as_str());
-    assert_eq!(report.orphan_clients[0].client_id, created[0].client_id.clone().unwrap());
+    assert_eq!(
+        report.orphan_clients[0].client_id,
+        created[0].client_id.clone().unwrap()
+    );
     assert_eq!(report.orphan_applications.len(), 1, "{report}");
     assert_eq!(report.orphan_applications[0].application_id, created[1].id.as_str());
     assert_eq!(report.orphan_applications[0].client_id, lost_client);

@@ -1,6 +1,7 @@
 //! Crash safety: the workflow is interrupted after every single write of a cold apply in
 //! turn (a lost response, or the future dropped), then run again. It must converge with
 //! exactly one of each resource and a stored secret that works.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -104,7 +105,10 @@ async fn a_lost_response_after_any_write_converges_on_the_next_run() -> anyhow::
         }
         // A new process: nothing survives but the store.
         let workflow = s.workflow(store.clone())?;
-        workflow.converge().await.unwrap_or_else(|e| panic!("{what}: second run: {e}"));
+        workflow
+            .converge()
+            .await
+            .unwrap_or_else(|e| panic!("{what}: second run: {e}"));
         assert_converged(&s, &store, &what).await?;
         assert!(workflow.plan().await?.is_empty(), "{what}: a third run changes nothing");
         let report = workflow.verify(&VerifyOptions::new()).await?;
@@ -139,7 +143,10 @@ async fn dropping_the_apply_after_any_write_converges_on_the_next_run() -> anyho
         s.auth0.set_latency(None);
         s.konnect.set_latency(None);
         let workflow = s.workflow(store.clone())?;
-        workflow.converge().await.unwrap_or_else(|e| panic!("{what}: second run: {e}"));
+        workflow
+            .converge()
+            .await
+            .unwrap_or_else(|e| panic!("{what}: second run: {e}"));
         assert_converged(&s, &store, &what).await?;
         assert!(workflow.plan().await?.is_empty(), "{what}");
     }
@@ -158,7 +165,10 @@ async fn a_lost_secret_store_rotates_instead_of_creating_a_second_app() -> anyho
     assert!(admin.note.as_deref().unwrap_or_default().contains("rotated"), "{plan}");
     let provider = plan.step(dcr_workflow::StepId::DcrProvider).unwrap();
     assert!(
-        provider.fields().iter().any(|f| f.field == "dcr_config.initial_client_secret" && f.sensitive),
+        provider
+            .fields()
+            .iter()
+            .any(|f| f.field == "dcr_config.initial_client_secret" && f.sensitive),
         "{plan}"
     );
     workflow.apply(&plan).await?;

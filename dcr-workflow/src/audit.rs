@@ -131,7 +131,9 @@ impl Workflow {
                 client_id,
             })
             .collect();
-        report.orphan_applications.sort_by(|a, b| a.application_id.cmp(&b.application_id));
+        report
+            .orphan_applications
+            .sort_by(|a, b| a.application_id.cmp(&b.application_id));
         Ok(report)
     }
 }

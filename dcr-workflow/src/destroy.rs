@@ -41,7 +41,7 @@ impl Workflow {
     /// [`Destroyed::kept`] and left alone. Running it twice is safe.
     pub async fn destroy(&self) -> Result<Destroyed> {
         let ctx = self.ctx();
-        let observed = in_step(StepId::AdminApp, observe(ctx)).await?;
+        let observed = in_step(StepId::Observe, observe(ctx)).await?;
         let mut done = Destroyed::default();
         let k = &self.config.konnect;
         let konnect = &self.konnect;
@@ -50,12 +50,18 @@ impl Workflow {
 
         // Publication: ours when it uses our strategy (or sits on our API).
         if let (Some(api), Some(publication)) = (&observed.api, &observed.publication) {
-            let uses_ours = strategy.is_some_and(|s| publication.auth_strategy_ids.iter().flatten().any(|id| id == &s.id));
+            let uses_ours =
+                strategy.is_some_and(|s| publication.auth_strategy_ids.iter().flatten().any(|id| id == &s.id));
             let key = format!("{} on portal {}", api.name, k.portal_id);
             if uses_ours || api_owned {
                 in_step(StepId::Publication, async {
-                    gone_ok(konnect.apis().unpublish(&api.id, &PortalId::new(k.portal_id.clone())).await)
-                        .map_err(WorkflowError::konnect(StepId::Publication))
+                    gone_ok(
+                        konnect
+                            .apis()
+                            .unpublish(&api.id, &PortalId::new(k.portal_id.clone()))
+                            .await,
+                    )
+                    .map_err(WorkflowError::konnect(StepId::Publication))
                 })
                 .await?;
                 done.removed.push((StepId::Publication, key));

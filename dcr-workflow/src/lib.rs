@@ -34,9 +34,9 @@ mod config;
 mod destroy;
 mod error;
 pub mod owner;
+mod plan;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
-mod plan;
 mod steps;
 pub mod store;
 mod verify;

@@ -6,6 +6,8 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum StepId {
+    /// Reading the current state of both systems (the start of plan and destroy).
+    Observe,
     /// The Auth0 DCR admin application.
     AdminApp,
     /// Its grant to the Management API.
@@ -31,6 +33,7 @@ pub enum StepId {
 impl fmt::Display for StepId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            StepId::Observe => "reading current state",
             StepId::AdminApp => "Auth0 DCR admin application",
             StepId::AdminGrant => "Auth0 Management API grant",
             StepId::ApiAudience => "Auth0 API (resource server)",
@@ -110,6 +113,16 @@ impl StepPlan {
             action,
             note: None,
         }
+    }
+
+    /// `Update` with the changes, or `NoOp` when there are none.
+    pub(crate) fn from_changes(step: StepId, key: impl Into<String>, changes: Vec<FieldChange>) -> Self {
+        let action = if changes.is_empty() {
+            Action::NoOp
+        } else {
+            Action::Update(changes)
+        };
+        StepPlan::new(step, key, action)
     }
 
     pub(crate) fn note(mut self, note: impl Into<String>) -> Self {
@@ -206,6 +219,25 @@ pub(crate) fn list<S: AsRef<str>>(items: &[S]) -> String {
     format!("[{}]", inner.join(", "))
 }
 
+/// Renders labels for a plan line: `{k=v, …}`.
+pub(crate) fn labels(labels: &std::collections::BTreeMap<String, String>) -> String {
+    let pairs: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("{{{}}}", pairs.join(", "))
+}
+
+/// The change that adds the wanted labels a Konnect resource lacks (others are kept).
+pub(crate) fn missing_labels(
+    current: &std::collections::BTreeMap<String, String>,
+    wanted: &std::collections::BTreeMap<String, String>,
+) -> Option<FieldChange> {
+    let missing: std::collections::BTreeMap<String, String> = wanted
+        .iter()
+        .filter(|(k, v)| current.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    (!missing.is_empty()).then(|| FieldChange::new("labels", Some(labels(current)), labels(&missing)))
+}
+
 /// Sorted copy, for order-insensitive comparison of scope lists.
 pub(crate) fn sorted<S: AsRef<str>>(items: &[S]) -> Vec<String> {
     let mut v: Vec<String> = items.iter().map(|s| s.as_ref().to_owned()).collect();
@@ -229,7 +261,10 @@ mod tests {
             ]),
         );
         let text = step.to_string();
-        assert!(text.contains("initial_client_secret: (sensitive) -> (sensitive)"), "{text}");
+        assert!(
+            text.contains("initial_client_secret: (sensitive) -> (sensitive)"),
+            "{text}"
+        );
         assert!(!text.contains("new-secret") && !text.contains("old"), "{text}");
         assert!(text.contains("~ Konnect DCR provider \"auth0-dcr\""), "{text}");
         assert!(text.contains("issuer: https://a/ -> https://a"), "{text}");

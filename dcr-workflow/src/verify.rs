@@ -174,7 +174,11 @@ impl VerifyReport {
     }
 
     fn check(&mut self, link: Link, ok: bool, detail: String) {
-        if ok { self.pass(link, detail) } else { self.fail(link, detail) }
+        if ok {
+            self.pass(link, detail)
+        } else {
+            self.fail(link, detail)
+        }
     }
 }
 
@@ -294,9 +298,12 @@ impl Workflow {
             .portal_applications(PortalId::new(self.config.konnect.portal_id.clone()));
         let created = apps
             .create(
-                &NewApplication::new(format!("dcr-rs verify {}", fastrand_suffix()), Owner::developer(developer))
-                    .description("Created and removed by dcr-rs verify")
-                    .auth_strategy(strategy.id.clone()),
+                &NewApplication::new(
+                    format!("dcr-rs verify {}", fastrand_suffix()),
+                    Owner::developer(developer),
+                )
+                .description("Created and removed by dcr-rs verify")
+                .auth_strategy(strategy.id.clone()),
             )
             .await
             .map_err(|e| format!("Konnect could not create the application: {e}"))?;
@@ -384,7 +391,10 @@ impl Workflow {
         );
         let token = match self.auth0.oauth().client_credentials(&request).await {
             Ok(t) => {
-                report.pass(Link::Token, format!("{} token, expires in {} s", t.token_type, t.expires_in));
+                report.pass(
+                    Link::Token,
+                    format!("{} token, expires in {} s", t.token_type, t.expires_in),
+                );
                 t.access_token
             }
             Err(e) => {
@@ -419,7 +429,11 @@ impl Workflow {
             azp == registered.client_id,
             format!("{azp} (want the registered client {})", registered.client_id),
         );
-        let granted: Vec<&str> = claims["scope"].as_str().unwrap_or_default().split_whitespace().collect();
+        let granted: Vec<&str> = claims["scope"]
+            .as_str()
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect();
         let missing: Vec<String> = self
             .expected_scopes()
             .into_iter()
@@ -442,7 +456,11 @@ impl Workflow {
                 .send()
                 .await
             {
-                Ok(r) => report.check(Link::Gateway, r.status().is_success(), format!("{url} answered {}", r.status())),
+                Ok(r) => report.check(
+                    Link::Gateway,
+                    r.status().is_success(),
+                    format!("{url} answered {}", r.status()),
+                ),
                 Err(e) => report.fail(Link::Gateway, format!("{url}: {e}")),
             },
         }

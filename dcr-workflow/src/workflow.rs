@@ -217,7 +217,7 @@ impl Workflow {
     /// resource with one of the configured names exists but was not created by dcr-rs.
     pub async fn plan(&self) -> Result<Plan> {
         let ctx = self.ctx();
-        let observed = in_step(StepId::AdminApp, observe(ctx)).await?;
+        let observed = in_step(StepId::Observe, observe(ctx)).await?;
         admin_app::check_owned(ctx, &observed)?;
         dcr_provider::check_owned(ctx, &observed)?;
         auth_strategy::check_owned(ctx, &observed)?;
@@ -336,8 +336,7 @@ impl Workflow {
                 let update = konnect_appauth::resources::dcr_providers::DcrProviderUpdate::new()
                     .for_auth0()
                     .dcr_config(
-                        konnect_appauth::resources::dcr_providers::DcrConfigUpdate::new()
-                            .initial_client_secret(secret),
+                        konnect_appauth::resources::dcr_providers::DcrConfigUpdate::new().initial_client_secret(secret),
                     );
                 self.konnect
                     .dcr_providers()

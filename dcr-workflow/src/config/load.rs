@@ -245,7 +245,9 @@ mod tests {
 
     #[test]
     fn unknown_keys_and_wrong_types_name_the_field() {
-        let err = DcrConfig::from_toml_str("[auth0]\ndomian = \"x\"\n").unwrap_err().to_string();
+        let err = DcrConfig::from_toml_str("[auth0]\ndomian = \"x\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("domian"), "{err}");
         let err = DcrConfig::from_toml_str("[api]\ndeveloper_managed_scopes = \"yes\"\n")
             .unwrap_err()
@@ -266,8 +268,7 @@ mod tests {
                 _ => "x",
             };
             let name = format!("T_{suffix}");
-            DcrConfig::load_with(None, "T_", vars(&[(&name, value)]))
-                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            DcrConfig::load_with(None, "T_", vars(&[(&name, value)])).unwrap_or_else(|e| panic!("{name}: {e}"));
         }
     }
 }

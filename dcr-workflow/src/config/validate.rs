@@ -93,13 +93,19 @@ impl DcrConfig {
             p.host("auth0.custom_domain", custom);
         }
         if p.0.is_empty() {
-            p.konnect("auth0.domain", konnect_appauth::check_auth0_issuer("auth0.domain", &self.issuer()));
+            p.konnect(
+                "auth0.domain",
+                konnect_appauth::check_auth0_issuer("auth0.domain", &self.issuer()),
+            );
         }
         if let Some(url) = &a.base_url {
             p.konnect("auth0.base_url", konnect_appauth::check_url("auth0.base_url", url));
         }
         let has_secret = a.client_secret.as_ref().is_some_and(|s| !s.expose_secret().is_empty());
-        let has_token = a.management_token.as_ref().is_some_and(|s| !s.expose_secret().is_empty());
+        let has_token = a
+            .management_token
+            .as_ref()
+            .is_some_and(|s| !s.expose_secret().is_empty());
         match (a.client_id.as_deref(), has_secret, has_token) {
             _ if !credentials => {}
             (Some(_), true, false) | (None, false, true) => {}
@@ -155,7 +161,10 @@ impl DcrConfig {
         p.required("konnect.portal_id", &k.portal_id);
         match (&k.api_id, &k.api_name) {
             (Some(_), Some(_)) => p.add("konnect.api_name", "set konnect.api_id or konnect.api_name, not both"),
-            (None, None) => p.add("konnect.api_name", "the API to publish is required: konnect.api_id or konnect.api_name"),
+            (None, None) => p.add(
+                "konnect.api_name",
+                "the API to publish is required: konnect.api_id or konnect.api_name",
+            ),
             (Some(id), None) => {
                 p.required("konnect.api_id", id);
             }
@@ -170,7 +179,10 @@ impl DcrConfig {
             p.add("konnect.scopes", "must include `openid`");
         }
         if k.credential_claim.is_empty() {
-            p.add("konnect.credential_claim", "at least one claim (Auth0 puts the client id in `azp`)");
+            p.add(
+                "konnect.credential_claim",
+                "at least one claim (Auth0 puts the client id in `azp`)",
+            );
         }
         if k.auth_methods.is_empty() {
             p.add("konnect.auth_methods", "at least one auth method");
@@ -179,7 +191,10 @@ impl DcrConfig {
             if !KNOWN_AUTH_METHODS.contains(&method.as_str()) {
                 p.add(
                     format!("konnect.auth_methods[{i}]"),
-                    format!("unknown auth method {method:?}; known: {}", KNOWN_AUTH_METHODS.join(", ")),
+                    format!(
+                        "unknown auth method {method:?}; known: {}",
+                        KNOWN_AUTH_METHODS.join(", ")
+                    ),
                 );
             }
         }
@@ -255,7 +270,10 @@ mod tests {
         assert_eq!(c.client_audience(), None);
         c.auth0.custom_domain = Some("login.acme.com".into());
         assert_eq!(c.issuer(), "https://login.acme.com");
-        assert_eq!(c.client_audience().as_deref(), Some("https://acme.eu.auth0.com/api/v2/"));
+        assert_eq!(
+            c.client_audience().as_deref(),
+            Some("https://acme.eu.auth0.com/api/v2/")
+        );
     }
 
     #[test]

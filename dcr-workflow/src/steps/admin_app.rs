@@ -103,7 +103,7 @@ pub(crate) fn diff(ctx: Ctx<'_>, observed: &Observed) -> StepPlan {
         let fields = vec![
             FieldChange::new("app_type", None, "non_interactive"),
             FieldChange::new("grant_types", None, "[client_credentials]"),
-            FieldChange::new("client_metadata", None, render(&metadata)),
+            FieldChange::new("client_metadata", None, crate::plan::labels(&metadata)),
             FieldChange::sensitive("client_secret", None, "(generated, kept in the secret store)"),
         ];
         return StepPlan::new(STEP, name, Action::Create(fields));
@@ -117,13 +117,12 @@ pub(crate) fn diff(ctx: Ctx<'_>, observed: &Observed) -> StepPlan {
         ));
     }
     if admin.grant_types.as_deref() != Some(&[GrantType::ClientCredentials][..]) {
-        let current: Vec<String> = admin
-            .grant_types
-            .iter()
-            .flatten()
-            .map(ToString::to_string)
-            .collect();
-        changes.push(FieldChange::new("grant_types", Some(list(&current)), "[client_credentials]"));
+        let current: Vec<String> = admin.grant_types.iter().flatten().map(ToString::to_string).collect();
+        changes.push(FieldChange::new(
+            "grant_types",
+            Some(list(&current)),
+            "[client_credentials]",
+        ));
     }
     let missing: ClientMetadata = metadata
         .into_iter()
@@ -131,27 +130,22 @@ pub(crate) fn diff(ctx: Ctx<'_>, observed: &Observed) -> StepPlan {
         .collect();
     if !missing.is_empty() {
         let current = admin.client_metadata.clone().unwrap_or_default();
-        changes.push(FieldChange::new("client_metadata", Some(render(&current)), render(&missing)));
+        changes.push(FieldChange::new(
+            "client_metadata",
+            Some(crate::plan::labels(&current)),
+            crate::plan::labels(&missing),
+        ));
     }
     let mut plan_note = None;
     if !observed.admin_secret_stored {
         changes.push(FieldChange::sensitive("client_secret", Some("(missing)"), "(rotated)"));
         plan_note = Some("its secret is not in the secret store: it will be rotated, not re-created");
     }
-    let plan = if changes.is_empty() {
-        StepPlan::new(STEP, name, Action::NoOp)
-    } else {
-        StepPlan::new(STEP, name, Action::Update(changes))
-    };
+    let plan = StepPlan::from_changes(STEP, name, changes);
     match plan_note {
         Some(note) => plan.note(note),
         None => plan,
     }
-}
-
-fn render(metadata: &ClientMetadata) -> String {
-    let pairs: Vec<String> = metadata.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    format!("{{{}}}", pairs.join(", "))
 }
 
 pub(crate) async fn apply(ctx: Ctx<'_>, observed: &Observed) -> Result<(StepPlan, AdminOutput)> {
@@ -171,7 +165,9 @@ pub(crate) async fn apply(ctx: Ctx<'_>, observed: &Observed) -> Result<(StepPlan
         })?;
         let secret = secret.into_secret_string();
         // Stored before anything else learns it: a crash now cannot lose it.
-        ctx.store.put(&admin_secret_key(created.client_id.as_str()), &secret).await?;
+        ctx.store
+            .put(&admin_secret_key(created.client_id.as_str()), &secret)
+            .await?;
         tracing::info!(client_id = %created.client_id, "created the DCR admin application");
         let output = AdminOutput {
             client_id: created.client_id,

@@ -30,7 +30,11 @@ pub(crate) fn diff(ctx: Ctx<'_>, observed: &Observed, client_id: Option<&ClientI
         ctx.config.management_audience()
     );
     match &observed.grant {
-        None => StepPlan::new(STEP, key, Action::Create(vec![FieldChange::new("scope", None, list(&wanted))])),
+        None => StepPlan::new(
+            STEP,
+            key,
+            Action::Create(vec![FieldChange::new("scope", None, list(&wanted))]),
+        ),
         Some(grant) if sorted(&grant.scope) != sorted(&wanted) => StepPlan::new(
             STEP,
             key,

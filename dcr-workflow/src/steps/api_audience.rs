@@ -76,11 +76,7 @@ pub(crate) fn diff(ctx: Ctx<'_>, observed: &Observed) -> StepPlan {
     if !same(&current, &target) {
         changes.push(FieldChange::new("scopes", Some(render(&current)), render(&target)));
     }
-    let plan = if changes.is_empty() {
-        StepPlan::new(STEP, &api.audience, Action::NoOp)
-    } else {
-        StepPlan::new(STEP, &api.audience, Action::Update(changes))
-    };
+    let plan = StepPlan::from_changes(STEP, &api.audience, changes);
     if owned {
         plan
     } else {

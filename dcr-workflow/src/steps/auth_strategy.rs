@@ -68,10 +68,17 @@ pub(crate) fn diff(ctx: Ctx<'_>, observed: &Observed, provider: Option<&DcrProvi
             changes.push(FieldChange::new(field, Some(current), wanted));
         }
     };
-    compare("display_name", strategy.display_name.clone(), k.strategy_display_name.clone());
+    compare(
+        "display_name",
+        strategy.display_name.clone(),
+        k.strategy_display_name.clone(),
+    );
     compare(
         "dcr_provider_id",
-        strategy.dcr_provider.as_ref().map_or("(none)".into(), |p| p.id.to_string()),
+        strategy
+            .dcr_provider
+            .as_ref()
+            .map_or("(none)".into(), |p| p.id.to_string()),
         provider_id.to_owned(),
     );
     match strategy.config.as_openid_connect() {
@@ -100,21 +107,11 @@ pub(crate) fn diff(ctx: Ctx<'_>, observed: &Observed, provider: Option<&DcrProvi
             "openid_connect".into(),
         ),
     }
-    let missing_labels: Vec<String> = ctx
-        .config
-        .konnect_labels()
-        .into_iter()
-        .filter(|(key, v)| strategy.labels.get(key) != Some(v))
-        .map(|(key, v)| format!("{key}={v}"))
-        .collect();
-    if !missing_labels.is_empty() {
-        changes.push(FieldChange::new("labels", None, missing_labels.join(", ")));
-    }
-    if changes.is_empty() {
-        StepPlan::new(STEP, &k.strategy_name, Action::NoOp)
-    } else {
-        StepPlan::new(STEP, &k.strategy_name, Action::Update(changes))
-    }
+    changes.extend(crate::plan::missing_labels(
+        &strategy.labels,
+        &ctx.config.konnect_labels(),
+    ));
+    StepPlan::from_changes(STEP, &k.strategy_name, changes)
 }
 
 pub(crate) async fn apply(

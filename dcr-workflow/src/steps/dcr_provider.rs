@@ -73,7 +73,11 @@ pub(crate) fn diff(ctx: Ctx<'_>, observed: &Observed, admin: &AdminView<'_>) -> 
         if let Some(audience) = &audience {
             fields.push(FieldChange::new("dcr_config.initial_client_audience", None, audience));
         }
-        fields.push(FieldChange::new("labels", None, format!("{:?}", config.konnect_labels())));
+        fields.push(FieldChange::new(
+            "labels",
+            None,
+            crate::plan::labels(&config.konnect_labels()),
+        ));
         return StepPlan::new(STEP, name, Action::Create(fields));
     };
     let mut changes = Vec::new();
@@ -91,7 +95,12 @@ pub(crate) fn diff(ctx: Ctx<'_>, observed: &Observed, admin: &AdminView<'_>) -> 
         if current.initial_client_audience != audience {
             changes.push(FieldChange::new(
                 "dcr_config.initial_client_audience",
-                Some(current.initial_client_audience.clone().unwrap_or_else(|| "(none)".into())),
+                Some(
+                    current
+                        .initial_client_audience
+                        .clone()
+                        .unwrap_or_else(|| "(none)".into()),
+                ),
                 audience.clone().unwrap_or_else(|| "(none)".into()),
             ));
         }
@@ -108,20 +117,8 @@ pub(crate) fn diff(ctx: Ctx<'_>, observed: &Observed, admin: &AdminView<'_>) -> 
     if admin.secret_changed || client_changed {
         changes.push(FieldChange::sensitive(SECRET_FIELD, Some("(write-only)"), "(new)"));
     }
-    let missing_labels: Vec<String> = config
-        .konnect_labels()
-        .into_iter()
-        .filter(|(k, v)| provider.labels.get(k) != Some(v))
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    if !missing_labels.is_empty() {
-        changes.push(FieldChange::new("labels", None, missing_labels.join(", ")));
-    }
-    if changes.is_empty() {
-        StepPlan::new(STEP, name, Action::NoOp)
-    } else {
-        StepPlan::new(STEP, name, Action::Update(changes))
-    }
+    changes.extend(crate::plan::missing_labels(&provider.labels, &config.konnect_labels()));
+    StepPlan::from_changes(STEP, name, changes)
 }
 
 fn copy(secret: &SecretString) -> SecretString {
@@ -159,7 +156,10 @@ pub(crate) async fn apply(ctx: Ctx<'_>, observed: &Observed, admin: &AdminOutput
             if plan.fields().iter().any(|f| f.field == SECRET_FIELD) {
                 dcr = dcr.initial_client_secret(copy(&admin.secret));
             }
-            let mut update = DcrProviderUpdate::new().for_auth0().issuer(config.issuer()).dcr_config(dcr);
+            let mut update = DcrProviderUpdate::new()
+                .for_auth0()
+                .issuer(config.issuer())
+                .dcr_config(dcr);
             for (k, v) in config.konnect_labels() {
                 update = update.label(k, v);
             }

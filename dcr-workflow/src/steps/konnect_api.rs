@@ -47,7 +47,7 @@ pub(crate) fn diff(ctx: Ctx<'_>, observed: &Observed) -> StepPlan {
             Action::Create(vec![FieldChange::new(
                 "labels",
                 None,
-                format!("{:?}", ctx.config.konnect_labels()),
+                crate::plan::labels(&ctx.config.konnect_labels()),
             )]),
         ),
     }
@@ -62,6 +62,11 @@ pub(crate) async fn apply(ctx: Ctx<'_>, observed: &Observed) -> Result<(StepPlan
     for (k, v) in ctx.config.konnect_labels() {
         new = new.label(k, v);
     }
-    let api = ctx.konnect.apis().create(&new).await.map_err(WorkflowError::konnect(STEP))?;
+    let api = ctx
+        .konnect
+        .apis()
+        .create(&new)
+        .await
+        .map_err(WorkflowError::konnect(STEP))?;
     Ok((plan, api))
 }

@@ -34,7 +34,12 @@ pub(crate) fn diff(ctx: Ctx<'_>, observed: &Observed, strategy: Option<&AuthStra
             ]),
         ),
         Some(p) => {
-            let current: Vec<&str> = p.auth_strategy_ids.iter().flatten().map(AuthStrategyId::as_str).collect();
+            let current: Vec<&str> = p
+                .auth_strategy_ids
+                .iter()
+                .flatten()
+                .map(AuthStrategyId::as_str)
+                .collect();
             let current = list(&current);
             if current == wanted {
                 StepPlan::new(STEP, key, Action::NoOp)
@@ -57,13 +62,18 @@ pub(crate) async fn apply(
 ) -> Result<StepPlan> {
     let plan = diff(ctx, observed, Some(strategy));
     if plan.changes() {
-        let visibility = observed.publication.as_ref().map_or(Visibility::Public, |p| p.visibility);
+        let visibility = observed
+            .publication
+            .as_ref()
+            .map_or(Visibility::Public, |p| p.visibility);
         ctx.konnect
             .apis()
             .publish(
                 api,
                 &portal(ctx),
-                &PublicationRequest::new().auth_strategy(strategy.clone()).visibility(visibility),
+                &PublicationRequest::new()
+                    .auth_strategy(strategy.clone())
+                    .visibility(visibility),
             )
             .await
             .map_err(WorkflowError::konnect(STEP))?;

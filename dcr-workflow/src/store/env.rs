@@ -35,7 +35,13 @@ impl EnvStore {
     pub fn variable(&self, key: &str) -> String {
         let suffix: String = key
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_uppercase()
+                } else {
+                    '_'
+                }
+            })
             .collect();
         format!("{}{suffix}", self.prefix)
     }

@@ -71,7 +71,11 @@ fn read_all(path: &Path) -> Result<Secrets> {
     serde_json::from_str(&text).map_err(|e| {
         WorkflowError::store(
             &path.display().to_string(),
-            format!("not a JSON object of strings (line {}, column {})", e.line(), e.column()),
+            format!(
+                "not a JSON object of strings (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
         )
     })
 }

@@ -1,0 +1,144 @@
+//! A small CLI over the workflow.
+//!
+//! ```text
+//! cargo run --example dcr -- plan    [--config dcr.toml]
+//! cargo run --example dcr -- apply   [--config dcr.toml]
+//! cargo run --example dcr -- verify  [--gateway-url URL] [--mode auto|portal-application|auth0-client]
+//! cargo run --example dcr -- rotate | destroy | audit
+//! ```
+//!
+//! The configuration comes from `--config` and `DCR_*` variables (`AUTH0_*` and
+//! `KONNECT_*` are accepted as short forms). Point it at the standalone sandbox with the
+//! environment file `cargo run --example sandbox` writes. Each step is reported on stderr
+//! as it finishes; the exit code is non-zero on any failure (and for `audit`, when
+//! orphans are found).
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod common;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use dcr_workflow::{VerifyMode, VerifyOptions};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "dcr",
+    about = "Konnect Dev Portal DCR with Auth0: plan, apply, destroy, rotate, verify, audit"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    connection: common::Connection,
+    /// No per-step progress lines.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Show what apply would change (read requests only).
+    Plan,
+    /// Converge both systems on the configuration.
+    Apply,
+    /// Remove what the workflow created, newest first.
+    Destroy,
+    /// Rotate the admin application's secret and give it to Konnect.
+    Rotate,
+    /// Register an application like a developer would and check its token.
+    Verify {
+        /// Also call this gateway URL with the token.
+        #[arg(long)]
+        gateway_url: Option<url::Url>,
+        /// How to stand in for a developer.
+        #[arg(long, value_enum, default_value_t = Mode::Auto)]
+        mode: Mode,
+    },
+    /// Report Auth0 clients and portal applications orphaned on either side.
+    Audit,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Mode {
+    Auto,
+    PortalApplication,
+    Auth0Client,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    common::init_logging(!cli.quiet);
+    match run(cli).await {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(2),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `Ok(false)`: the command ran and found a problem (failed verification, orphans).
+async fn run(cli: Cli) -> anyhow::Result<bool> {
+    let target = common::Target::resolve(&cli.connection, false).await?;
+    let workflow = target.workflow()?;
+    match cli.command {
+        Command::Plan => println!("{}", workflow.plan().await?),
+        Command::Apply => {
+            let plan = workflow.plan().await?;
+            println!("{plan}");
+            if plan.is_empty() {
+                println!("Nothing to do.");
+            } else {
+                let applied = workflow.apply(&plan).await?;
+                println!(
+                    "Applied: admin application {}, provider {}, strategy {}, API {}.",
+                    applied.admin_client_id, applied.provider.id, applied.strategy.id, applied.api_id
+                );
+            }
+        }
+        Command::Destroy => {
+            let destroyed = workflow.destroy().await?;
+            for (step, key) in &destroyed.removed {
+                println!("  - {step} {key:?}");
+            }
+            for (step, key) in &destroyed.kept {
+                println!("  = {step} {key:?} (not created by dcr-rs: kept)");
+            }
+            println!("Destroyed {} resources.", destroyed.removed.len());
+        }
+        Command::Rotate => {
+            let rotated = workflow.rotate_secret().await?;
+            println!(
+                "Rotated the secret of {}; Konnect provider {}.",
+                rotated.client_id,
+                if rotated.provider_updated {
+                    "updated"
+                } else {
+                    "not found, not updated"
+                }
+            );
+        }
+        Command::Verify { gateway_url, mode } => {
+            let mut options = VerifyOptions::new().mode(match mode {
+                Mode::Auto => VerifyMode::Auto,
+                Mode::PortalApplication => VerifyMode::PortalApplication,
+                Mode::Auth0Client => VerifyMode::Auth0Client,
+            });
+            if let Some(url) = gateway_url {
+                options = options.gateway_url(url);
+            }
+            let report = workflow.verify(&options).await?;
+            println!("{report}");
+            return Ok(report.is_success());
+        }
+        Command::Audit => {
+            let report = workflow.audit().await?;
+            println!("{report}");
+            return Ok(report.is_clean());
+        }
+    }
+    Ok(true)
+}
