@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use auth0_mgmt::sandbox::Auth0Sandbox;
+use dcr_workflow::{Action, VerifyOptions, Workflow, sandbox::Sandboxes, store::MemoryStore};
 use konnect_appauth::resources::dcr_providers::NewDcrProvider;
 use konnect_appauth::sandbox::{Fault, KonnectSandbox};
 
@@ -30,5 +31,28 @@ async fn konnect_reaches_my_auth0_sandbox() -> Result<(), Box<dyn std::error::Er
     assert!(!client.dcr_providers().get(&provider.id).await?.active); // retried past the 503; no strategy uses it
     assert_eq!(konnect.request_count("GET", "/v2/dcr-providers/{dcrProviderId}"), 2);
     assert_eq!(auth0.tokens_issued(), 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn set_up_dcr() -> Result<(), Box<dyn std::error::Error>> {
+    let sandboxes = Sandboxes::start().await?; // or DcrConfig::load(Some("dcr.toml".as_ref()))?
+    let workflow = Workflow::new(sandboxes.config(), MemoryStore::new())?;
+
+    let plan = workflow.plan().await?; // read requests only
+    println!("{plan}"); // `+ Konnect DCR provider "auth0-dcr"` …, secrets as (sensitive)
+    assert!(plan.steps.iter().all(|s| matches!(s.action, Action::Create(_))));
+    workflow.apply(&plan).await?;
+
+    let report = workflow.verify(&VerifyOptions::new()).await?;
+    assert!(report.is_success(), "{report}"); // otherwise: report.first_failure()
+
+    sandboxes.clear_logs();
+    workflow.converge().await?; // plan + apply
+    assert_eq!(sandboxes.writes(), 0); // a second apply writes nothing
+
+    workflow.rotate_secret().await?; // new secret: store first, then Konnect
+    assert!(workflow.audit().await?.is_clean());
+    workflow.destroy().await?; // only what it created, newest first
     Ok(())
 }

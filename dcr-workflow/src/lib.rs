@@ -42,6 +42,9 @@ pub mod store;
 mod verify;
 mod workflow;
 
+/// Re-exported so a [`SecretStore`](store::SecretStore) can be implemented without adding
+/// the dependency yourself.
+pub use async_trait::async_trait;
 pub use audit::{AuditReport, OrphanApplication, OrphanClient};
 pub use config::{
     ApiScope, ApiSettings, Auth0Settings, DEFAULT_ADMIN_APP_NAME, DEFAULT_AUTH_METHODS, DcrConfig, ENV_VARIABLES,
