@@ -81,6 +81,18 @@ async fn fresh_apply_then_second_apply_writes_nothing() -> anyhow::Result<()> {
     );
     let report = workflow.verify(&VerifyOptions::new()).await?;
     assert!(report.is_success(), "{report}");
+    // No secret in anything printable.
+    let printed = format!(
+        "{plan}{plan:?}{applied:?}{workflow:?}{report}{report:?}{:?}",
+        workflow.config()
+    );
+    for secret in [
+        secret.expose_secret().to_owned(),
+        s.auth0.bootstrap_client_secret().expose_secret().to_owned(),
+        s.konnect.token().expose_secret().to_owned(),
+    ] {
+        assert!(!printed.contains(&secret), "a secret leaked into Debug/Display output");
+    }
 
     s.clear_logs();
     let again = workflow.plan().await?;
