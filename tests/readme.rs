@@ -1,6 +1,6 @@
 //! The README's examples, run: the same code as its `rust` blocks (which the `dcr-tests`
 //! doc-tests compile), so a README example that stops working fails here.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 use auth0_mgmt::sandbox::Auth0Sandbox;
 use dcr_workflow::{Action, VerifyOptions, Workflow, sandbox::Sandboxes, store::MemoryStore};

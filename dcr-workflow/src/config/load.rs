@@ -21,7 +21,7 @@ enum Kind {
     Labels,
 }
 
-/// Every variable [`DcrConfig::apply_env`] reads, after its prefix (`DCR_` by default),
+/// Every variable [`DcrConfig::load`] reads, after its prefix (`DCR_` by default),
 /// with the field it sets.
 pub const ENV_VARIABLES: [(&str, &str); 25] = [
     ("AUTH0_DOMAIN", "auth0.domain"),
