@@ -155,6 +155,16 @@ async fn drift_in_each_resource_is_detected_and_corrected() -> anyhow::Result<()
         )
         .await?;
 
+    a.clients()
+        .update(
+            &applied.admin_client_id,
+            &auth0_mgmt::resources::clients::ClientUpdate::new().grant_types([
+                auth0_mgmt::GrantType::ClientCredentials,
+                auth0_mgmt::GrantType::Implicit,
+            ]),
+        )
+        .await?;
+
     let plan = workflow.plan().await?;
     let fields = |step| -> Vec<String> {
         plan.step(step)
@@ -173,8 +183,8 @@ async fn drift_in_each_resource_is_detected_and_corrected() -> anyhow::Result<()
     );
     assert_eq!(fields(StepId::AuthStrategy), ["scopes", "audience"], "{plan}");
     assert_eq!(fields(StepId::Publication), ["auth_strategy_ids"], "{plan}");
-    assert!(!plan.step(StepId::AdminApp).unwrap().changes(), "{plan}");
-    assert_eq!(plan.counts(), (0, 5, 2), "{plan}");
+    assert_eq!(fields(StepId::AdminApp), ["grant_types"], "{plan}");
+    assert_eq!(plan.counts(), (0, 6, 1), "{plan}");
 
     let servers_before = s.auth0.resource_servers().len();
     workflow.apply(&plan).await?;
@@ -458,5 +468,66 @@ async fn a_read_only_store_fails_before_creating_anything() -> anyhow::Result<()
     let err = workflow.apply(&plan).await.unwrap_err();
     assert!(matches!(err, WorkflowError::ReadOnlyStore { .. }), "{err}");
     assert_eq!(s.writes(), 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn verify_calls_the_gateway_with_the_token() -> anyhow::Result<()> {
+    use wiremock::matchers::{header_regex, method};
+    let s = Sandboxes::start().await?;
+    let workflow = s.workflow(store())?;
+    workflow.converge().await?;
+    let gateway = wiremock::MockServer::start().await;
+    // Like a gateway's OIDC plugin: a bearer JWT gets through, anything else is refused.
+    wiremock::Mock::given(method("GET"))
+        .and(header_regex("authorization", r"^Bearer [\w-]+\.[\w-]+\.[\w-]+$"))
+        .respond_with(wiremock::ResponseTemplate::new(200))
+        .mount(&gateway)
+        .await;
+    wiremock::Mock::given(method("GET"))
+        .respond_with(wiremock::ResponseTemplate::new(401))
+        .mount(&gateway)
+        .await;
+    let url: url::Url = format!("{}/orders", gateway.uri()).parse()?;
+    let report = workflow.verify(&VerifyOptions::new().gateway_url(url)).await?;
+    assert!(report.is_success(), "{report}");
+    assert!(
+        matches!(report.outcome(Link::Gateway), Some(Outcome::Passed(t)) if t.contains("200")),
+        "{report}"
+    );
+
+    // A gateway that refuses the token is the broken link.
+    let refusing = wiremock::MockServer::start().await;
+    wiremock::Mock::given(method("GET"))
+        .respond_with(wiremock::ResponseTemplate::new(403))
+        .mount(&refusing)
+        .await;
+    let report = workflow
+        .verify(&VerifyOptions::new().gateway_url(refusing.uri().parse()?))
+        .await?;
+    assert_eq!(report.first_failure().map(|c| c.link), Some(Link::Gateway), "{report}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_custom_domain_is_the_issuer_and_the_management_api_the_client_audience() -> anyhow::Result<()> {
+    let s = Sandboxes::start().await?;
+    s.konnect.route_issuer("https://login.example.com", &s.auth0.uri());
+    let mut config = s.config();
+    config.auth0.custom_domain = Some("login.example.com".into());
+    let workflow = dcr_workflow::Workflow::new(config, MemoryStore::new())?;
+    let applied = workflow.converge().await?;
+    let provider = s.konnect_client.dcr_providers().get(&applied.provider.id).await?;
+    assert_eq!(provider.issuer, "https://login.example.com");
+    let konnect_appauth::resources::dcr_providers::DcrConfig::Auth0(auth0) = &provider.config else {
+        panic!("not an auth0 provider");
+    };
+    assert_eq!(
+        auth0.initial_client_audience.as_deref(),
+        Some(s.auth0.management_audience().as_str())
+    );
+    let oidc = applied.strategy.config.as_openid_connect().unwrap();
+    assert_eq!(oidc.issuer, "https://login.example.com");
+    assert!(workflow.plan().await?.is_empty());
     Ok(())
 }
