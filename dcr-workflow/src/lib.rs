@@ -29,6 +29,11 @@
 //! # Ok(()) }
 //! ```
 
+// The crate README's example is compiled as a doc-test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod audit;
 mod config;
 mod destroy;

@@ -135,7 +135,7 @@ pub struct VerifyReport {
 }
 
 impl VerifyReport {
-    /// Whether every link that was checked passed and none was skipped for a failure.
+    /// Whether no link failed (links are skipped only after a failure or when not asked for).
     pub fn is_success(&self) -> bool {
         self.first_failure().is_none()
     }
@@ -299,7 +299,7 @@ impl Workflow {
         let created = apps
             .create(
                 &NewApplication::new(
-                    format!("dcr-rs verify {}", fastrand_suffix()),
+                    format!("dcr-rs verify {}", unique_suffix()),
                     Owner::developer(developer),
                 )
                 .description("Created and removed by dcr-rs verify")
@@ -336,7 +336,7 @@ impl Workflow {
             .client_credentials(admin_id, ClientSecret::from(secret))
             .build()
             .map_err(|e| e.to_string())?;
-        let suffix = fastrand_suffix();
+        let suffix = unique_suffix();
         let app = as_konnect
             .clients()
             .create(
@@ -495,7 +495,7 @@ impl Workflow {
 }
 
 /// A short random suffix so concurrent verifications do not collide.
-fn fastrand_suffix() -> String {
+fn unique_suffix() -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
