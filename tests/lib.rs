@@ -8,6 +8,8 @@
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+pub mod contract;
+
 use auth0_mgmt::resources::client_grants::NewClientGrant;
 use auth0_mgmt::resources::clients::NewClient;
 use auth0_mgmt::resources::resource_servers::{NewResourceServer, ResourceServerScope};
@@ -36,10 +38,39 @@ impl std::ops::Deref for Sandboxes {
     }
 }
 
+/// The documents, loaded once per test binary.
+pub fn contract() -> &'static contract::Contract {
+    static CONTRACT: std::sync::OnceLock<contract::Contract> = std::sync::OnceLock::new();
+    CONTRACT.get_or_init(contract::Contract::load)
+}
+
+impl Drop for Sandboxes {
+    /// Every test that uses the sandboxes is also a contract test: each exchange it caused
+    /// is checked against the documents when it ends (unless it already failed).
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let mut report = contract::Report::default();
+        report.add(contract(), contract::Service::Auth0, &self.pair.auth0.exchanges());
+        report.add(contract(), contract::Service::Konnect, &self.pair.konnect.exchanges());
+        let violations: Vec<String> = report.violations.iter().map(ToString::to_string).collect();
+        assert!(
+            violations.is_empty(),
+            "{} of {} exchanges break the documents:\n{}",
+            violations.len(),
+            report.exchanges,
+            violations.join("\n")
+        );
+    }
+}
+
 impl Sandboxes {
-    /// Starts both.
+    /// Starts both, recording every exchange for the contract check at the end.
     pub async fn start() -> anyhow::Result<Self> {
         let pair = dcr_workflow::sandbox::Sandboxes::start().await?;
+        pair.auth0.record_exchanges();
+        pair.konnect.record_exchanges();
         let auth0_client = pair.auth0.client()?;
         let konnect_client = pair.konnect.client()?;
         Ok(Sandboxes {

@@ -8,7 +8,8 @@ use crate::ids::{Audience, ClientId};
 use crate::secret::{AccessToken, ClientSecret};
 use dcr_client_core::Operation;
 
-pub(crate) static TOKEN: Operation = Operation::new(reqwest::Method::POST, "/oauth/token");
+/// The token endpoint (Authentication API, not the Management API document).
+pub static TOKEN: Operation = Operation::new(reqwest::Method::POST, "/oauth/token");
 
 /// A client_credentials token request.
 #[derive(Clone, Debug, Serialize)]

@@ -22,6 +22,9 @@ static GET: Operation = Operation::new(Method::GET, "/api/v2/client-grants/{id}"
 static UPDATE: Operation = Operation::new(Method::PATCH, "/api/v2/client-grants/{id}");
 static DELETE: Operation = Operation::new(Method::DELETE, "/api/v2/client-grants/{id}");
 
+/// Every operation this handler exposes, for coverage and contract checks.
+pub const OPERATIONS: [&Operation; 5] = [&LIST, &CREATE, &GET, &UPDATE, &DELETE];
+
 /// A client grant as Auth0 returns it (`ClientGrantResponseContent`).
 #[skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -25,6 +25,9 @@ static UPDATE: Operation = Operation::new(Method::PATCH, "/api/v2/clients/{id}")
 static DELETE: Operation = Operation::new(Method::DELETE, "/api/v2/clients/{id}");
 static ROTATE: Operation = Operation::new(Method::POST, "/api/v2/clients/{id}/rotate-secret");
 
+/// Every operation this handler exposes, for coverage and contract checks.
+pub const OPERATIONS: [&Operation; 6] = [&LIST, &CREATE, &GET, &UPDATE, &DELETE, &ROTATE];
+
 /// Most keys `client_metadata` may hold (the document's `maxProperties`).
 pub const METADATA_MAX_KEYS: usize = 10;
 /// Longest `client_metadata` key and value Auth0 accepts.

@@ -22,6 +22,9 @@ static GET: Operation = Operation::new(Method::GET, "/api/v2/resource-servers/{i
 static UPDATE: Operation = Operation::new(Method::PATCH, "/api/v2/resource-servers/{id}");
 static DELETE: Operation = Operation::new(Method::DELETE, "/api/v2/resource-servers/{id}");
 
+/// Every operation this handler exposes, for coverage and contract checks.
+pub const OPERATIONS: [&Operation; 5] = [&LIST, &CREATE, &GET, &UPDATE, &DELETE];
+
 /// Longest token lifetime Auth0 accepts, in seconds (30 days).
 pub const MAX_TOKEN_LIFETIME: u32 = 2_592_000;
 

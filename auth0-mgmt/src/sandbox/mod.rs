@@ -39,7 +39,7 @@ use serde_json::{Map, Value, json};
 use wiremock::MockServer;
 
 pub use bucket::RateLimit;
-pub use dcr_client_core::sandbox::{Fault, FaultKind, LoggedRequest};
+pub use dcr_client_core::sandbox::{Exchange, Fault, FaultKind, LoggedRequest};
 pub use failure::SandboxError;
 pub use tokens::SIGNING_KEY_ID;
 
@@ -290,6 +290,17 @@ impl Auth0Sandbox {
     /// Empties the request log (the token count stays).
     pub fn clear_request_log(&self) {
         lock(&self.state).controls.log.clear();
+    }
+
+    /// Starts recording full exchanges (bodies and headers; the `authorization` value is
+    /// redacted), forgetting earlier ones. Off by default, to keep long runs small.
+    pub fn record_exchanges(&self) {
+        lock(&self.state).controls.exchanges = Some(Vec::new());
+    }
+
+    /// The exchanges recorded since [`record_exchanges`](Self::record_exchanges), in order.
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        lock(&self.state).controls.exchanges.clone().unwrap_or_default()
     }
 
     /// Every application, secrets included, in creation order.

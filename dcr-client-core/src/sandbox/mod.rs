@@ -1,11 +1,13 @@
 //! Pieces both in-process sandboxes share: the wiremock glue, fault injection, the request
 //! log and the row table.
 
+mod exchange;
 mod faults;
 mod log;
 mod serve;
 mod table;
 
+pub use exchange::Exchange;
 pub use faults::{Fault, FaultKind, Faults};
 pub use log::LoggedRequest;
 pub use serve::{Controls, Reply, Service, lock, serve, status_text};

@@ -9,6 +9,7 @@ use serde_json::Value;
 use wiremock::matchers::any;
 use wiremock::{Match, Mock, MockServer, Request, Respond, ResponseTemplate};
 
+use super::exchange::Exchange;
 use super::faults::{FaultKind, Faults};
 use super::log::LoggedRequest;
 
@@ -79,6 +80,8 @@ pub struct Controls {
     pub log: Vec<LoggedRequest>,
     /// Latency added to every answer.
     pub latency: Option<Duration>,
+    /// Full exchanges, when recording is on (`Some`).
+    pub exchanges: Option<Vec<Exchange>>,
 }
 
 impl Controls {
@@ -134,7 +137,11 @@ impl<S: Service> Respond for Responder<S> {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let mut service = lock(&self.0);
         let reply = service.handle(request, false);
-        let latency = service.controls().latency;
+        let controls = service.controls();
+        if let Some(exchanges) = controls.exchanges.as_mut() {
+            exchanges.push(Exchange::new(request, &reply));
+        }
+        let latency = controls.latency;
         reply.template(latency)
     }
 }

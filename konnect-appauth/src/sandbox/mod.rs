@@ -44,7 +44,7 @@ use secrecy::SecretString;
 use serde_json::Value;
 use wiremock::MockServer;
 
-pub use dcr_client_core::sandbox::{Fault, FaultKind, LoggedRequest};
+pub use dcr_client_core::sandbox::{Exchange, Fault, FaultKind, LoggedRequest};
 pub use problem::SandboxProblem;
 
 use crate::client::{KonnectClient, KonnectClientBuilder};
@@ -240,6 +240,17 @@ impl KonnectSandbox {
     /// Empties the request log.
     pub fn clear_request_log(&self) {
         lock(&self.state).controls.log.clear();
+    }
+
+    /// Starts recording full exchanges (bodies and headers; the `authorization` value is
+    /// redacted), forgetting earlier ones. Off by default, to keep long runs small.
+    pub fn record_exchanges(&self) {
+        lock(&self.state).controls.exchanges = Some(Vec::new());
+    }
+
+    /// The exchanges recorded since [`record_exchanges`](Self::record_exchanges), in order.
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        lock(&self.state).controls.exchanges.clone().unwrap_or_default()
     }
 
     /// Every DCR provider as stored, write-only secrets included.

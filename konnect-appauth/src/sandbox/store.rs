@@ -685,9 +685,12 @@ impl Store {
                 .and_then(Value::as_str)
                 .map_or(Value::Null, |pid| json!({"id": pid}));
         }
-        if let Some(description) = body.get("description").filter(|d| d.is_string()) {
-            row["description"] = description.clone();
-        }
+        // `description` is required in the document's application schemas (nullable).
+        row["description"] = body
+            .get("description")
+            .filter(|d| d.is_string())
+            .cloned()
+            .unwrap_or(Value::Null);
         if let Value::Object(row) = row {
             self.applications.insert(id.clone(), row);
         }
