@@ -216,11 +216,7 @@ async fn every_exchange_of_the_end_to_end_scenarios_conforms() -> anyhow::Result
             &AuthStrategyUpdate::new().openid_connect(OidcConfigUpdate::new().scopes(["openid"])),
         )
         .await?;
-    let grant = a
-        .client_grants()
-        .find(&applied.admin_client_id, &s.auth0.management_audience())
-        .await?
-        .unwrap();
+    let grant = s.admin_grant(&applied.admin_client_id).await?;
     a.client_grants()
         .update(&grant.id, &ClientGrantUpdate::new().scope(["read:clients"]))
         .await?;

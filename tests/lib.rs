@@ -133,6 +133,18 @@ impl Sandboxes {
             .build()?)
     }
 
+    /// The admin application's Management API grant.
+    pub async fn admin_grant(
+        &self,
+        admin: &ClientId,
+    ) -> anyhow::Result<auth0_mgmt::resources::client_grants::ClientGrant> {
+        self.auth0_client
+            .client_grants()
+            .find(admin, &self.auth0.management_audience())
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("{admin} has no Management API grant"))
+    }
+
     /// Write requests both sandboxes have seen.
     pub fn writes(&self) -> usize {
         self.pair.writes()

@@ -115,11 +115,7 @@ async fn drift_in_each_resource_is_detected_and_corrected() -> anyhow::Result<()
 
     // Someone narrows the admin grant, edits the API, flips provider and strategy
     // settings and unpublishes the strategy.
-    let grant = a
-        .client_grants()
-        .find(&applied.admin_client_id, &s.auth0.management_audience())
-        .await?
-        .unwrap();
+    let grant = s.admin_grant(&applied.admin_client_id).await?;
     a.client_grants()
         .update(&grant.id, &ClientGrantUpdate::new().scope(["read:clients"]))
         .await?;
@@ -344,12 +340,7 @@ async fn verify_names_the_broken_link() -> anyhow::Result<()> {
     workflow.converge().await?;
 
     // A missing scope on the admin grant: Konnect's own check names it.
-    let grant = s
-        .auth0_client
-        .client_grants()
-        .find(&applied.admin_client_id, &s.auth0.management_audience())
-        .await?
-        .unwrap();
+    let grant = s.admin_grant(&applied.admin_client_id).await?;
     s.auth0_client
         .client_grants()
         .update(

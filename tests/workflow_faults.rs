@@ -84,6 +84,23 @@ async fn assert_converged(s: &Sandboxes, store: &Arc<dyn SecretStore>, what: &st
     Ok(())
 }
 
+/// A new process (nothing survives but the store) converges, and a third run changes
+/// nothing.
+async fn rerun_converges(
+    s: &Sandboxes,
+    store: &Arc<dyn SecretStore>,
+    what: &str,
+) -> anyhow::Result<dcr_workflow::Workflow> {
+    let workflow = s.workflow(store.clone())?;
+    workflow
+        .converge()
+        .await
+        .unwrap_or_else(|e| panic!("{what}: second run: {e}"));
+    assert_converged(s, store, what).await?;
+    assert!(workflow.plan().await?.is_empty(), "{what}: a third run changes nothing");
+    Ok(workflow)
+}
+
 #[tokio::test]
 async fn a_lost_response_after_any_write_converges_on_the_next_run() -> anyhow::Result<()> {
     let writes = cold_apply_writes().await?;
@@ -103,14 +120,7 @@ async fn a_lost_response_after_any_write_converges_on_the_next_run() -> anyhow::
         if write.method == "POST" {
             assert!(first.is_err(), "{what}: the lost POST is reported, not repeated");
         }
-        // A new process: nothing survives but the store.
-        let workflow = s.workflow(store.clone())?;
-        workflow
-            .converge()
-            .await
-            .unwrap_or_else(|e| panic!("{what}: second run: {e}"));
-        assert_converged(&s, &store, &what).await?;
-        assert!(workflow.plan().await?.is_empty(), "{what}: a third run changes nothing");
+        let workflow = rerun_converges(&s, &store, &what).await?;
         let report = workflow.verify(&VerifyOptions::new()).await?;
         assert!(report.is_success(), "{what}: {report}");
     }
@@ -142,13 +152,7 @@ async fn dropping_the_apply_after_any_write_converges_on_the_next_run() -> anyho
         }
         s.auth0.set_latency(None);
         s.konnect.set_latency(None);
-        let workflow = s.workflow(store.clone())?;
-        workflow
-            .converge()
-            .await
-            .unwrap_or_else(|e| panic!("{what}: second run: {e}"));
-        assert_converged(&s, &store, &what).await?;
-        assert!(workflow.plan().await?.is_empty(), "{what}");
+        rerun_converges(&s, &store, &what).await?;
     }
     Ok(())
 }

@@ -44,6 +44,16 @@ pub struct Violation {
     pub reason: String,
 }
 
+impl Violation {
+    fn new(operation: &str, pointer: &str, reason: impl Into<String>) -> Self {
+        Violation {
+            operation: operation.to_owned(),
+            pointer: pointer.to_owned(),
+            reason: reason.into(),
+        }
+    }
+}
+
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}: {}", self.operation, self.pointer, self.reason)
@@ -525,11 +535,7 @@ impl Contract {
         service: Service,
         exchange: &Exchange,
     ) {
-        let violation = |pointer: &str, reason: String| Violation {
-            operation: name.to_owned(),
-            pointer: pointer.to_owned(),
-            reason,
-        };
+        let violation = |pointer: &str, reason: String| Violation::new(name, pointer, reason);
         if self.requires_auth(found, service)
             && !exchange
                 .request_header("authorization")
@@ -593,11 +599,7 @@ impl Contract {
         exchange: &Exchange,
     ) {
         let status = exchange.status;
-        let violation = |pointer: &str, reason: String| Violation {
-            operation: name.to_owned(),
-            pointer: pointer.to_owned(),
-            reason,
-        };
+        let violation = |pointer: &str, reason: String| Violation::new(name, pointer, reason);
         let responses = &found.op["responses"];
         let code = status.to_string();
         let class = format!("{}XX", status / 100);
