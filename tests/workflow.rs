@@ -522,3 +522,29 @@ async fn a_custom_domain_is_the_issuer_and_the_management_api_the_client_audienc
     assert!(workflow.plan().await?.is_empty());
     Ok(())
 }
+
+#[tokio::test]
+async fn renaming_the_admin_app_in_the_config_renames_it_in_place() -> anyhow::Result<()> {
+    let s = Sandboxes::start().await?;
+    let store = store();
+    let applied = s.workflow(store.clone())?.converge().await?;
+    let mut config = s.config();
+    config.auth0.admin_app_name = "DCR admin (renamed)".into();
+    let workflow = dcr_workflow::Workflow::builder(config).shared_store(store).build()?;
+    let plan = workflow.plan().await?;
+    let fields: Vec<&str> = plan
+        .step(StepId::AdminApp)
+        .unwrap()
+        .fields()
+        .iter()
+        .map(|f| f.field.as_str())
+        .collect();
+    assert_eq!(fields, ["name"], "{plan}");
+    assert_eq!(plan.counts(), (0, 1, 6), "{plan}");
+    workflow.apply(&plan).await?;
+    let admin = s.auth0_client.clients().get(&applied.admin_client_id).await?;
+    assert_eq!(admin.name, "DCR admin (renamed)");
+    assert_eq!(names(&s.auth0.clients(), "name", "Konnect Portal DCR Admin"), 0, "no second app");
+    assert!(workflow.plan().await?.is_empty());
+    Ok(())
+}

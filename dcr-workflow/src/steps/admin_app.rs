@@ -44,7 +44,8 @@ pub(crate) async fn observe(ctx: Ctx<'_>, provider: Option<&DcrProvider>) -> Res
             .get_opt(&id)
             .await
             .map_err(WorkflowError::auth0(STEP))?;
-        if let Some(client) = found.filter(|c| &c.name == name && owner::owns_client(c)) {
+        // Ours even under another name: a renamed `admin_app_name` renames it in place.
+        if let Some(client) = found.filter(owner::owns_client) {
             return Ok(Some(client));
         }
     }
@@ -109,6 +110,9 @@ pub(crate) fn diff(ctx: Ctx<'_>, observed: &Observed) -> StepPlan {
         return StepPlan::new(STEP, name, Action::Create(fields));
     };
     let mut changes = Vec::new();
+    if &admin.name != name {
+        changes.push(FieldChange::new("name", Some(admin.name.clone()), name));
+    }
     if admin.app_type != Some(AppType::NonInteractive) {
         changes.push(FieldChange::new(
             "app_type",
@@ -180,6 +184,9 @@ pub(crate) async fn apply(ctx: Ctx<'_>, observed: &Observed) -> Result<(StepPlan
     let fields: Vec<&str> = plan.fields().iter().map(|f| f.field.as_str()).collect();
     if fields.iter().any(|f| *f != "client_secret") {
         let mut update = ClientUpdate::new();
+        if fields.contains(&"name") {
+            update = update.name(&ctx.config.auth0.admin_app_name);
+        }
         if fields.contains(&"app_type") {
             update = update.app_type(AppType::NonInteractive);
         }
