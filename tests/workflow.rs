@@ -544,7 +544,52 @@ async fn renaming_the_admin_app_in_the_config_renames_it_in_place() -> anyhow::R
     workflow.apply(&plan).await?;
     let admin = s.auth0_client.clients().get(&applied.admin_client_id).await?;
     assert_eq!(admin.name, "DCR admin (renamed)");
-    assert_eq!(names(&s.auth0.clients(), "name", "Konnect Portal DCR Admin"), 0, "no second app");
+    assert_eq!(
+        names(&s.auth0.clients(), "name", "Konnect Portal DCR Admin"),
+        0,
+        "no second app"
+    );
     assert!(workflow.plan().await?.is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn audit_walks_every_page_on_both_sides() -> anyhow::Result<()> {
+    let s = Sandboxes::start().await?;
+    let workflow = s.workflow(store())?;
+    let applied = workflow.converge().await?;
+    let apps = s.konnect_client.portal_applications(s.konnect.portal_id());
+    for i in 0..105 {
+        apps.create(
+            &NewApplication::new(format!("app {i}"), Owner::developer(s.konnect.developer_id()))
+                .auth_strategy(applied.strategy.id.clone()),
+        )
+        .await?;
+    }
+    // 60 clients Konnect registered for applications that no longer exist.
+    let portal = s.konnect.portal_id().to_string();
+    for i in 0..60 {
+        s.auth0
+            .insert_client(serde_json::json!({
+                "name": format!("gone {i}"),
+                "app_type": "non_interactive",
+                "client_metadata": {
+                    "konnect_portal_id": portal,
+                    "konnect_application_id": format!("gone-{i}"),
+                    "konnect_developer_id": "d",
+                    "konnect_org_id": "o"
+                }
+            }))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    s.clear_logs();
+    let report = workflow.audit().await?;
+    assert_eq!(report.applications, 105, "{report}");
+    assert_eq!(report.orphan_clients.len(), 60, "{report}");
+    assert!(report.orphan_applications.is_empty(), "{report}");
+    // 105 applications in pages of 100; 167+ clients in pages of Auth0's default size.
+    assert_eq!(s.konnect.request_count("GET", "/v3/portals/{portalId}/applications"), 2);
+    assert!(s.auth0.request_count("GET", "/api/v2/clients") >= 2);
+    assert!(report.auth0_clients >= 167, "{report}");
     Ok(())
 }
