@@ -450,7 +450,8 @@ impl Workflow {
         );
         match &options.gateway_url {
             None => report.skip(&[Link::Gateway], "no gateway URL given"),
-            Some(url) => match reqwest::Client::new()
+            Some(url) => match self
+                .http
                 .get(url.clone())
                 .bearer_auth(token.expose_secret())
                 .send()
@@ -473,7 +474,10 @@ impl Workflow {
             .base_url()
             .join(".well-known/jwks.json")
             .map_err(|e| e.to_string())?;
-        let jwks: jsonwebtoken::jwk::JwkSet = reqwest::get(url.clone())
+        let jwks: jsonwebtoken::jwk::JwkSet = self
+            .http
+            .get(url.clone())
+            .send()
             .await
             .and_then(reqwest::Response::error_for_status)
             .map_err(|e| format!("fetching {url}: {e}"))?

@@ -35,6 +35,8 @@ pub struct Workflow {
     pub(crate) konnect: KonnectClient,
     pub(crate) config: Arc<DcrConfig>,
     pub(crate) store: Arc<dyn SecretStore>,
+    /// For what neither client covers: the tenant's JWKS and the gateway check of `verify`.
+    pub(crate) http: reqwest::Client,
 }
 
 /// What [`Workflow::apply`] did and the ids it converged on.
@@ -124,11 +126,21 @@ impl WorkflowBuilder {
             Some(client) => client,
             None => konnect_client(&config)?,
         };
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .map_err(|e| WorkflowError::Config {
+                problems: crate::error::ConfigProblems(vec![crate::error::ConfigProblem {
+                    field: "http".into(),
+                    reason: format!("the HTTP client for JWKS and gateway checks cannot start: {e}"),
+                }]),
+            })?;
         Ok(Workflow {
             auth0,
             konnect,
             config: Arc::new(config),
             store,
+            http,
         })
     }
 }

@@ -74,19 +74,12 @@ struct Found<'a> {
     doc: &'a Document,
     /// `/paths/<template>/<method>` as a JSON pointer.
     pointer: String,
-    /// Full template, prefix included.
-    template: String,
     op: &'a Value,
     path_item: &'a Value,
-}
-
-impl Found<'_> {
-    fn name(&self, method: &str) -> String {
-        self.op
-            .get("operationId")
-            .and_then(Value::as_str)
-            .map_or_else(|| format!("{method} {}", self.template), str::to_owned)
-    }
+    /// The document's `operationId`, or `METHOD template`: how violations name it.
+    name: String,
+    /// `METHOD /full/template`: how exceptions and coverage name it.
+    key: String,
 }
 
 /// The documents, ready to check exchanges.
@@ -258,14 +251,21 @@ impl Contract {
                     .all(|(p, s)| (p.starts_with('{') && !s.is_empty()) || p == s);
                 let Some(op) = item.get(&method) else { continue };
                 if matches && best.as_ref().is_none_or(|(score, _)| literal > *score) {
+                    let full = format!("{}{template}", doc.prefix);
+                    let key = format!("{} {full}", method.to_ascii_uppercase());
+                    let name = op
+                        .get("operationId")
+                        .and_then(Value::as_str)
+                        .map_or_else(|| key.clone(), str::to_owned);
                     best = Some((
                         literal,
                         Found {
                             doc,
                             pointer: format!("/paths/{}/{method}", escape(template)),
-                            template: format!("{}{template}", doc.prefix),
                             op,
                             path_item: item,
+                            name,
+                            key,
                         },
                     ));
                 }
@@ -419,13 +419,11 @@ impl Contract {
                 violations: out,
             };
         };
-        let name = found.name(method);
-        let key = format!("{method} {}", found.template);
-        self.check_query(&mut out, &found, &name, exchange);
-        self.check_request(&mut out, &found, &name, &key, service, exchange);
-        self.check_response(&mut out, &found, &name, &key, service, exchange);
+        self.check_query(&mut out, &found, exchange);
+        self.check_request(&mut out, &found, service, exchange);
+        self.check_response(&mut out, &found, service, exchange);
         Checked {
-            operation: Some(key),
+            operation: Some(found.key),
             violations: out,
         }
     }
@@ -440,8 +438,7 @@ impl Contract {
                 reason: "no operation in the documents for this method and path".into(),
             }];
         };
-        let name = found.name(method);
-        let key = format!("{method} {}", found.template);
+        let (name, key) = (&found.name, &found.key);
         let (b, p) = self.resolve(found.doc, &found.op["requestBody"]);
         let pointer = p.unwrap_or_else(|| format!("{}/requestBody", found.pointer));
         let validator = self.validator(
@@ -449,8 +446,8 @@ impl Contract {
             &format!("{pointer}/content/application~1json/schema"),
             &b["content"]["application/json"]["schema"],
         );
-        let body = self.without_extras(&key, None, body);
-        self.validate(&mut out, &name, "/request/body", &validator, &body);
+        let body = self.without_extras(key, None, body);
+        self.validate(&mut out, name, "/request/body", &validator, &body);
         out
     }
 
@@ -466,7 +463,8 @@ impl Contract {
         params
     }
 
-    fn check_query(&self, out: &mut Vec<Violation>, found: &Found<'_>, name: &str, exchange: &Exchange) {
+    fn check_query(&self, out: &mut Vec<Violation>, found: &Found<'_>, exchange: &Exchange) {
+        let name = found.name.as_str();
         let Some(query) = &exchange.query else { return };
         let params = self.parameters(found);
         let Ok(url) = reqwest::Url::parse(&format!("http://x/?{query}")) else {
@@ -526,15 +524,8 @@ impl Contract {
             })
     }
 
-    fn check_request(
-        &self,
-        out: &mut Vec<Violation>,
-        found: &Found<'_>,
-        name: &str,
-        key: &str,
-        service: Service,
-        exchange: &Exchange,
-    ) {
+    fn check_request(&self, out: &mut Vec<Violation>, found: &Found<'_>, service: Service, exchange: &Exchange) {
+        let (name, key) = (found.name.as_str(), found.key.as_str());
         let violation = |pointer: &str, reason: String| Violation::new(name, pointer, reason);
         if self.requires_auth(found, service)
             && !exchange
@@ -589,15 +580,8 @@ impl Contract {
         }
     }
 
-    fn check_response(
-        &self,
-        out: &mut Vec<Violation>,
-        found: &Found<'_>,
-        name: &str,
-        key: &str,
-        service: Service,
-        exchange: &Exchange,
-    ) {
+    fn check_response(&self, out: &mut Vec<Violation>, found: &Found<'_>, service: Service, exchange: &Exchange) {
+        let (name, key) = (found.name.as_str(), found.key.as_str());
         let status = exchange.status;
         let violation = |pointer: &str, reason: String| Violation::new(name, pointer, reason);
         let responses = &found.op["responses"];
