@@ -295,6 +295,14 @@ impl KonnectSandbox {
             .collect()
     }
 
+    /// Creates a portal application directly (same rules as `POST
+    /// /v3/portals/{portalId}/applications`, no HTTP, no log entry), for seeding large
+    /// portals quickly. With `dcr_client_id` in `body` the application is linked to that
+    /// existing client and no registration is made.
+    pub fn insert_application(&self, portal: &PortalId, body: Value) -> Result<Value, SandboxProblem> {
+        lock(&self.state).create_application(portal.as_str(), &body)
+    }
+
     /// Removes an application without touching its DCR client (as a database restore or a
     /// bug would), to plant orphans.
     pub fn remove_application(&self, id: &str) {

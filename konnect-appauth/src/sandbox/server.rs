@@ -429,7 +429,7 @@ impl Shared {
         Ok(json!({"status": status, "errors": errors}))
     }
 
-    fn create_application(&mut self, portal: &str, body: &Value) -> Outcome<Value> {
+    pub(crate) fn create_application(&mut self, portal: &str, body: &Value) -> Outcome<Value> {
         let (name, strategy_id) = self.store.check_application(portal, body)?;
         let body = body.as_object().cloned().unwrap_or_default();
         let strategy = self.store.strategy(&strategy_id)?.clone();

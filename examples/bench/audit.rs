@@ -1,0 +1,75 @@
+//! Part 6: the workflow's audit over a large portal with planted orphans on both sides.
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use dcr_workflow::Workflow;
+use dcr_workflow::sandbox::Sandboxes;
+use dcr_workflow::store::MemoryStore;
+
+use crate::measure::{Peak, Traffic};
+use crate::report::{Section, kib, ms};
+use crate::seed;
+
+/// Part 6: `apps` applications, `orphans` planted (half whose application is gone, half
+/// whose Auth0 client is gone).
+pub(crate) async fn audit(apps: usize, orphans: usize) -> anyhow::Result<Section> {
+    let s = Sandboxes::start().await?;
+    let workflow = Workflow::new(s.config(), MemoryStore::new())?;
+    let applied = workflow.converge().await?;
+    let orphan_clients = orphans / 2;
+    let orphan_apps = orphans - orphan_clients;
+
+    // Linked pairs, then break some links the way a restore or a manual delete would.
+    let clients = seed::konnect_clients(&s, apps + orphan_clients, |i| format!("app-{i}"))?;
+    let app_ids = seed::applications(&s, &applied.strategy.id, clients.iter().cloned())?;
+    let mut planted_clients = BTreeSet::new();
+    for (app, client) in app_ids.iter().zip(&clients).take(orphan_clients) {
+        s.konnect.remove_application(app);
+        planted_clients.insert(client.clone());
+    }
+    let mut planted_apps = BTreeSet::new();
+    for (app, client) in app_ids
+        .iter()
+        .zip(&clients)
+        .skip(orphan_clients)
+        .step_by(7)
+        .take(orphan_apps)
+    {
+        s.auth0.remove_client(client);
+        planted_apps.insert(app.clone());
+    }
+
+    s.clear_logs();
+    let peak = Peak::start();
+    let started = Instant::now();
+    let report = workflow.audit().await?;
+    let wall = started.elapsed();
+    let peak = peak.bytes();
+    let traffic = Traffic::of(&s);
+
+    let found_clients: BTreeSet<String> = report.orphan_clients.iter().map(|o| o.client_id.clone()).collect();
+    let found_apps: BTreeSet<String> = report
+        .orphan_applications
+        .iter()
+        .map(|o| o.application_id.clone())
+        .collect();
+    let found = found_clients.len() + found_apps.len();
+
+    let mut r = Section::new(
+        "audit",
+        "6. Audit at scale: applications and Auth0 clients, orphans planted",
+    );
+    r.figure("applications", "applications", report.applications, "");
+    r.figure("auth0_clients", "Auth0 clients", report.auth0_clients, "");
+    r.figure("requests", "requests (Konnect + Auth0)", traffic.total(), "");
+    r.figure("wall_ms", "wall", ms(wall), "ms");
+    r.figure("peak_kib", "peak heap", kib(peak), "KiB");
+    r.figure("orphans_planted", "orphans planted", orphans, "");
+    r.figure("orphans_found", "orphans found", found, "");
+    r.must(
+        format!("finds exactly the {orphans} planted orphans"),
+        found_clients == planted_clients && found_apps == planted_apps,
+    );
+    Ok(r)
+}
