@@ -34,9 +34,9 @@ mod tokens;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use dcr_client_core::sandbox::Server;
 use secrecy::SecretString;
 use serde_json::{Map, Value, json};
-use wiremock::MockServer;
 
 pub use bucket::RateLimit;
 pub use dcr_client_core::sandbox::{Exchange, Fault, FaultKind, LoggedRequest};
@@ -147,7 +147,8 @@ impl Auth0SandboxBuilder {
             bucket: bucket::Bucket::new(self.rate_limit),
             controls: dcr_client_core::sandbox::Controls::default(),
         }));
-        let server = dcr_client_core::sandbox::serve(state.clone(), self.listener).await;
+        let server = dcr_client_core::sandbox::serve(state.clone(), self.listener)
+            .map_err(|e| SandboxError::mgmt(500, "server_failed", format!("the sandbox cannot listen: {e}")))?;
         Ok(Auth0Sandbox {
             server,
             state,
@@ -160,7 +161,7 @@ impl Auth0SandboxBuilder {
 
 /// A running fake Auth0 tenant. Dropping it stops the server.
 pub struct Auth0Sandbox {
-    server: MockServer,
+    server: Server,
     state: State,
     audience: Audience,
     bootstrap_id: ClientId,

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use dcr_client_core::sandbox::Request;
 use serde_json::{Map, Value, json};
-use wiremock::Request;
 
 use super::bucket::Bucket;
 use super::failure::{Outcome, SandboxError};

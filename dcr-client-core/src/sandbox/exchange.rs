@@ -3,8 +3,8 @@
 //! not hold every body in memory.
 
 use serde_json::Value;
-use wiremock::Request;
 
+use super::http::Request;
 use super::serve::Reply;
 
 /// One request and the answer that reached the client.

@@ -1,16 +1,16 @@
-//! The wiremock glue both sandboxes share: one responder that hands every request to the
-//! sandbox's own handler under its lock, and one matcher that carries out injected
-//! connection drops (before or after the request is processed).
+//! What both sandboxes share around their handlers: the reply type, the controls a test
+//! steers (faults, log, latency, recording), and the glue that hands every request to the
+//! sandbox under its lock and carries out injected connection drops.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use serde_json::Value;
-use wiremock::matchers::any;
-use wiremock::{Match, Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use super::exchange::Exchange;
-use super::faults::{FaultKind, Faults};
+use super::faults::FaultKind;
+use super::faults::Faults;
+use super::http::{Answer, Request, Server};
 use super::log::LoggedRequest;
 
 /// A response before it becomes a `ResponseTemplate`.
@@ -54,19 +54,16 @@ impl Reply {
         }
     }
 
-    fn template(self, latency: Option<Duration>) -> ResponseTemplate {
-        let mut template = ResponseTemplate::new(self.status);
-        for (name, value) in self.headers {
-            template = template.insert_header(name, value.as_str());
+    fn answer(self, delay: Option<Duration>) -> Answer {
+        let body = self
+            .body
+            .map(|body| (serde_json::to_vec(&body).unwrap_or_default(), self.content_type));
+        Answer::Reply {
+            status: self.status,
+            headers: self.headers,
+            body,
+            delay,
         }
-        if let Some(body) = self.body {
-            let bytes = serde_json::to_vec(&body).unwrap_or_default();
-            template = template.set_body_raw(bytes, self.content_type);
-        }
-        if let Some(latency) = latency {
-            template = template.set_delay(latency);
-        }
-        template
     }
 }
 
@@ -131,67 +128,39 @@ pub fn lock<S>(state: &Mutex<S>) -> MutexGuard<'_, S> {
     state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-struct Responder<S>(Arc<Mutex<S>>);
-
-impl<S: Service> Respond for Responder<S> {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let mut service = lock(&self.0);
-        let reply = service.handle(request, false);
-        let controls = service.controls();
-        if let Some(exchanges) = controls.exchanges.as_mut() {
-            exchanges.push(Exchange::new(request, &reply));
+/// Answers one request: an armed drop fault first (carrying the request out before
+/// dropping for `DropAfterProcessing`), else the sandbox's reply after its latency.
+fn answer<S: Service>(state: &Mutex<S>, request: &Request) -> Answer {
+    let mut service = lock(state);
+    let method = request.method.as_str().to_owned();
+    let kind = service.controls().faults.take(&method, request.url.path(), |k| {
+        matches!(k, FaultKind::DropConnection | FaultKind::DropAfterProcessing)
+    });
+    match kind {
+        Some(FaultKind::DropAfterProcessing) => {
+            service.handle(request, true);
+            return Answer::Drop;
         }
-        let latency = controls.latency;
-        reply.template(latency)
+        Some(_) => {
+            let route = service.route_of(request.url.path());
+            service.record(request, route, 0, true);
+            return Answer::Drop;
+        }
+        None => {}
     }
+    let reply = service.handle(request, false);
+    let controls = service.controls();
+    if let Some(exchanges) = controls.exchanges.as_mut() {
+        exchanges.push(Exchange::new(request, &reply));
+    }
+    let latency = controls.latency;
+    reply.answer(latency)
 }
 
-/// Matches (and so hands to the connection-dropping mock) the requests an armed drop
-/// fault applies to. For `DropAfterProcessing` it carries the request out first.
-struct DropMatcher<S>(Arc<Mutex<S>>);
-
-impl<S: Service> Match for DropMatcher<S> {
-    fn matches(&self, request: &Request) -> bool {
-        let mut service = lock(&self.0);
-        let method = request.method.as_str().to_owned();
-        let kind = service.controls().faults.take(&method, request.url.path(), |k| {
-            matches!(k, FaultKind::DropConnection | FaultKind::DropAfterProcessing)
-        });
-        match kind {
-            Some(FaultKind::DropAfterProcessing) => {
-                service.handle(request, true);
-                true
-            }
-            Some(_) => {
-                let route = service.route_of(request.url.path());
-                service.record(request, route, 0, true);
-                true
-            }
-            None => false,
-        }
-    }
-}
-
-/// Starts a wiremock server (on `listener` if given) that serves `state`. Request
-/// recording is off: the sandbox keeps its own compact log, and a long benchmark must not
-/// hold every body in memory.
-pub async fn serve<S: Service>(state: Arc<Mutex<S>>, listener: Option<std::net::TcpListener>) -> MockServer {
-    let mut builder = MockServer::builder().disable_request_recording();
-    if let Some(listener) = listener {
-        builder = builder.listener(listener);
-    }
-    let server = builder.start().await;
-    Mock::given(DropMatcher(state.clone()))
-        .respond_with_err(|_: &Request| std::io::Error::from(std::io::ErrorKind::ConnectionReset))
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(any())
-        .respond_with(Responder(state))
-        .with_priority(5)
-        .mount(&server)
-        .await;
-    server
+/// Serves `state` on `listener` (or a free loopback port) until the returned server is
+/// dropped. Nothing is kept per request beyond the sandbox's own compact log.
+pub fn serve<S: Service>(state: Arc<Mutex<S>>, listener: Option<std::net::TcpListener>) -> std::io::Result<Server> {
+    super::http::start(listener, Arc::new(move |request: &Request| answer(&state, request)))
 }
 
 /// The reason phrase of the statuses the sandboxes answer with.

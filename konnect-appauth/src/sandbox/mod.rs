@@ -40,9 +40,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use dcr_client_core::RetryConfig;
+use dcr_client_core::sandbox::Server;
 use secrecy::SecretString;
 use serde_json::Value;
-use wiremock::MockServer;
 
 pub use dcr_client_core::sandbox::{Exchange, Fault, FaultKind, LoggedRequest};
 pub use problem::SandboxProblem;
@@ -113,7 +113,8 @@ impl KonnectSandboxBuilder {
             self.read_only_token,
             self.issuer_routes,
         )));
-        let server = dcr_client_core::sandbox::serve(state.clone(), self.listener).await;
+        let server = dcr_client_core::sandbox::serve(state.clone(), self.listener)
+            .map_err(|e| SandboxProblem::new(500, format!("the sandbox cannot listen: {e}")))?;
         Ok(KonnectSandbox {
             server,
             state,
@@ -125,7 +126,7 @@ impl KonnectSandboxBuilder {
 
 /// A running fake Konnect organization. Dropping it stops the server.
 pub struct KonnectSandbox {
-    server: MockServer,
+    server: Server,
     state: State,
     portal: PortalId,
     developer: String,

@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use dcr_client_core::sandbox::Request;
 use dcr_client_core::sandbox::{Controls, FaultKind, Reply, Service, Table};
 use serde_json::{Map, Value, json};
-use wiremock::Request;
 
 use super::dcr::{self, Auth0Link, CachedToken, Registration};
 use super::problem::{Outcome, SandboxProblem, param};
