@@ -19,8 +19,8 @@ use crate::resources::client_grants::ClientGrants;
 use crate::resources::clients::Clients;
 use crate::resources::resource_servers::ResourceServers;
 use crate::secret::{AccessToken, ClientSecret};
-use crate::token_cache::TokenCache;
-use dcr_client_core::{Authorizer, HttpSettings, Operation, RetryConfig, Success, Transport};
+use crate::token_cache::{Slot, TokenCache};
+use dcr_client_core::{Authorizer, BearerToken, HttpSettings, Operation, RetryConfig, Success, Transport};
 
 const DEFAULT_TOKEN_SKEW: Duration = Duration::from_secs(60);
 
@@ -52,7 +52,7 @@ struct Inner {
     domain: String,
     base_url: Url,
     audience: Audience,
-    credentials: Credentials,
+    auth: Auth,
     tokens: TokenCache,
     timeout: Duration,
     user_agent: HeaderValue,
@@ -175,8 +175,8 @@ impl Auth0Client {
     pub(crate) async fn cached_token(
         &self,
         request: &ClientCredentialsRequest,
-        rejected: Option<&SecretString>,
-    ) -> Result<(AccessToken, bool)> {
+        rejected: Option<&BearerToken>,
+    ) -> Result<(BearerToken, bool)> {
         self.inner
             .tokens
             .get_or_fetch(
@@ -189,36 +189,37 @@ impl Auth0Client {
     }
 }
 
+/// [`Credentials`] made ready once, at build time, for every request to use.
+enum Auth {
+    /// A fixed token.
+    Static(BearerToken),
+    /// The token request for the client's own credentials and its cache slot.
+    Fetch {
+        request: ClientCredentialsRequest,
+        slot: Slot,
+    },
+}
+
 /// Supplies Management API tokens from the client's credentials.
 struct ManagementAuth<'a>(&'a Arc<Inner>);
 
 impl Authorizer<Auth0Error> for ManagementAuth<'_> {
-    fn token<'a>(&'a self, rejected: Option<&'a SecretString>) -> BoxFuture<'a, Result<(SecretString, bool)>> {
-        async move {
-            match &self.0.credentials {
-                Credentials::Token(token) => Ok((token.clone().into(), true)),
-                Credentials::ClientCredentials {
-                    client_id,
-                    client_secret,
-                } => {
-                    let client = Auth0Client { inner: self.0.clone() };
-                    let request = ClientCredentialsRequest::new(
-                        client_id.clone(),
-                        client_secret.clone(),
-                        self.0.audience.clone(),
-                    );
-                    client
-                        .cached_token(&request, rejected)
-                        .await
-                        .map(|(token, cached)| (token.into(), cached))
-                }
+    fn token<'a>(&'a self, rejected: Option<&'a BearerToken>) -> BoxFuture<'a, Result<(BearerToken, bool)>> {
+        match &self.0.auth {
+            Auth::Static(token) => futures::future::ready(Ok((token.clone(), true))).boxed(),
+            Auth::Fetch { request, slot } => async move {
+                let client = Auth0Client { inner: self.0.clone() };
+                self.0
+                    .tokens
+                    .get_or_fetch_in(slot, rejected, || client.fetch_token(request))
+                    .await
             }
+            .boxed(),
         }
-        .boxed()
     }
 
     fn can_refresh(&self) -> bool {
-        matches!(self.0.credentials, Credentials::ClientCredentials { .. })
+        matches!(self.0.auth, Auth::Fetch { .. })
     }
 }
 
@@ -377,14 +378,29 @@ impl Auth0ClientBuilder {
             .http
             .build(concat!("auth0-mgmt/", env!("CARGO_PKG_VERSION")))
             .map_err(|(field, reason)| Auth0Error::config(field, reason))?;
+        let tokens = TokenCache::new(self.token_skew.unwrap_or(DEFAULT_TOKEN_SKEW));
+        let auth = match credentials {
+            Credentials::Token(token) => {
+                Auth::Static(BearerToken::new(token.into_secret_string()).ok_or_else(|| {
+                    Auth0Error::config("management_token", "contains characters not allowed in a header")
+                })?)
+            }
+            Credentials::ClientCredentials {
+                client_id,
+                client_secret,
+            } => Auth::Fetch {
+                slot: tokens.slot(client_id.as_str(), audience.as_str()),
+                request: ClientCredentialsRequest::new(client_id, client_secret, audience.clone()),
+            },
+        };
         Ok(Auth0Client {
             inner: Arc::new(Inner {
                 transport: http.transport,
                 domain,
                 base_url,
                 audience,
-                credentials,
-                tokens: TokenCache::new(self.token_skew.unwrap_or(DEFAULT_TOKEN_SKEW)),
+                auth,
+                tokens,
                 timeout: http.timeout,
                 user_agent: http.user_agent,
             }),

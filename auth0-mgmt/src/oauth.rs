@@ -116,8 +116,8 @@ impl OAuth {
     /// (client, audience) until shortly before it expires; concurrent callers share one fetch.
     pub async fn client_credentials_cached(&self, request: &ClientCredentialsRequest) -> Result<AccessToken> {
         self.client
-            .cached_token(request, None::<&secrecy::SecretString>)
+            .cached_token(request, None)
             .await
-            .map(|(token, _)| token)
+            .map(|(token, _)| AccessToken::from(token.secret().clone()))
     }
 }

@@ -6,18 +6,21 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use dcr_client_core::BearerToken;
 use tokio::time::Instant;
 
-use crate::error::Result;
+use crate::error::{Auth0Error, Result};
 use crate::oauth::TokenResponse;
-use crate::secret::AccessToken;
 
-struct Cached {
-    token: AccessToken,
+pub(crate) struct Cached {
+    token: BearerToken,
     valid_until: Instant,
 }
 
-type Slot = Arc<tokio::sync::Mutex<Option<Cached>>>;
+/// The cache entry of one (client, audience): its async lock is what makes fetching
+/// single-flight. A client keeps the slot of its own credentials, so a request finds its
+/// token without hashing or allocating a key.
+pub(crate) type Slot = Arc<tokio::sync::Mutex<Option<Cached>>>;
 
 /// Cache of access tokens keyed by (client id, audience).
 pub(crate) struct TokenCache {
@@ -41,31 +44,48 @@ impl TokenCache {
         }
     }
 
-    /// Returns the cached token for the key, or fetches one. `rejected` is a token the
-    /// server just refused: it is not returned again, but a newer token that another caller
-    /// fetched meanwhile is, so concurrent 401s cause one refresh, not one each.
-    pub(crate) async fn get_or_fetch<F, Fut, R: secrecy::ExposeSecret<str>>(
+    /// The slot of a (client, audience), created empty on first use.
+    pub(crate) fn slot(&self, client_id: &str, audience: &str) -> Slot {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        slots
+            .entry((client_id.to_owned(), audience.to_owned()))
+            .or_default()
+            .clone()
+    }
+
+    /// Returns the cached token for the key, or fetches one.
+    pub(crate) async fn get_or_fetch<F, Fut>(
         &self,
         client_id: &str,
         audience: &str,
-        rejected: Option<&R>,
+        rejected: Option<&BearerToken>,
         fetch: F,
-    ) -> Result<(AccessToken, bool)>
+    ) -> Result<(BearerToken, bool)>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<TokenResponse>>,
     {
-        let slot = {
-            let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-            slots
-                .entry((client_id.to_owned(), audience.to_owned()))
-                .or_default()
-                .clone()
-        };
+        self.get_or_fetch_in(&self.slot(client_id, audience), rejected, fetch)
+            .await
+    }
+
+    /// Returns the slot's token, or fetches one. `rejected` is a token the server just
+    /// refused: it is not returned again, but a newer token that another caller fetched
+    /// meanwhile is, so concurrent 401s cause one refresh, not one each.
+    pub(crate) async fn get_or_fetch_in<F, Fut>(
+        &self,
+        slot: &Slot,
+        rejected: Option<&BearerToken>,
+        fetch: F,
+    ) -> Result<(BearerToken, bool)>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<TokenResponse>>,
+    {
         // Holding the slot's async lock across the fetch is what makes it single-flight.
         let mut cached = slot.lock().await;
         if let Some(current) = cached.as_ref() {
-            let was_rejected = rejected.is_some_and(|r| r.expose_secret() == current.token.expose_secret());
+            let was_rejected = rejected.is_some_and(|r| r.same_as(&current.token));
             if !was_rejected && Instant::now() < current.valid_until {
                 return Ok((current.token.clone(), true));
             }
@@ -74,17 +94,24 @@ impl TokenCache {
         let response = fetch().await?;
         let lifetime = Duration::from_secs(response.expires_in);
         let valid_until = Instant::now() + lifetime - self.skew.min(lifetime / 2);
+        let token = BearerToken::new(response.access_token.into_secret_string()).ok_or_else(|| {
+            Auth0Error::invalid(
+                "access_token",
+                "the token endpoint returned a token that cannot be sent in a header",
+            )
+        })?;
         *cached = Some(Cached {
-            token: response.access_token.clone(),
+            token: token.clone(),
             valid_until,
         });
-        Ok((response.access_token, false))
+        Ok((token, false))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::ExposeSecret;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn response(token: &str, expires_in: u64) -> TokenResponse {
@@ -104,13 +131,13 @@ mod tests {
             let fetches = fetches.clone();
             tasks.push(tokio::spawn(async move {
                 cache
-                    .get_or_fetch("c", "a", None::<&AccessToken>, || async {
+                    .get_or_fetch("c", "a", None, || async {
                         fetches.fetch_add(1, Ordering::SeqCst);
                         tokio::time::sleep(Duration::from_millis(20)).await;
                         Ok(response("t1", 3600))
                     })
                     .await
-                    .map(|(t, _)| t.expose_secret().to_owned())
+                    .map(|(t, _)| t.secret().expose_secret().to_owned())
             }));
         }
         for task in tasks {
@@ -123,7 +150,7 @@ mod tests {
     async fn rejected_token_is_replaced_once_and_keys_are_separate() {
         let cache = TokenCache::new(Duration::from_secs(60));
         let (t1, cached) = cache
-            .get_or_fetch("c", "a", None::<&AccessToken>, || async { Ok(response("t1", 3600)) })
+            .get_or_fetch("c", "a", None, || async { Ok(response("t1", 3600)) })
             .await
             .unwrap();
         assert!(!cached);
@@ -131,39 +158,45 @@ mod tests {
             .get_or_fetch("c", "a", Some(&t1), || async { Ok(response("t2", 3600)) })
             .await
             .unwrap();
-        assert_eq!(t2.expose_secret(), "t2");
+        assert_eq!(t2.secret().expose_secret(), "t2");
         // A second caller that also saw t1 rejected gets t2 without a fetch.
         let (t3, cached) = cache
             .get_or_fetch("c", "a", Some(&t1), || async { Ok(response("t3", 3600)) })
             .await
             .unwrap();
         assert!(cached);
-        assert_eq!(t3.expose_secret(), "t2");
+        assert_eq!(t3.secret().expose_secret(), "t2");
         let (other, _) = cache
-            .get_or_fetch("c", "b", None::<&AccessToken>, || async { Ok(response("tb", 3600)) })
+            .get_or_fetch("c", "b", None, || async { Ok(response("tb", 3600)) })
             .await
             .unwrap();
-        assert_eq!(other.expose_secret(), "tb");
+        assert_eq!(other.secret().expose_secret(), "tb");
     }
 
     #[tokio::test(start_paused = true)]
     async fn token_is_refetched_before_it_expires() {
         let cache = TokenCache::new(Duration::from_secs(60));
         cache
-            .get_or_fetch("c", "a", None::<&AccessToken>, || async { Ok(response("t1", 600)) })
+            .get_or_fetch("c", "a", None, || async { Ok(response("t1", 600)) })
             .await
             .unwrap();
         tokio::time::advance(Duration::from_secs(530)).await;
         let (t, cached) = cache
-            .get_or_fetch("c", "a", None::<&AccessToken>, || async { Ok(response("t2", 600)) })
+            .get_or_fetch("c", "a", None, || async { Ok(response("t2", 600)) })
             .await
             .unwrap();
-        assert!(cached && t.expose_secret() == "t1", "still inside expires_in - skew");
+        assert!(
+            cached && t.secret().expose_secret() == "t1",
+            "still inside expires_in - skew"
+        );
         tokio::time::advance(Duration::from_secs(15)).await;
         let (t, cached) = cache
-            .get_or_fetch("c", "a", None::<&AccessToken>, || async { Ok(response("t2", 600)) })
+            .get_or_fetch("c", "a", None, || async { Ok(response("t2", 600)) })
             .await
             .unwrap();
-        assert!(!cached && t.expose_secret() == "t2", "within the skew of expiry");
+        assert!(
+            !cached && t.secret().expose_secret() == "t2",
+            "within the skew of expiry"
+        );
     }
 }

@@ -9,12 +9,14 @@
 //!   budget to reset, sends, retries, refreshes a rejected token once, opens one `http`
 //!   tracing span per attempt and maps failures into the caller's error through
 //!   [`ServiceError`].
+//! - [`BearerToken`]: a token and its header value, shared by every request that sends it.
 //! - [`id_type!`] and [`string_enum!`]: typed ids and forward-compatible enums.
 //! - `sandbox` feature: fault injection and request logs for the in-process sandboxes.
 //!
 //! Most users never name this crate: both clients re-export [`RetryConfig`].
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod bearer;
 mod error;
 mod http;
 mod macros;
@@ -26,6 +28,7 @@ mod transport;
 #[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]
 pub mod sandbox;
 
+pub use bearer::BearerToken;
 pub use error::{TransportError, redact_quoted, truncate};
 pub use http::{HttpParts, HttpSettings};
 pub use retry::RetryConfig;

@@ -22,20 +22,21 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl RateLimitGate {
-    /// Waits until the last known reset time, if the budget was spent.
-    pub(crate) async fn wait(&self) {
-        let until = *lock(&self.blocked_until);
-        if let Some(until) = until {
-            let now = Instant::now();
-            if until > now {
-                tracing::debug!(
-                    delay_ms = (until - now).as_millis() as u64,
-                    reason = "ratelimit_reset",
-                    "waiting before sending"
-                );
-                tokio::time::sleep_until(until).await;
-            }
-        }
+    /// The instant to wait for, if the budget was spent and the reset is still ahead.
+    pub(crate) fn blocked_until(&self) -> Option<Instant> {
+        let until = (*lock(&self.blocked_until))?;
+        (until > Instant::now()).then_some(until)
+    }
+
+    /// Waits until `until` (from [`blocked_until`](Self::blocked_until)).
+    pub(crate) async fn wait_until(&self, until: Instant) {
+        let now = Instant::now();
+        tracing::debug!(
+            delay_ms = until.saturating_duration_since(now).as_millis() as u64,
+            reason = "ratelimit_reset",
+            "waiting before sending"
+        );
+        tokio::time::sleep_until(until).await;
     }
 
     /// Records what a response said about the remaining budget.

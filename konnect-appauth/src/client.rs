@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dcr_client_core::{Authorizer, HttpSettings, Operation, RetryConfig, Success, Transport};
+use dcr_client_core::{Authorizer, BearerToken, HttpSettings, Operation, RetryConfig, Success, Transport};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use reqwest::header::{ACCEPT, HeaderValue, USER_AGENT};
@@ -32,7 +32,7 @@ pub struct KonnectClient {
 struct Inner {
     transport: Transport,
     base_url: Url,
-    token: SecretString,
+    token: BearerToken,
     timeout: Duration,
     user_agent: HeaderValue,
 }
@@ -46,11 +46,11 @@ impl fmt::Debug for KonnectClient {
 }
 
 /// The personal or system-account token, sent as `Authorization: Bearer`.
-struct StaticToken<'a>(&'a SecretString);
+struct StaticToken<'a>(&'a BearerToken);
 
 impl Authorizer<KonnectError> for StaticToken<'_> {
-    fn token<'a>(&'a self, _rejected: Option<&'a SecretString>) -> BoxFuture<'a, Result<(SecretString, bool)>> {
-        async move { Ok((self.0.clone(), true)) }.boxed()
+    fn token<'a>(&'a self, _rejected: Option<&'a BearerToken>) -> BoxFuture<'a, Result<(BearerToken, bool)>> {
+        futures::future::ready(Ok((self.0.clone(), true))).boxed()
     }
 
     fn can_refresh(&self) -> bool {
@@ -263,12 +263,13 @@ impl KonnectClientBuilder {
         if raw.trim().is_empty() {
             return Err(KonnectError::config("token", "must not be empty"));
         }
-        if raw.trim() != raw || HeaderValue::from_str(&format!("Bearer {raw}")).is_err() {
+        let bearer = BearerToken::new(token.clone()).filter(|_| raw.trim() == raw);
+        let Some(token) = bearer else {
             return Err(KonnectError::config(
                 "token",
                 "contains whitespace or characters not allowed in a header",
             ));
-        }
+        };
         let base = match self.base_url {
             Some(url) => url,
             None => self.region.unwrap_or(Region::Us).base_url(),
