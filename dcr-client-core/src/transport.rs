@@ -156,10 +156,7 @@ impl Transport {
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
-            if let Some(until) = self.gate.blocked_until() {
-                // Boxed: a timer is large, and almost no request waits.
-                Box::pin(self.gate.wait_until(until)).await;
-            }
+            let permit = self.gate.acquire().await;
             let mut req = request
                 .try_clone()
                 .ok_or_else(|| E::invalid_request("body", "request body cannot be replayed"))?;
@@ -190,7 +187,7 @@ impl Transport {
                 Ok(response) => {
                     let status = response.status();
                     span.record("http.response.status_code", status.as_u16());
-                    self.gate.observe(response.headers());
+                    permit.observe(response.headers());
                     // Only a failure needs the headers afterwards (Retry-After and friends).
                     let headers = if status.is_success() {
                         HeaderMap::new()
