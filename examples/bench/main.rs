@@ -83,7 +83,7 @@ const QUICK: Sizes = Sizes {
 
 async fn run(part: Part, sizes: &Sizes) -> anyhow::Result<Section> {
     match part {
-        Part::ColdApply => apply::cold(sizes.cold_runs).await,
+        Part::ColdApply => apply::cold(sizes.cold_runs, sizes.listing.1).await,
         Part::WarmApply => apply::warm().await,
         Part::Overhead => overhead::overhead(sizes.calls).await,
         Part::Listing => listing::listing(sizes.listing.0, sizes.listing.1).await,

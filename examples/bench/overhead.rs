@@ -15,7 +15,7 @@ use auth0_mgmt::ClientId;
 use dcr_workflow::Workflow;
 use dcr_workflow::sandbox::Sandboxes;
 use dcr_workflow::store::MemoryStore;
-use reqwest::header::ACCEPT;
+use reqwest::header::{ACCEPT, USER_AGENT};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
@@ -146,7 +146,12 @@ async fn measure(calls: usize) -> anyhow::Result<Section> {
     let url = format!("{}/api/v2/clients/{id}", s.auth0.uri());
     let client_id = ClientId::new(id);
     let raw = |timeout: bool| {
-        let mut request = http.get(&url).bearer_auth(&token).header(ACCEPT, "application/json");
+        // The same request the typed client sends: same headers, same values.
+        let mut request = http
+            .get(&url)
+            .bearer_auth(&token)
+            .header(ACCEPT, "application/json")
+            .header(USER_AGENT, concat!("auth0-mgmt/", env!("CARGO_PKG_VERSION")));
         if timeout {
             request = request.timeout(TIMEOUT);
         }
@@ -180,7 +185,8 @@ async fn measure(calls: usize) -> anyhow::Result<Section> {
         let mut request = http
             .get(&url)
             .bearer_auth(konnect_token.expose_secret())
-            .header(ACCEPT, "application/json");
+            .header(ACCEPT, "application/json, application/problem+json")
+            .header(USER_AGENT, concat!("konnect-appauth/", env!("CARGO_PKG_VERSION")));
         if timeout {
             request = request.timeout(TIMEOUT);
         }

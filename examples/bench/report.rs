@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 /// One measured quantity.
 struct Figure {
@@ -78,20 +78,19 @@ impl Section {
         self.goals.iter().filter(|g| g.hard && !g.met)
     }
 
-    /// One line of JSON: `{"part": …, <figures>, "goals": [{"goal", "met"}]}`.
+    /// One line of JSON: `{"part": …, <figures in order>, "goals": [{"goal", "met"}]}`.
     pub(crate) fn to_json(&self) -> String {
-        let mut map = Map::new();
-        map.insert("part".into(), json!(self.part));
-        for f in &self.figures {
-            map.insert(f.key.into(), f.value.clone());
-        }
+        // Written by hand to keep the order of the text output (serde_json's map sorts).
+        let pair = |key: &str, value: &Value| format!("{}:{value}", Value::from(key));
+        let mut fields = vec![pair("part", &json!(self.part))];
+        fields.extend(self.figures.iter().map(|f| pair(f.key, &f.value)));
         let goals: Vec<Value> = self
             .goals
             .iter()
             .map(|g| json!({"goal": g.text, "met": g.met}))
             .collect();
-        map.insert("goals".into(), Value::Array(goals));
-        Value::Object(map).to_string()
+        fields.push(pair("goals", &Value::Array(goals)));
+        format!("{{{}}}", fields.join(","))
     }
 
     /// A heading, one aligned line per figure, then the goals.
