@@ -1,4 +1,4 @@
-//! HTTP glue: routes wiremock requests onto the store, checks bearer tokens and scopes,
+//! HTTP glue: routes requests onto the store, checks bearer tokens and scopes,
 //! applies the rate limit and injected faults, paginates, and logs every exchange.
 
 use std::collections::HashMap;
@@ -14,7 +14,7 @@ use super::store::{Store, Table};
 use super::tokens::{self, Issuer};
 use dcr_client_core::sandbox::{Controls, FaultKind, Reply, Service};
 
-/// Everything the sandbox knows, behind one lock (wiremock answers one request at a time).
+/// Everything the sandbox knows, behind one lock (the server answers one request at a time).
 pub(crate) struct Shared {
     pub(crate) store: Store,
     pub(crate) issuer: Issuer,

@@ -2,8 +2,8 @@
 //! API token with the initial client, create and delete applications' clients and their
 //! grants, and verify the initial client's scopes.
 //!
-//! The sandbox answers requests synchronously inside wiremock's server runtime, so each
-//! operation runs on a helper thread with its own small runtime and waits for it.
+//! The sandbox answers requests synchronously on its server's runtime, so each operation
+//! runs on the helper thread (`helper.rs`) while the sandbox waits for it.
 //!
 //! Management API tokens are metered by Auth0, so like any careful client the sandbox
 //! keeps one per provider until shortly before it expires, and fetches a new one when the
@@ -68,25 +68,6 @@ pub(crate) struct Registration {
     pub(crate) audience: String,
     pub(crate) scopes: Vec<String>,
     pub(crate) metadata: Value,
-}
-
-/// Runs `f` on a helper thread with its own runtime, so blocking on HTTP never happens on
-/// the runtime that serves the sandbox.
-fn blocking<T: Send + 'static>(
-    f: impl FnOnce(reqwest::Client) -> futures::future::BoxFuture<'static, T> + Send + 'static,
-) -> Result<T, String> {
-    let handle = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| format!("sandbox runtime: {e}"))?;
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| format!("sandbox HTTP client: {e}"))?;
-        Ok(runtime.block_on(f(http)))
-    });
-    handle.join().map_err(|_| "sandbox DCR thread panicked".to_owned())?
 }
 
 fn url(base: &str, path: &str) -> String {
@@ -186,7 +167,7 @@ impl Session {
 /// Checks that the initial client can get a Management API token holding the DCR scopes.
 /// Returns the problems found (empty = success) and the fresh token, worth keeping.
 pub(crate) fn verify(link: Auth0Link) -> (Option<CachedToken>, Vec<String>) {
-    let outcome = blocking(move |http| {
+    let outcome = super::helper::run(move |http| {
         Box::pin(async move {
             let (token, scopes, lifetime) = fresh_token(&http, &link).await?;
             let kept = CachedToken::new(link.clone(), token, lifetime);
@@ -216,7 +197,7 @@ pub(crate) fn register(
     cached: Option<CachedToken>,
     registration: Registration,
 ) -> (Option<CachedToken>, Result<Registered, String>) {
-    let outcome = blocking(move |http| {
+    let outcome = super::helper::run(move |http| {
         Box::pin(async move {
             let mut session = Session { link, cached };
             let result = register_with(&http, &mut session, registration).await;
@@ -281,7 +262,7 @@ pub(crate) fn unregister(
     cached: Option<CachedToken>,
     client_id: String,
 ) -> (Option<CachedToken>, Result<(), String>) {
-    let outcome = blocking(move |http| {
+    let outcome = super::helper::run(move |http| {
         Box::pin(async move {
             let mut session = Session { link, cached };
             let client_url = url(&session.link.base_url, &format!("api/v2/clients/{client_id}"));

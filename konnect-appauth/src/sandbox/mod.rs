@@ -31,6 +31,7 @@
 
 mod check;
 mod dcr;
+mod helper;
 mod problem;
 mod server;
 mod store;

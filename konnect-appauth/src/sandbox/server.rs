@@ -1,4 +1,4 @@
-//! HTTP glue: routes wiremock requests onto the store, checks the bearer token, applies
+//! HTTP glue: routes requests onto the store, checks the bearer token, applies
 //! injected faults, paginates and filters like Konnect, performs DCR, logs every exchange.
 
 use std::collections::HashMap;
@@ -12,7 +12,7 @@ use super::dcr::{self, Auth0Link, CachedToken, Registration};
 use super::problem::{Outcome, SandboxProblem, param};
 use super::store::{Store, matches_filters, public, str_of};
 
-/// Everything the sandbox knows, behind one lock (wiremock answers one request at a time).
+/// Everything the sandbox knows, behind one lock (the server answers one request at a time).
 pub(crate) struct Shared {
     pub(crate) store: Store,
     pub(crate) token: String,
