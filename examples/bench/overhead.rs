@@ -70,6 +70,32 @@ enum Side {
     RawNoTimeout,
 }
 
+/// Medians of the three sides of one service: `typed` makes the call through the client,
+/// `raw` builds the same request for reqwest (sent with and without the timeout).
+async fn three_sides<T, TF>(
+    calls: usize,
+    typed: T,
+    raw: impl Fn() -> reqwest::RequestBuilder,
+) -> anyhow::Result<Vec<Duration>>
+where
+    T: Fn() -> TF,
+    TF: Future<Output = anyhow::Result<()>>,
+{
+    let mut sides = [Side::Typed, Side::Raw, Side::RawNoTimeout].map(|side| {
+        let (typed, raw) = (&typed, &raw);
+        move || async move {
+            let request = match side {
+                Side::Typed => return typed().await,
+                Side::Raw => raw().timeout(TIMEOUT),
+                Side::RawNoTimeout => raw(),
+            };
+            black_box(request.send().await?.error_for_status()?.json::<Value>().await?);
+            Ok(())
+        }
+    });
+    medians(calls, &mut sides).await
+}
+
 fn add(r: &mut Section, service: &'static str, keys: [&'static str; 5], t: &[Duration]) {
     let rate = |d: Duration| round(1.0 / d.as_secs_f64(), 0);
     let us = |d: Duration| round(d.as_secs_f64() * 1e6, 1);
@@ -145,35 +171,23 @@ async fn measure(calls: usize) -> anyhow::Result<Section> {
     let token = token["access_token"].as_str().context("access_token")?.to_owned();
     let url = format!("{}/api/v2/clients/{id}", s.auth0.uri());
     let client_id = ClientId::new(id);
-    let raw = |timeout: bool| {
-        // The same request the typed client sends: same headers, same values.
-        let mut request = http
-            .get(&url)
+    // The same request the typed client sends: same headers, same values.
+    let raw = || {
+        http.get(&url)
             .bearer_auth(&token)
             .header(ACCEPT, "application/json")
-            .header(USER_AGENT, concat!("auth0-mgmt/", env!("CARGO_PKG_VERSION")));
-        if timeout {
-            request = request.timeout(TIMEOUT);
-        }
-        request.send()
+            .header(USER_AGENT, concat!("auth0-mgmt/", env!("CARGO_PKG_VERSION")))
     };
-    let auth0_times = {
-        let mut sides = [Side::Typed, Side::Raw, Side::RawNoTimeout].map(|side| {
-            let (auth0, client_id, raw) = (&auth0, &client_id, &raw);
-            move || async move {
-                match side {
-                    Side::Typed => drop(black_box(auth0.clients().get(client_id).await?)),
-                    Side::Raw | Side::RawNoTimeout => {
-                        let response = raw(matches!(side, Side::Raw)).await?;
-                        black_box(response.error_for_status()?.json::<Value>().await?);
-                    }
-                }
-                Ok(())
-            }
-        });
-        s.clear_logs();
-        medians(calls, &mut sides).await?
-    };
+    s.clear_logs();
+    let auth0_times = three_sides(
+        calls,
+        || async {
+            black_box(auth0.clients().get(&client_id).await?);
+            Ok(())
+        },
+        raw,
+    )
+    .await?;
 
     // Konnect: GET /v2/dcr-providers/{id}, of the provider a converge creates.
     let applied = Workflow::new(s.config(), MemoryStore::new())?.converge().await?;
@@ -181,34 +195,22 @@ async fn measure(calls: usize) -> anyhow::Result<Section> {
     let provider = applied.provider.id;
     let url = format!("{}/v2/dcr-providers/{provider}", s.konnect.uri());
     let konnect_token = s.konnect.token();
-    let raw = |timeout: bool| {
-        let mut request = http
-            .get(&url)
+    let raw = || {
+        http.get(&url)
             .bearer_auth(konnect_token.expose_secret())
             .header(ACCEPT, "application/json, application/problem+json")
-            .header(USER_AGENT, concat!("konnect-appauth/", env!("CARGO_PKG_VERSION")));
-        if timeout {
-            request = request.timeout(TIMEOUT);
-        }
-        request.send()
+            .header(USER_AGENT, concat!("konnect-appauth/", env!("CARGO_PKG_VERSION")))
     };
-    let konnect_times = {
-        let mut sides = [Side::Typed, Side::Raw, Side::RawNoTimeout].map(|side| {
-            let (konnect, provider, raw) = (&konnect, &provider, &raw);
-            move || async move {
-                match side {
-                    Side::Typed => drop(black_box(konnect.dcr_providers().get(provider).await?)),
-                    Side::Raw | Side::RawNoTimeout => {
-                        let response = raw(matches!(side, Side::Raw)).await?;
-                        black_box(response.error_for_status()?.json::<Value>().await?);
-                    }
-                }
-                Ok(())
-            }
-        });
-        s.clear_logs();
-        medians(calls, &mut sides).await?
-    };
+    s.clear_logs();
+    let konnect_times = three_sides(
+        calls,
+        || async {
+            black_box(konnect.dcr_providers().get(&provider).await?);
+            Ok(())
+        },
+        raw,
+    )
+    .await?;
 
     let mut r = Section::new(
         "client_overhead",
