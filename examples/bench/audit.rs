@@ -1,19 +1,41 @@
 //! Part 6: the workflow's audit over a large portal with planted orphans on both sides.
 
 use std::collections::BTreeSet;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use dcr_workflow::Workflow;
 use dcr_workflow::sandbox::Sandboxes;
 use dcr_workflow::store::MemoryStore;
 
+use crate::apply::LATENCY;
 use crate::measure::{Peak, Traffic};
 use crate::report::{Section, kib, ms};
 use crate::seed;
 
+/// An audit of `apps` linked applications with 50 ms added to every answer: its wall
+/// time against one walk of the longer side (the two sides are walked at once).
+async fn audit_with_latency(apps: usize) -> anyhow::Result<(Duration, Duration)> {
+    let s = Sandboxes::start().await?;
+    let workflow = Workflow::new(s.config(), MemoryStore::new())?;
+    let applied = workflow.converge().await?;
+    let clients = seed::konnect_clients(&s, apps, |i| format!("app-{i}"))?;
+    seed::applications(&s, &applied.strategy.id, clients)?;
+    s.auth0.set_latency(Some(LATENCY));
+    s.konnect.set_latency(Some(LATENCY));
+    s.clear_logs();
+    let started = Instant::now();
+    workflow.audit().await?;
+    let wall = started.elapsed();
+    let pages = s
+        .auth0
+        .request_count("GET", "/api/v2/clients")
+        .max(s.konnect.request_count("GET", "/v3/portals/{portalId}/applications"));
+    Ok((wall, LATENCY * pages as u32))
+}
+
 /// Part 6: `apps` applications, `orphans` planted (half whose application is gone, half
-/// whose Auth0 client is gone).
-pub(crate) async fn audit(apps: usize, orphans: usize) -> anyhow::Result<Section> {
+/// whose Auth0 client is gone); then a smaller audit, `slow_apps`, at 50 ms per answer.
+pub(crate) async fn audit(apps: usize, orphans: usize, slow_apps: usize) -> anyhow::Result<Section> {
     let s = Sandboxes::start().await?;
     let workflow = Workflow::new(s.config(), MemoryStore::new())?;
     let applied = workflow.converge().await?;
@@ -67,6 +89,15 @@ pub(crate) async fn audit(apps: usize, orphans: usize) -> anyhow::Result<Section
     r.figure("peak_kib", "peak heap", kib(peak), "KiB");
     r.figure("orphans_planted", "orphans planted", orphans, "");
     r.figure("orphans_found", "orphans found", found, "");
+    let (slow, bound) = audit_with_latency(slow_apps).await?;
+    r.figure("slow_applications", "at 50 ms per answer: applications", slow_apps, "");
+    r.figure("slow_wall_ms", "at 50 ms per answer: wall", ms(slow), "ms");
+    r.figure(
+        "slow_longer_walk_ms",
+        "at 50 ms per answer: longer side's pages × 50 ms",
+        ms(bound),
+        "ms",
+    );
     r.must(
         format!("finds exactly the {orphans} planted orphans"),
         found_clients == planted_clients && found_apps == planted_apps,

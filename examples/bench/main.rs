@@ -88,7 +88,7 @@ async fn run(part: Part, sizes: &Sizes) -> anyhow::Result<Section> {
         Part::Overhead => overhead::overhead(sizes.calls).await,
         Part::Listing => listing::listing(sizes.listing.0, sizes.listing.1).await,
         Part::RateLimit => rate_limit::rate_limit(sizes.rate_clients, sizes.rate_updates).await,
-        Part::Audit => audit::audit(sizes.audit_apps, sizes.audit_orphans).await,
+        Part::Audit => audit::audit(sizes.audit_apps, sizes.audit_orphans, sizes.rate_clients).await,
     }
 }
 
