@@ -177,15 +177,9 @@ impl Auth0Client {
         request: &ClientCredentialsRequest,
         rejected: Option<&BearerToken>,
     ) -> Result<(BearerToken, bool)> {
-        self.inner
-            .tokens
-            .get_or_fetch(
-                request.client_id().as_str(),
-                request.audience().as_str(),
-                rejected,
-                || self.fetch_token(request),
-            )
-            .await
+        let tokens = &self.inner.tokens;
+        let slot = tokens.slot(request.client_id().as_str(), request.audience().as_str());
+        tokens.get_or_fetch(&slot, rejected, || self.fetch_token(request)).await
     }
 }
 
@@ -211,7 +205,7 @@ impl Authorizer<Auth0Error> for ManagementAuth<'_> {
                 let client = Auth0Client { inner: self.0.clone() };
                 self.0
                     .tokens
-                    .get_or_fetch_in(slot, rejected, || client.fetch_token(request))
+                    .get_or_fetch(slot, rejected, || client.fetch_token(request))
                     .await
             }
             .boxed(),

@@ -53,26 +53,10 @@ impl TokenCache {
             .clone()
     }
 
-    /// Returns the cached token for the key, or fetches one.
-    pub(crate) async fn get_or_fetch<F, Fut>(
-        &self,
-        client_id: &str,
-        audience: &str,
-        rejected: Option<&BearerToken>,
-        fetch: F,
-    ) -> Result<(BearerToken, bool)>
-    where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<TokenResponse>>,
-    {
-        self.get_or_fetch_in(&self.slot(client_id, audience), rejected, fetch)
-            .await
-    }
-
     /// Returns the slot's token, or fetches one. `rejected` is a token the server just
     /// refused: it is not returned again, but a newer token that another caller fetched
     /// meanwhile is, so concurrent 401s cause one refresh, not one each.
-    pub(crate) async fn get_or_fetch_in<F, Fut>(
+    pub(crate) async fn get_or_fetch<F, Fut>(
         &self,
         slot: &Slot,
         rejected: Option<&BearerToken>,
@@ -131,7 +115,7 @@ mod tests {
             let fetches = fetches.clone();
             tasks.push(tokio::spawn(async move {
                 cache
-                    .get_or_fetch("c", "a", None, || async {
+                    .get_or_fetch(&cache.slot("c", "a"), None, || async {
                         fetches.fetch_add(1, Ordering::SeqCst);
                         tokio::time::sleep(Duration::from_millis(20)).await;
                         Ok(response("t1", 3600))
@@ -150,24 +134,24 @@ mod tests {
     async fn rejected_token_is_replaced_once_and_keys_are_separate() {
         let cache = TokenCache::new(Duration::from_secs(60));
         let (t1, cached) = cache
-            .get_or_fetch("c", "a", None, || async { Ok(response("t1", 3600)) })
+            .get_or_fetch(&cache.slot("c", "a"), None, || async { Ok(response("t1", 3600)) })
             .await
             .unwrap();
         assert!(!cached);
         let (t2, _) = cache
-            .get_or_fetch("c", "a", Some(&t1), || async { Ok(response("t2", 3600)) })
+            .get_or_fetch(&cache.slot("c", "a"), Some(&t1), || async { Ok(response("t2", 3600)) })
             .await
             .unwrap();
         assert_eq!(t2.secret().expose_secret(), "t2");
         // A second caller that also saw t1 rejected gets t2 without a fetch.
         let (t3, cached) = cache
-            .get_or_fetch("c", "a", Some(&t1), || async { Ok(response("t3", 3600)) })
+            .get_or_fetch(&cache.slot("c", "a"), Some(&t1), || async { Ok(response("t3", 3600)) })
             .await
             .unwrap();
         assert!(cached);
         assert_eq!(t3.secret().expose_secret(), "t2");
         let (other, _) = cache
-            .get_or_fetch("c", "b", None, || async { Ok(response("tb", 3600)) })
+            .get_or_fetch(&cache.slot("c", "b"), None, || async { Ok(response("tb", 3600)) })
             .await
             .unwrap();
         assert_eq!(other.secret().expose_secret(), "tb");
@@ -177,12 +161,12 @@ mod tests {
     async fn token_is_refetched_before_it_expires() {
         let cache = TokenCache::new(Duration::from_secs(60));
         cache
-            .get_or_fetch("c", "a", None, || async { Ok(response("t1", 600)) })
+            .get_or_fetch(&cache.slot("c", "a"), None, || async { Ok(response("t1", 600)) })
             .await
             .unwrap();
         tokio::time::advance(Duration::from_secs(530)).await;
         let (t, cached) = cache
-            .get_or_fetch("c", "a", None, || async { Ok(response("t2", 600)) })
+            .get_or_fetch(&cache.slot("c", "a"), None, || async { Ok(response("t2", 600)) })
             .await
             .unwrap();
         assert!(
@@ -191,7 +175,7 @@ mod tests {
         );
         tokio::time::advance(Duration::from_secs(15)).await;
         let (t, cached) = cache
-            .get_or_fetch("c", "a", None, || async { Ok(response("t2", 600)) })
+            .get_or_fetch(&cache.slot("c", "a"), None, || async { Ok(response("t2", 600)) })
             .await
             .unwrap();
         assert!(

@@ -3,10 +3,6 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use dcr_workflow::Workflow;
-use dcr_workflow::sandbox::Sandboxes;
-use dcr_workflow::store::MemoryStore;
-
 use crate::apply::LATENCY;
 use crate::measure::{Peak, Traffic};
 use crate::report::{Section, kib, ms};
@@ -15,11 +11,7 @@ use crate::seed;
 /// An audit of `apps` linked applications with 50 ms added to every answer: its wall
 /// time against one walk of the longer side (the two sides are walked at once).
 async fn audit_with_latency(apps: usize) -> anyhow::Result<(Duration, Duration)> {
-    let s = Sandboxes::start().await?;
-    let workflow = Workflow::new(s.config(), MemoryStore::new())?;
-    let applied = workflow.converge().await?;
-    let clients = seed::konnect_clients(&s, apps, |i| format!("app-{i}"))?;
-    seed::applications(&s, &applied.strategy.id, clients)?;
+    let seed::LinkedPortal { s, workflow, .. } = seed::linked_portal(apps).await?;
     s.auth0.set_latency(Some(LATENCY));
     s.konnect.set_latency(Some(LATENCY));
     s.clear_logs();
@@ -36,15 +28,16 @@ async fn audit_with_latency(apps: usize) -> anyhow::Result<(Duration, Duration)>
 /// Part 6: `apps` applications, `orphans` planted (half whose application is gone, half
 /// whose Auth0 client is gone); then a smaller audit, `slow_apps`, at 50 ms per answer.
 pub(crate) async fn audit(apps: usize, orphans: usize, slow_apps: usize) -> anyhow::Result<Section> {
-    let s = Sandboxes::start().await?;
-    let workflow = Workflow::new(s.config(), MemoryStore::new())?;
-    let applied = workflow.converge().await?;
     let orphan_clients = orphans / 2;
     let orphan_apps = orphans - orphan_clients;
 
     // Linked pairs, then break some links the way a restore or a manual delete would.
-    let clients = seed::konnect_clients(&s, apps + orphan_clients, |i| format!("app-{i}"))?;
-    let app_ids = seed::applications(&s, &applied.strategy.id, clients.iter().cloned())?;
+    let seed::LinkedPortal {
+        s,
+        workflow,
+        clients,
+        applications: app_ids,
+    } = seed::linked_portal(apps + orphan_clients).await?;
     let mut planted_clients = BTreeSet::new();
     for (app, client) in app_ids.iter().zip(&clients).take(orphan_clients) {
         s.konnect.remove_application(app);

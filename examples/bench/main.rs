@@ -53,42 +53,50 @@ enum Part {
 /// How big each part is.
 struct Sizes {
     cold_runs: usize,
+    /// Applications already in the tenant for the busy-tenant cold apply.
+    busy_tenant: usize,
     calls: usize,
     listing: (usize, usize),
     rate_clients: usize,
     rate_updates: usize,
     audit_apps: usize,
     audit_orphans: usize,
+    /// Applications of the audit run at 50 ms per answer.
+    audit_slow_apps: usize,
 }
 
 const FULL: Sizes = Sizes {
     cold_runs: 5,
+    busy_tenant: 10_000,
     calls: 20_000,
     listing: (1_000, 10_000),
     rate_clients: 2_000,
     rate_updates: 200,
     audit_apps: 10_000,
     audit_orphans: 100,
+    audit_slow_apps: 2_000,
 };
 
 const QUICK: Sizes = Sizes {
     cold_runs: 1,
+    busy_tenant: 1_000,
     calls: 400,
     listing: (100, 1_000),
     rate_clients: 200,
     rate_updates: 20,
     audit_apps: 1_000,
     audit_orphans: 100,
+    audit_slow_apps: 200,
 };
 
 async fn run(part: Part, sizes: &Sizes) -> anyhow::Result<Section> {
     match part {
-        Part::ColdApply => apply::cold(sizes.cold_runs, sizes.listing.1).await,
+        Part::ColdApply => apply::cold(sizes.cold_runs, sizes.busy_tenant).await,
         Part::WarmApply => apply::warm().await,
         Part::Overhead => overhead::overhead(sizes.calls).await,
         Part::Listing => listing::listing(sizes.listing.0, sizes.listing.1).await,
         Part::RateLimit => rate_limit::rate_limit(sizes.rate_clients, sizes.rate_updates).await,
-        Part::Audit => audit::audit(sizes.audit_apps, sizes.audit_orphans, sizes.rate_clients).await,
+        Part::Audit => audit::audit(sizes.audit_apps, sizes.audit_orphans, sizes.audit_slow_apps).await,
     }
 }
 

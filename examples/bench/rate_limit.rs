@@ -6,9 +6,6 @@ use std::time::Instant;
 use auth0_mgmt::ClientId;
 use auth0_mgmt::resources::clients::ClientUpdate;
 use auth0_mgmt::sandbox::RateLimit;
-use dcr_workflow::Workflow;
-use dcr_workflow::sandbox::Sandboxes;
-use dcr_workflow::store::MemoryStore;
 use futures::{StreamExt, TryStreamExt};
 
 use crate::measure::Traffic;
@@ -22,11 +19,12 @@ const CONCURRENCY: usize = 8;
 
 /// Part 5 over `clients` clients (and as many applications) with `updates` updates.
 pub(crate) async fn rate_limit(clients: usize, updates: usize) -> anyhow::Result<Section> {
-    let s = Sandboxes::start().await?;
-    let workflow = Workflow::new(s.config(), MemoryStore::new())?;
-    let applied = workflow.converge().await?;
-    let ids = seed::konnect_clients(&s, clients, |i| format!("app-{i}"))?;
-    seed::applications(&s, &applied.strategy.id, ids.iter().cloned())?;
+    let seed::LinkedPortal {
+        s,
+        workflow,
+        clients: ids,
+        ..
+    } = seed::linked_portal(clients).await?;
     s.auth0.set_rate_limit(RateLimit::per_second(RATE).burst(RATE));
     s.clear_logs();
 

@@ -2,7 +2,9 @@
 //! clients shaped like the ones Konnect registers, and portal applications linked to them.
 
 use anyhow::Context;
+use dcr_workflow::Workflow;
 use dcr_workflow::sandbox::Sandboxes;
+use dcr_workflow::store::MemoryStore;
 use konnect_appauth::AuthStrategyId;
 use konnect_appauth::resources::portal_applications::{NewApplication, Owner};
 use serde_json::json;
@@ -70,4 +72,28 @@ pub(crate) fn applications(
                 .context("inserted application without id")
         })
         .collect()
+}
+
+/// Sandboxes with the workflow applied and `n` portal applications, each linked to a
+/// client shaped like the ones Konnect registers.
+pub(crate) struct LinkedPortal {
+    pub(crate) s: Sandboxes,
+    pub(crate) workflow: Workflow,
+    /// Client ids, in the order of `applications`.
+    pub(crate) clients: Vec<String>,
+    pub(crate) applications: Vec<String>,
+}
+
+pub(crate) async fn linked_portal(n: usize) -> anyhow::Result<LinkedPortal> {
+    let s = Sandboxes::start().await?;
+    let workflow = Workflow::new(s.config(), MemoryStore::new())?;
+    let applied = workflow.converge().await?;
+    let clients = konnect_clients(&s, n, |i| format!("app-{i}"))?;
+    let applications = applications(&s, &applied.strategy.id, clients.iter().cloned())?;
+    Ok(LinkedPortal {
+        s,
+        workflow,
+        clients,
+        applications,
+    })
 }

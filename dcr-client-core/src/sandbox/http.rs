@@ -62,11 +62,6 @@ impl Server {
     pub fn uri(&self) -> String {
         format!("http://{}", self.addr)
     }
-
-    /// The address it listens on.
-    pub fn address(&self) -> SocketAddr {
-        self.addr
-    }
 }
 
 impl Drop for Server {
