@@ -796,3 +796,43 @@ async fn my_code_survives_a_flaky_auth0() -> Result<(), Box<dyn std::error::Erro
     assert_eq!(sandbox.tokens_issued(), 1);
     Ok(())
 }
+
+/// A 429 from `/oauth/token` reporting a spent budget (`x-ratelimit-remaining: 0`) used to
+/// hang every call: the request held a rate-limit permit while its token fetch waited on
+/// the same gate for that permit's answer.
+#[tokio::test]
+async fn a_429_from_the_token_endpoint_with_a_spent_budget_is_waited_out() {
+    let (sandbox, auth0) = sandbox().await;
+    sandbox.inject(Fault::status(429).on("POST", "/oauth/token"));
+    let id = sandbox.bootstrap_client_id();
+    tokio::time::timeout(Duration::from_secs(20), auth0.clients().get(&id))
+        .await
+        .expect("the call completes instead of hanging")
+        .unwrap();
+    assert_eq!(sandbox.tokens_issued(), 1);
+}
+
+#[tokio::test]
+async fn an_operation_past_its_deadline_says_what_it_was_waiting_for() {
+    let sandbox = Auth0Sandbox::start().await.unwrap();
+    let auth0 = sandbox
+        .client_builder()
+        .retry(RetryConfig::standard().deadline(Duration::from_millis(300)))
+        .build()
+        .unwrap();
+    sandbox.set_latency(Some(Duration::from_secs(5)));
+    let id = sandbox.bootstrap_client_id();
+    let err = auth0.clients().get(&id).await.unwrap_err();
+    let Auth0Error::Transport(transport) = &err else {
+        panic!("a transport error, not {err}");
+    };
+    assert!(transport.is_timeout());
+    // The token is fetched first, so the error names it: the token request's own deadline
+    // or the call's, whichever timer fires first.
+    let text = err.to_string();
+    assert!(
+        text.contains("POST /oauth/token") || transport.deadline_waiting_for() == Some("an access token"),
+        "{text}"
+    );
+    assert!(text.contains("RetryConfig::deadline"), "{text}");
+}

@@ -25,6 +25,7 @@ pub struct RetryConfig {
     pub(crate) max_delay: Duration,
     pub(crate) total_budget: Duration,
     pub(crate) jitter: bool,
+    pub(crate) deadline: Duration,
 }
 
 impl Default for RetryConfig {
@@ -34,7 +35,8 @@ impl Default for RetryConfig {
 }
 
 impl RetryConfig {
-    /// Up to 4 attempts, 200 ms to 20 s between them with jitter, 60 s in total.
+    /// Up to 4 attempts, 200 ms to 20 s between them with jitter, 60 s of waiting in
+    /// total, and a deadline of 180 s for the whole operation.
     pub fn standard() -> Self {
         RetryConfig {
             max_attempts: 4,
@@ -42,6 +44,7 @@ impl RetryConfig {
             max_delay: Duration::from_secs(20),
             total_budget: Duration::from_secs(60),
             jitter: true,
+            deadline: Duration::from_secs(180),
         }
     }
 
@@ -74,6 +77,15 @@ impl RetryConfig {
     /// Upper bound on the time spent waiting across all retries of one call.
     pub fn total_budget(mut self, budget: Duration) -> Self {
         self.total_budget = budget;
+        self
+    }
+
+    /// The longest one operation may take, everything included: waiting for the
+    /// rate-limit budget, fetching the access token, every attempt and every retry delay.
+    /// Past it the operation fails with a transport error naming what it was still
+    /// waiting for, so no call can wait forever.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
         self
     }
 

@@ -2,6 +2,7 @@
 //! rate-limit wait, retries, one tracing span per attempt, and mapping of error responses
 //! into the calling crate's own error type through [`ServiceError`].
 
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::{AUTHORIZATION, HeaderMap};
@@ -105,6 +106,36 @@ impl Success {
     }
 }
 
+/// What a request is waiting for, so a deadline error can say it.
+#[derive(Clone, Copy)]
+#[repr(u8)]
+enum Waiting {
+    Budget,
+    Token,
+    Response,
+    RetryDelay,
+}
+
+impl Waiting {
+    fn from_u8(value: u8) -> Self {
+        match value {
+            1 => Waiting::Token,
+            2 => Waiting::Response,
+            3 => Waiting::RetryDelay,
+            _ => Waiting::Budget,
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Waiting::Budget => "the rate-limit budget (x-ratelimit-reset)",
+            Waiting::Token => "an access token",
+            Waiting::Response => "the response",
+            Waiting::RetryDelay => "the retry delay",
+        }
+    }
+}
+
 /// HTTP plumbing shared by all clones of a client.
 #[derive(Debug)]
 pub struct Transport {
@@ -140,7 +171,22 @@ impl Transport {
         // it (resource method, `send_json`, tracing's `Instrumented`) would otherwise move
         // that much memory on each call. Measured with cachegrind: a third of the typed
         // client's extra memory traffic over raw reqwest.
-        Box::pin(self.send_loop(op, request, auth))
+        Box::pin(async move {
+            let waiting = AtomicU8::new(Waiting::Budget as u8);
+            let deadline = self.retry.deadline;
+            match tokio::time::timeout(deadline, self.send_loop(op, request, auth, &waiting)).await {
+                Ok(result) => result,
+                Err(_) => {
+                    let waiting_for = Waiting::from_u8(waiting.load(Ordering::Relaxed)).describe();
+                    tracing::warn!(operation = %op.name(), waiting_for, "operation deadline passed");
+                    Err(E::from_transport(TransportError::deadline(
+                        op.name(),
+                        waiting_for,
+                        deadline,
+                    )))
+                }
+            }
+        })
     }
 
     async fn send_loop<E: ServiceError>(
@@ -148,7 +194,9 @@ impl Transport {
         op: &Operation,
         request: reqwest::Request,
         auth: Option<&dyn Authorizer<E>>,
+        waiting: &AtomicU8,
     ) -> Result<Success, E> {
+        let wait_for = |what: Waiting| waiting.store(what as u8, Ordering::Relaxed);
         let idempotent = is_idempotent(&op.method);
         let mut schedule = self.retry.schedule();
         let mut rejected: Option<BearerToken> = None;
@@ -156,7 +204,6 @@ impl Transport {
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
-            let permit = self.gate.acquire().await;
             let mut req = request
                 .try_clone()
                 .ok_or_else(|| E::invalid_request("body", "request body cannot be replayed"))?;
@@ -171,13 +218,21 @@ impl Transport {
                 otel.kind = "client",
             );
             let mut used_token = None;
+            // The token first, the rate-limit permit after: fetching a token is a request of
+            // its own that may have to wait on the gate, and a request that waits on the
+            // gate while holding a permit can wait for itself forever (a 429 from the token
+            // endpoint reporting a spent budget did exactly that).
             if let Some(auth) = auth {
+                wait_for(Waiting::Token);
                 let (token, cached) = auth.token(rejected.as_ref()).instrument(span.clone()).await?;
                 span.record("token.cached", cached);
                 req.headers_mut().insert(AUTHORIZATION, token.header());
                 used_token = Some(token);
             }
+            wait_for(Waiting::Budget);
+            let permit = self.gate.acquire().await;
 
+            wait_for(Waiting::Response);
             let started = Instant::now();
             let result = self.http.execute(req).instrument(span.clone()).await;
             span.record("latency_ms", started.elapsed().as_millis() as u64);
@@ -225,7 +280,7 @@ impl Transport {
                     };
                     (
                         decide(idempotent, outcome, SystemTime::now()),
-                        E::from_transport(TransportError(e)),
+                        E::from_transport(TransportError::http(e)),
                     )
                 }
             };
@@ -233,6 +288,7 @@ impl Transport {
                 Verdict::Retry { at_least, reason } => match schedule.next_delay(at_least) {
                     Some(delay) => {
                         span.in_scope(|| tracing::debug!(delay_ms = delay.as_millis() as u64, reason, "retrying"));
+                        wait_for(Waiting::RetryDelay);
                         Box::pin(tokio::time::sleep(delay)).await;
                     }
                     None => {

@@ -238,7 +238,16 @@ impl Shared {
                     .faults
                     .take(&method, request.url.path(), |k| matches!(k, FaultKind::Status(_)))
                 {
-                    return error_reply(&injected(status, true));
+                    let mut reply = error_reply(&injected(status, true));
+                    if status == 429 {
+                        // The Authentication API reports its own spent bucket the same way.
+                        reply.headers.push(("x-ratelimit-limit", "30".into()));
+                        reply.headers.push(("x-ratelimit-remaining", "0".into()));
+                        reply
+                            .headers
+                            .push(("x-ratelimit-reset", (tokens::now_secs() + 1).to_string()));
+                    }
+                    return reply;
                 }
                 let result = parse_body(request)
                     .map_err(|e| SandboxError::oauth(400, "invalid_request", e.message))
