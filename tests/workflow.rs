@@ -172,9 +172,14 @@ async fn drift_in_each_resource_is_detected_and_corrected() -> anyhow::Result<()
     };
     assert_eq!(fields(StepId::AdminGrant), ["scope"], "{plan}");
     assert_eq!(fields(StepId::ApiAudience), ["name", "scopes"], "{plan}");
+    // Konnect's provider check fails too (the grant lost its scopes), so the stored
+    // secret, which still works, is sent again with the correction.
     assert_eq!(
         fields(StepId::DcrProvider),
-        ["dcr_config.use_developer_managed_scopes"],
+        [
+            "dcr_config.use_developer_managed_scopes",
+            "dcr_config.initial_client_secret"
+        ],
         "{plan}"
     );
     assert_eq!(fields(StepId::AuthStrategy), ["scopes", "audience"], "{plan}");

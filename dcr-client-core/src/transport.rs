@@ -22,12 +22,30 @@ pub struct Operation {
     pub method: Method,
     /// Path template as the API document spells it, e.g. `/v2/dcr-providers/{dcrProviderId}`.
     pub template: &'static str,
+    repeatable: bool,
 }
 
 impl Operation {
     /// An operation; declare them as `static`s next to the handler that sends them.
     pub const fn new(method: Method, template: &'static str) -> Self {
-        Operation { method, template }
+        Operation {
+            method,
+            template,
+            repeatable: false,
+        }
+    }
+
+    /// Marks a POST or PATCH whose repetition has the same effect as one send (a PATCH
+    /// that sets absolute values), so it is retried after a 5xx or a lost answer like a
+    /// GET. Only for requests whose every body has that property.
+    pub const fn repeatable(mut self) -> Self {
+        self.repeatable = true;
+        self
+    }
+
+    /// Whether a failed attempt may be sent again when the server may have acted on it.
+    pub fn is_repeatable(&self) -> bool {
+        self.repeatable || is_idempotent(&self.method)
     }
 
     /// `METHOD /template`, as used in spans and decode errors.
@@ -197,7 +215,7 @@ impl Transport {
         waiting: &AtomicU8,
     ) -> Result<Success, E> {
         let wait_for = |what: Waiting| waiting.store(what as u8, Ordering::Relaxed);
-        let idempotent = is_idempotent(&op.method);
+        let idempotent = op.is_repeatable();
         let mut schedule = self.retry.schedule();
         let mut rejected: Option<BearerToken> = None;
         let mut refreshed = false;

@@ -5,7 +5,7 @@ use konnect_appauth::PortalId;
 use crate::owner;
 use crate::plan::StepId;
 use crate::steps::{admin_app, in_step, observe};
-use crate::store::admin_secret_key;
+use crate::store::{admin_secret_key, pending_secret_key};
 use crate::workflow::{Destroyed, Workflow};
 use crate::{Result, WorkflowError};
 
@@ -40,6 +40,7 @@ impl Workflow {
     /// configured name that the workflow did not create is reported in
     /// [`Destroyed::kept`] and left alone. Running it twice is safe.
     pub async fn destroy(&self) -> Result<Destroyed> {
+        let _lock = self.store.lock(self.lock_wait).await?;
         let ctx = self.ctx();
         let observed = in_step(StepId::Observe, observe(ctx)).await?;
         let mut done = Destroyed::default();
@@ -116,10 +117,15 @@ impl Workflow {
                 }
                 gone_ok(auth0.clients().delete(&admin.client_id).await)
                     .map_err(WorkflowError::auth0(StepId::AdminApp))?;
-                match self.store.delete(&admin_secret_key(admin.client_id.as_str())).await {
-                    // A read-only store holds the secret elsewhere; the app is gone anyway.
-                    Ok(()) | Err(WorkflowError::ReadOnlyStore { .. }) => {}
-                    Err(e) => return Err(e),
+                for key in [
+                    admin_secret_key(admin.client_id.as_str()),
+                    pending_secret_key(admin.client_id.as_str()),
+                ] {
+                    match self.store.delete(&key).await {
+                        // A read-only store holds the secret elsewhere; the app is gone anyway.
+                        Ok(()) | Err(WorkflowError::ReadOnlyStore { .. }) => {}
+                        Err(e) => return Err(e),
+                    }
                 }
                 done.removed.push((StepId::AdminApp, admin.name.clone()));
             }

@@ -129,6 +129,26 @@ pub enum WorkflowError {
         /// Why.
         reason: String,
     },
+    /// The secrets file's place is unsafe or unusable: a symlink, a directory others can
+    /// write, a missing directory, an unignored place inside a git working tree.
+    #[error("secrets file {path}: {reason}")]
+    UnsafeStore {
+        /// The file.
+        path: PathBuf,
+        /// Why, and what to do.
+        reason: String,
+    },
+    /// Another run holds the store's lock and did not finish in time.
+    #[error(
+        "secrets file {path}: another dcr run holds its lock and did not finish within {} s; \
+         wait for it, or raise the lock wait (WorkflowBuilder::lock_wait)", waited.as_secs_f64()
+    )]
+    StoreLocked {
+        /// The file.
+        path: PathBuf,
+        /// How long this run waited.
+        waited: std::time::Duration,
+    },
     /// A secrets file is readable by other users, so the store refuses to use it.
     #[error("secrets file {path} has mode {mode:o}; it must not be readable by group or others (chmod 600)")]
     InsecureFile {

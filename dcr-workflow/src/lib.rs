@@ -40,6 +40,7 @@ mod destroy;
 mod error;
 pub mod owner;
 mod plan;
+mod rotation;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 mod steps;
@@ -58,4 +59,4 @@ pub use config::{
 pub use error::{ConfigProblem, ConfigProblems, Result, WorkflowError};
 pub use plan::{Action, FieldChange, KNOWN_AFTER_APPLY, Plan, StepId, StepPlan};
 pub use verify::{Check, Link, Outcome, VerifyMode, VerifyOptions, VerifyReport};
-pub use workflow::{Applied, Destroyed, Rotated, Workflow, WorkflowBuilder};
+pub use workflow::{Applied, DEFAULT_LOCK_WAIT, Destroyed, Rotated, Workflow, WorkflowBuilder};

@@ -35,6 +35,8 @@ pub struct Workflow {
     pub(crate) konnect: KonnectClient,
     pub(crate) config: Arc<DcrConfig>,
     pub(crate) store: Arc<dyn SecretStore>,
+    /// How long an operation waits for another run's lock on the store.
+    pub(crate) lock_wait: std::time::Duration,
     /// For what neither client covers: the tenant's JWKS and the gateway check of `verify`.
     pub(crate) http: reqwest::Client,
 }
@@ -70,6 +72,9 @@ pub struct Rotated {
     pub client_id: ClientId,
     /// Whether the Konnect provider was updated with the new secret.
     pub provider_updated: bool,
+    /// Whether this finished an interrupted rotation (with its pending secret) instead of
+    /// starting a new one.
+    pub resumed: bool,
 }
 
 /// Builds a [`Workflow`] from clients you configured yourself.
@@ -80,9 +85,21 @@ pub struct WorkflowBuilder {
     auth0: Option<Auth0Client>,
     konnect: Option<KonnectClient>,
     store: Option<Arc<dyn SecretStore>>,
+    lock_wait: std::time::Duration,
 }
 
+/// How long `apply`, `destroy` and `rotate` wait for another run's lock by default.
+pub const DEFAULT_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
 impl WorkflowBuilder {
+    /// How long `apply`, `converge`, `destroy` and `rotate_secret` wait for another run
+    /// that holds the store's lock before failing with [`WorkflowError::StoreLocked`]
+    /// (default [`DEFAULT_LOCK_WAIT`]).
+    pub fn lock_wait(mut self, wait: std::time::Duration) -> Self {
+        self.lock_wait = wait;
+        self
+    }
+
     /// The Auth0 client (bootstrap credentials); default: built from the configuration.
     pub fn auth0(mut self, client: Auth0Client) -> Self {
         self.auth0 = Some(client);
@@ -140,6 +157,7 @@ impl WorkflowBuilder {
             konnect,
             config: Arc::new(config),
             store,
+            lock_wait: self.lock_wait,
             http,
         })
     }
@@ -192,6 +210,7 @@ impl Workflow {
             auth0: None,
             konnect: None,
             store: None,
+            lock_wait: DEFAULT_LOCK_WAIT,
         }
     }
 
@@ -238,8 +257,10 @@ impl Workflow {
         let admin_plan = admin_app::diff(ctx, &observed);
         let view = AdminView {
             client_id: admin_id,
+            // The provider step's view of the secret at plan time; at apply time the
+            // admin step's output says the same.
             secret_changed: matches!(admin_plan.action, crate::plan::Action::Create(_))
-                || !observed.admin_secret_stored,
+                || admin_app::needs_new_secret(&observed),
         };
         let steps = vec![
             admin_plan,
@@ -266,9 +287,19 @@ impl Workflow {
     /// changed since it was made converges exactly as printed. Applying twice in a row
     /// sends no write the second time.
     pub async fn apply(&self, plan: &Plan) -> Result<Applied> {
+        let _lock = self.lock().await?;
+        self.apply_locked(plan).await
+    }
+
+    /// Takes the store's lock for one operation (see [`SecretStore::lock`]).
+    async fn lock(&self) -> Result<crate::store::StoreLock> {
+        self.store.lock(self.lock_wait).await
+    }
+
+    async fn apply_locked(&self, plan: &Plan) -> Result<Applied> {
         let ctx = self.ctx();
         let observed = &plan.observed;
-        let admin_needs_secret = observed.admin.is_none() || !observed.admin_secret_stored;
+        let admin_needs_secret = observed.admin.is_none() || admin_app::needs_new_secret(observed);
         if admin_needs_secret && !self.store.is_writable() {
             return Err(WorkflowError::ReadOnlyStore {
                 key: observed.admin.as_ref().map_or_else(
@@ -284,6 +315,14 @@ impl Workflow {
                 in_step(StepId::ApiAudience, api_audience::apply(ctx, observed)),
                 self.provider_and_strategy(observed, &admin),
             )?;
+            if admin.pending {
+                // Auth0 and Konnect both hold the new secret now.
+                in_step(
+                    StepId::Rotate,
+                    crate::rotation::promote(ctx, &admin.client_id, &admin.secret),
+                )
+                .await?;
+            }
             Ok::<_, WorkflowError>((
                 [admin_plan, grant_plan, api_plan, provider_plan, strategy_plan],
                 admin.client_id,
@@ -324,13 +363,21 @@ impl Workflow {
 
     /// Plans and applies in one call.
     pub async fn converge(&self) -> Result<Applied> {
+        // One lock over both: a run that planned while another applied would act on
+        // what it saw before the other's writes.
+        let _lock = self.lock().await?;
         let plan = self.plan().await?;
-        self.apply(&plan).await
+        self.apply_locked(&plan).await
     }
 
-    /// Rotates the admin application's secret in Auth0, stores the new secret, then gives
-    /// it to the Konnect DCR provider. The old secret stops working at once.
+    /// Rotates the admin application's secret, crash-safely: a new secret is chosen
+    /// locally and recorded in the store as pending, set in Auth0, set in the Konnect DCR
+    /// provider, then promoted to the stored secret. When an earlier rotation was
+    /// interrupted at any point, this finishes it with its pending secret instead of
+    /// rotating again ([`Rotated::resumed`]). The old secret stops working once Auth0 has
+    /// the new one.
     pub async fn rotate_secret(&self) -> Result<Rotated> {
+        let _lock = self.lock().await?;
         let ctx = self.ctx();
         in_step(StepId::Rotate, async {
             let provider = dcr_provider::observe(ctx).await?;
@@ -342,13 +389,20 @@ impl Workflow {
                     name: self.config.auth0.admin_app_name.clone(),
                     hint: "nothing to rotate: run apply first",
                 })?;
-            let secret = admin_app::rotate(ctx, &admin.client_id).await?;
+            if !self.store.is_writable() {
+                return Err(WorkflowError::ReadOnlyStore {
+                    key: crate::store::pending_secret_key(admin.client_id.as_str()),
+                });
+            }
+            let resumed = crate::rotation::pending(ctx, &admin.client_id).await?.is_some();
+            let secret = crate::rotation::begin(ctx, &admin.client_id).await?;
             let provider = provider.filter(|p| crate::owner::owns_labels(&p.labels));
             if let Some(provider) = &provider {
                 let update = konnect_appauth::resources::dcr_providers::DcrProviderUpdate::new()
                     .for_auth0()
                     .dcr_config(
-                        konnect_appauth::resources::dcr_providers::DcrConfigUpdate::new().initial_client_secret(secret),
+                        konnect_appauth::resources::dcr_providers::DcrConfigUpdate::new()
+                            .initial_client_secret(copy(&secret)),
                     );
                 self.konnect
                     .dcr_providers()
@@ -356,9 +410,11 @@ impl Workflow {
                     .await
                     .map_err(WorkflowError::konnect(StepId::Rotate))?;
             }
+            crate::rotation::promote(ctx, &admin.client_id, &secret).await?;
             Ok(Rotated {
                 client_id: admin.client_id,
                 provider_updated: provider.is_some(),
+                resumed,
             })
         })
         .await

@@ -22,8 +22,9 @@ pub(crate) struct Connection {
     /// Send Konnect requests here instead of the region's URL.
     #[arg(long, global = true)]
     pub(crate) konnect_url: Option<String>,
-    /// Secrets file (JSON, mode 0600). Default: dcr-secrets.json against real services,
-    /// memory on the embedded sandboxes.
+    /// Secrets file (JSON, mode 0600). Default against real services:
+    /// $XDG_STATE_HOME/dcr-rs/secrets.json (outside any working tree); in memory on the
+    /// embedded sandboxes.
     #[arg(long, global = true)]
     pub(crate) store: Option<PathBuf>,
 }
@@ -76,7 +77,7 @@ impl Target {
         let store: Arc<dyn SecretStore> = match (&flags.store, &sandboxes) {
             (Some(path), _) => Arc::new(FileStore::open(path)?),
             (None, Some(_)) => Arc::new(MemoryStore::new()),
-            (None, None) => Arc::new(FileStore::open("dcr-secrets.json")?),
+            (None, None) => Arc::new(FileStore::open_default()?),
         };
         Ok(Target {
             config,

@@ -23,6 +23,9 @@ static CREATE: Operation = Operation::new(Method::POST, "/api/v2/clients");
 static GET: Operation = Operation::new(Method::GET, "/api/v2/clients/{id}");
 static UPDATE: Operation = Operation::new(Method::PATCH, "/api/v2/clients/{id}");
 static DELETE: Operation = Operation::new(Method::DELETE, "/api/v2/clients/{id}");
+/// A PATCH that sets only the secret: sending it twice sets the same value, so a lost
+/// answer or a 5xx is retried.
+static SET_SECRET: Operation = Operation::new(Method::PATCH, "/api/v2/clients/{id}").repeatable();
 static ROTATE: Operation = Operation::new(Method::POST, "/api/v2/clients/{id}/rotate-secret");
 
 /// Every operation this handler exposes, for coverage and contract checks.
@@ -418,6 +421,25 @@ impl Clients {
         let url = self.client.api_url(&["clients", id.as_str(), "rotate-secret"]);
         let builder = self.client.request(Method::POST, url);
         self.client.send_json(&ROTATE, builder).await
+    }
+
+    /// Sets the application's secret to one chosen by the caller (`PATCH` with only
+    /// `client_secret`). Unlike [`Clients::rotate_secret`] the caller knows the new secret
+    /// before Auth0 does, so it can be recorded first and the request repeated safely
+    /// (it is retried after a lost answer or a 5xx): the building block of a crash-safe
+    /// rotation. The old secret stops working at once.
+    #[tracing::instrument(skip_all, fields(client_id = %id))]
+    pub async fn set_secret(&self, id: &ClientId, secret: &ClientSecret) -> Result<Client> {
+        check_id(id)?;
+        #[derive(Serialize)]
+        struct Body<'a> {
+            client_secret: &'a ClientSecret,
+        }
+        let builder = self
+            .client
+            .request(Method::PATCH, self.client.api_url(&["clients", id.as_str()]))
+            .json(&Body { client_secret: secret });
+        self.client.send_json(&SET_SECRET, builder).await
     }
 }
 

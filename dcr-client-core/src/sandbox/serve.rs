@@ -105,7 +105,8 @@ pub trait Service: Send + 'static {
     fn controls(&mut self) -> &mut Controls;
     /// The route template of a path, e.g. `/api/v2/clients/{id}`, or `unknown`.
     fn route_of(&self, path: &str) -> &'static str;
-    /// Whether a route belongs to the API whose writes are counted (a token request does not).
+    /// Whether a POST, PATCH, PUT or DELETE to this route counts as a write: API routes
+    /// that can change state (a token request or a provider check does not).
     fn is_api_route(&self, route: &'static str) -> bool;
 
     /// Logs one exchange.

@@ -9,8 +9,10 @@ use secrecy::SecretString;
 use super::{Ctx, Observed};
 use crate::owner::{self, METADATA_API_KEY, METADATA_KEY, METADATA_VALUE};
 use crate::plan::{Action, FieldChange, StepId, StepPlan, list};
-use crate::store::admin_secret_key;
+use crate::store::{admin_secret_key, pending_secret_key};
 use crate::{Result, WorkflowError};
+use auth0_mgmt::ClientSecret;
+use auth0_mgmt::oauth::ClientCredentialsRequest;
 
 const STEP: StepId = StepId::AdminApp;
 /// The fields the lookup by name asks for: enough to compare, never the secret.
@@ -30,6 +32,8 @@ pub(crate) struct AdminOutput {
     pub(crate) secret: SecretString,
     /// The secret is new (created or rotated): Konnect must be told.
     pub(crate) secret_changed: bool,
+    /// The secret is a rotation's pending one: promote it once Konnect has it.
+    pub(crate) pending: bool,
 }
 
 /// Finds the admin application: first through the DCR provider's `initial_client_id`
@@ -66,9 +70,87 @@ pub(crate) async fn observe(ctx: Ctx<'_>, provider: Option<&DcrProvider>) -> Res
     Ok(found)
 }
 
-/// Whether the store holds the application's secret.
-pub(crate) async fn secret_stored(ctx: Ctx<'_>, id: &ClientId) -> Result<bool> {
-    Ok(ctx.store.get(&admin_secret_key(id.as_str())).await?.is_some())
+/// Which of the application's secrets the store holds.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct SecretsHeld {
+    pub(crate) stored: bool,
+    /// A rotation was interrupted.
+    pub(crate) pending: bool,
+}
+
+pub(crate) async fn secrets_held(ctx: Ctx<'_>, id: &ClientId) -> Result<SecretsHeld> {
+    let (stored_key, pending_key) = (admin_secret_key(id.as_str()), pending_secret_key(id.as_str()));
+    let (stored, pending) = tokio::try_join!(ctx.store.get(&stored_key), ctx.store.get(&pending_key))?;
+    Ok(SecretsHeld {
+        stored: stored.is_some(),
+        pending: pending.is_some(),
+    })
+}
+
+/// Whether DCR can work with the secrets as they are, beyond what the configuration says.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct SecretHealth {
+    pub(crate) provider_rejected: bool,
+    pub(crate) stored_dead: bool,
+}
+
+/// Asks Konnect whether the provider can use its initial client (one request), and only
+/// when it cannot, whether the stored secret still works at Auth0's token endpoint (one
+/// more). Skipped when nothing would act on the answer: no provider of ours for this
+/// application, no stored secret, or a rotation already pending.
+pub(crate) async fn secret_health(
+    ctx: Ctx<'_>,
+    admin: &Client,
+    provider: Option<&DcrProvider>,
+) -> Result<SecretHealth> {
+    let Some(provider) = provider.filter(|p| owner::owns_labels(&p.labels)) else {
+        return Ok(SecretHealth::default());
+    };
+    let references_admin =
+        matches!(&provider.config, ProviderConfig::Auth0(c) if c.initial_client_id == admin.client_id.as_str());
+    if !references_admin || !owner::owns_client(admin) {
+        return Ok(SecretHealth::default());
+    }
+    let id = &admin.client_id;
+    if ctx.store.get(&pending_secret_key(id.as_str())).await?.is_some() {
+        return Ok(SecretHealth::default());
+    }
+    let Some(stored) = ctx.store.get(&admin_secret_key(id.as_str())).await? else {
+        return Ok(SecretHealth::default());
+    };
+    let verification = ctx
+        .konnect
+        .dcr_providers()
+        .verify(&provider.id)
+        .await
+        .map_err(WorkflowError::konnect(StepId::DcrProvider))?;
+    if verification.is_success() {
+        return Ok(SecretHealth::default());
+    }
+    tracing::warn!(
+        provider = %provider.id,
+        errors = ?verification.errors,
+        "Konnect cannot use the DCR provider's initial client; checking the stored secret"
+    );
+    let request = ClientCredentialsRequest::new(id.clone(), ClientSecret::from(stored), ctx.auth0.audience().clone());
+    let stored_dead = match ctx.auth0.oauth().client_credentials(&request).await {
+        Ok(_) => false,
+        // 401 is a refused secret. A 403 (no grant, grant type not allowed) comes after
+        // the secret was accepted: the other steps repair what it is about.
+        Err(e) if e.is_unauthorized() => true,
+        Err(e) if e.is_forbidden() => false,
+        Err(e) => return Err(WorkflowError::auth0(STEP)(e)),
+    };
+    Ok(SecretHealth {
+        provider_rejected: true,
+        stored_dead,
+    })
+}
+
+/// Whether the next apply must choose and set a new secret (or finish a pending one).
+pub(crate) fn needs_new_secret(observed: &Observed) -> bool {
+    observed.admin.is_some()
+        && (!observed.admin_secret_stored || observed.admin_secret_pending || observed.stored_secret_dead)
 }
 
 /// Whether the admin application records that the workflow created `audience`.
@@ -141,9 +223,23 @@ pub(crate) fn diff(ctx: Ctx<'_>, observed: &Observed) -> StepPlan {
         ));
     }
     let mut plan_note = None;
-    if !observed.admin_secret_stored {
+    if observed.admin_secret_pending {
+        changes.push(FieldChange::sensitive(
+            "client_secret",
+            Some("(rotation interrupted)"),
+            "(pending secret)",
+        ));
+        plan_note = Some("a rotation was interrupted: its pending secret is set in Auth0 and Konnect, then kept");
+    } else if !observed.admin_secret_stored {
         changes.push(FieldChange::sensitive("client_secret", Some("(missing)"), "(rotated)"));
         plan_note = Some("its secret is not in the secret store: it will be rotated, not re-created");
+    } else if observed.stored_secret_dead {
+        changes.push(FieldChange::sensitive(
+            "client_secret",
+            Some("(refused by Auth0)"),
+            "(rotated)",
+        ));
+        plan_note = Some("Auth0 refuses the stored secret and Konnect's provider check fails: it will be rotated");
     }
     let plan = StepPlan::from_changes(STEP, name, changes);
     match plan_note {
@@ -177,6 +273,7 @@ pub(crate) async fn apply(ctx: Ctx<'_>, observed: &Observed) -> Result<(StepPlan
             client_id: created.client_id,
             secret,
             secret_changed: true,
+            pending: false,
         };
         return Ok((plan, output));
     };
@@ -199,41 +296,25 @@ pub(crate) async fn apply(ctx: Ctx<'_>, observed: &Observed) -> Result<(StepPlan
         }
         clients.update(&id, &update).await.map_err(WorkflowError::auth0(STEP))?;
     }
-    let (secret, secret_changed) = if observed.admin_secret_stored {
-        match ctx.store.get(&admin_secret_key(id.as_str())).await? {
-            Some(secret) => (secret, false),
-            None => (rotate(ctx, &id).await?, true),
-        }
+    let stored = if needs_new_secret(observed) {
+        None
     } else {
-        (rotate(ctx, &id).await?, true)
+        ctx.store.get(&admin_secret_key(id.as_str())).await?
     };
-    Ok((
-        plan,
-        AdminOutput {
+    let output = match stored {
+        Some(secret) => AdminOutput {
             client_id: id,
             secret,
-            secret_changed,
+            // Konnect's check failed while the stored secret works: send it again.
+            secret_changed: observed.provider_secret_rejected,
+            pending: false,
         },
-    ))
-}
-
-/// Rotates the application's secret and stores the new one before returning it.
-pub(crate) async fn rotate(ctx: Ctx<'_>, id: &ClientId) -> Result<SecretString> {
-    let rotated = ctx
-        .auth0
-        .clients()
-        .rotate_secret(id)
-        .await
-        .map_err(WorkflowError::auth0(StepId::Rotate))?;
-    let secret = rotated
-        .client_secret
-        .ok_or_else(|| WorkflowError::Missing {
-            resource: "client_secret of the rotated Auth0 application",
-            name: id.to_string(),
-            hint: "Auth0 returned no secret after rotation",
-        })?
-        .into_secret_string();
-    ctx.store.put(&admin_secret_key(id.as_str()), &secret).await?;
-    tracing::info!(client_id = %id, "rotated the DCR admin application's secret");
-    Ok(secret)
+        None => AdminOutput {
+            secret: crate::rotation::begin(ctx, &id).await?,
+            client_id: id,
+            secret_changed: true,
+            pending: true,
+        },
+    };
+    Ok((plan, output))
 }

@@ -114,7 +114,13 @@ pub(crate) fn diff(ctx: Ctx<'_>, observed: &Observed, admin: &AdminView<'_>) -> 
     }
     // The secret is write-only: it is sent when it changed or the client changed.
     let client_changed = changes.iter().any(|c| c.field == "dcr_config.initial_client_id");
-    if admin.secret_changed || client_changed {
+    if observed.provider_secret_rejected && !admin.secret_changed {
+        changes.push(FieldChange::sensitive(
+            SECRET_FIELD,
+            Some("(refused by Konnect's provider check)"),
+            "(from the secret store)",
+        ));
+    } else if admin.secret_changed || client_changed {
         changes.push(FieldChange::sensitive(SECRET_FIELD, Some("(write-only)"), "(new)"));
     }
     changes.extend(crate::plan::missing_labels(&provider.labels, &config.konnect_labels()));

@@ -39,6 +39,13 @@ pub(crate) struct Observed {
     pub(crate) admin: Option<Client>,
     /// Whether the store holds the admin application's secret.
     pub(crate) admin_secret_stored: bool,
+    /// Whether the store holds a pending secret: a rotation was interrupted.
+    pub(crate) admin_secret_pending: bool,
+    /// Konnect's own check of the provider failed (`POST /v2/dcr-providers/{id}/verify`).
+    pub(crate) provider_secret_rejected: bool,
+    /// The stored secret was refused by Auth0's token endpoint (asked only when Konnect's
+    /// check failed).
+    pub(crate) stored_secret_dead: bool,
     pub(crate) grant: Option<ClientGrant>,
     pub(crate) resource_server: Option<ResourceServer>,
     pub(crate) provider: Option<DcrProvider>,
@@ -60,14 +67,15 @@ pub(crate) async fn observe(ctx: Ctx<'_>) -> Result<Observed> {
     let auth0_side = async {
         let provider = dcr_provider::observe(ctx).await?;
         let admin = admin_app::observe(ctx, provider.as_ref()).await?;
-        let (grant, stored) = match &admin {
+        let (grant, secrets, health) = match &admin {
             Some(admin) => tokio::try_join!(
                 admin_grant::observe(ctx, &admin.client_id),
-                admin_app::secret_stored(ctx, &admin.client_id)
+                admin_app::secrets_held(ctx, &admin.client_id),
+                admin_app::secret_health(ctx, admin, provider.as_ref()),
             )?,
-            None => (None, false),
+            None => (None, Default::default(), Default::default()),
         };
-        Ok::<_, crate::WorkflowError>((provider, admin, grant, stored))
+        Ok::<_, crate::WorkflowError>((provider, admin, grant, secrets, health))
     };
     let konnect_side = async {
         let api = konnect_api::observe(ctx).await?;
@@ -77,7 +85,7 @@ pub(crate) async fn observe(ctx: Ctx<'_>) -> Result<Observed> {
         };
         Ok((api, publication))
     };
-    let ((provider, admin, grant, admin_secret_stored), resource_server, strategy, (api, publication)) = tokio::try_join!(
+    let ((provider, admin, grant, secrets, health), resource_server, strategy, (api, publication)) = tokio::try_join!(
         auth0_side,
         api_audience::observe(ctx),
         auth_strategy::observe(ctx),
@@ -85,7 +93,10 @@ pub(crate) async fn observe(ctx: Ctx<'_>) -> Result<Observed> {
     )?;
     Ok(Observed {
         admin,
-        admin_secret_stored,
+        admin_secret_stored: secrets.stored,
+        admin_secret_pending: secrets.pending,
+        provider_secret_rejected: health.provider_rejected,
+        stored_secret_dead: health.stored_dead,
         grant,
         resource_server,
         provider,

@@ -56,6 +56,44 @@ pub trait SecretStore: Send + Sync + std::fmt::Debug {
     fn is_writable(&self) -> bool {
         true
     }
+
+    /// Takes an exclusive lock for one whole operation (`apply`, `destroy`, `rotate`),
+    /// waiting at most `wait` for another holder; released when the guard drops. Two runs
+    /// that share the store then never interleave. The default locks nothing: a store
+    /// shared between machines cannot be locked through these APIs, and the workflow
+    /// converges without it (duplicates are found and removed).
+    async fn lock(&self, wait: std::time::Duration) -> Result<StoreLock> {
+        let _ = wait;
+        Ok(StoreLock::none())
+    }
+}
+
+/// The guard of [`SecretStore::lock`]: the lock is held until it drops.
+#[must_use = "the lock is released when the guard drops"]
+pub struct StoreLock {
+    _held: Option<Box<dyn Send + Sync>>,
+}
+
+impl StoreLock {
+    /// A guard that holds nothing (for stores without a lock).
+    pub fn none() -> Self {
+        StoreLock { _held: None }
+    }
+
+    /// A guard that keeps `held` (a file handle, a lease) alive until it drops.
+    pub fn holding(held: impl Send + Sync + 'static) -> Self {
+        StoreLock {
+            _held: Some(Box::new(held)),
+        }
+    }
+}
+
+impl std::fmt::Debug for StoreLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreLock")
+            .field("held", &self._held.is_some())
+            .finish()
+    }
 }
 
 /// The key under which the workflow keeps the secret of the Auth0 client `client_id`.
@@ -64,4 +102,12 @@ pub trait SecretStore: Send + Sync + std::fmt::Debug {
 /// mistaken for the new one's.
 pub fn admin_secret_key(client_id: &str) -> String {
     format!("auth0/clients/{client_id}/client_secret")
+}
+
+/// The key under which a rotation of `client_id`'s secret records the new secret before
+/// sending it anywhere; it is promoted to [`admin_secret_key`] once Auth0 and Konnect
+/// both hold it. A value here means a rotation is unfinished: the next `rotate` or
+/// `apply` finishes it.
+pub fn pending_secret_key(client_id: &str) -> String {
+    format!("auth0/clients/{client_id}/client_secret.pending")
 }

@@ -22,7 +22,9 @@ use crate::validate;
 static CREATE: Operation = Operation::new(Method::POST, "/v2/dcr-providers");
 static LIST: Operation = Operation::new(Method::GET, "/v2/dcr-providers");
 static GET: Operation = Operation::new(Method::GET, "/v2/dcr-providers/{dcrProviderId}");
-static UPDATE: Operation = Operation::new(Method::PATCH, "/v2/dcr-providers/{dcrProviderId}");
+/// Every field of the update sets an absolute value (labels included), so a repeated send
+/// has the effect of one: retried after a lost answer or a 5xx.
+static UPDATE: Operation = Operation::new(Method::PATCH, "/v2/dcr-providers/{dcrProviderId}").repeatable();
 static DELETE: Operation = Operation::new(Method::DELETE, "/v2/dcr-providers/{dcrProviderId}");
 static VERIFY: Operation = Operation::new(Method::POST, "/v2/dcr-providers/{dcrProviderId}/verify");
 

@@ -576,6 +576,7 @@ impl Service for Shared {
     }
 
     fn is_api_route(&self, route: &'static str) -> bool {
-        route != "unknown"
+        // A provider check is a POST that changes nothing: not a write.
+        route != "unknown" && route != "/v2/dcr-providers/{dcrProviderId}/verify"
     }
 }
