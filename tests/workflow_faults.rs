@@ -192,3 +192,28 @@ fn plan_admin_id(s: &Sandboxes) -> String {
         .and_then(|c| c["client_id"].as_str().map(str::to_owned))
         .unwrap_or_default()
 }
+
+/// Runs on one machine share the secrets file, and its lock serialises them: four
+/// concurrent applies (each with its own handle on the file, as separate processes have)
+/// leave exactly one of each resource, and the stored secret works.
+#[tokio::test]
+async fn overlapping_applies_on_one_machine_take_turns_on_the_store_lock() -> anyhow::Result<()> {
+    let s = Sandboxes::start().await?;
+    s.auth0.set_latency(Some(Duration::from_millis(10)));
+    s.konnect.set_latency(Some(Duration::from_millis(10)));
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("secrets.json");
+    let runs = (0..4).map(|_| {
+        let store: Arc<dyn SecretStore> = Arc::new(dcr_workflow::store::FileStore::open(&path).unwrap());
+        let workflow = s.workflow(store).unwrap();
+        async move { workflow.converge().await }
+    });
+    for result in futures::future::join_all(runs).await {
+        result?;
+    }
+    s.auth0.set_latency(None);
+    s.konnect.set_latency(None);
+    let store: Arc<dyn SecretStore> = Arc::new(dcr_workflow::store::FileStore::open(&path)?);
+    assert_converged(&s, &store, "four overlapping applies").await?;
+    Ok(())
+}
