@@ -66,6 +66,15 @@ impl Traffic {
                 t.reads += 1;
             }
         }
+        // Konnect's provider check (`POST /v2/dcr-providers/{id}/verify`) makes Konnect
+        // fetch a token of its own at Auth0, as the real Konnect does: that request and
+        // token are Konnect's, not the client's, so they are not counted as ours.
+        let checks = konnect
+            .iter()
+            .filter(|r| r.route == "/v2/dcr-providers/{dcrProviderId}/verify")
+            .count();
+        t.tokens = t.tokens.saturating_sub(checks);
+        t.auth0 = t.auth0.saturating_sub(checks);
         t
     }
 
