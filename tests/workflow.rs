@@ -598,3 +598,30 @@ async fn audit_walks_every_page_on_both_sides() -> anyhow::Result<()> {
     assert!(report.auth0_clients >= 167, "{report}");
     Ok(())
 }
+
+/// Each cause is said once in the printed chain (it was "X: Y: X: Y").
+#[tokio::test]
+async fn an_error_chain_says_each_cause_once() -> anyhow::Result<()> {
+    let s = Sandboxes::start().await?;
+    let mut config = s.config();
+    config.auth0.client_secret = Some(SecretString::from("not the bootstrap secret"));
+    let workflow = dcr_workflow::Workflow::new(config, MemoryStore::new())?;
+    let err = anyhow::Error::from(workflow.converge().await.unwrap_err());
+    let chain: Vec<String> = err.chain().map(ToString::to_string).collect();
+    for (i, cause) in chain.iter().enumerate() {
+        for later in &chain[i + 1..] {
+            assert!(
+                !cause.contains(later.as_str()),
+                "repeated cause {later:?} in {chain:#?}"
+            );
+        }
+    }
+    let printed = format!("{err:#}");
+    // Said as what it is, with what to do: not "DCR admin application: unauthorized".
+    assert!(
+        printed.starts_with("Auth0 refused the bootstrap credentials") && printed.contains("DCR_AUTH0_CLIENT_SECRET"),
+        "{printed}"
+    );
+    assert!(printed.contains("401"), "{printed}");
+    Ok(())
+}

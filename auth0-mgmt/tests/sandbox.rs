@@ -829,7 +829,7 @@ async fn an_operation_past_its_deadline_says_what_it_was_waiting_for() {
     assert!(transport.is_timeout());
     // The token is fetched first, so the error names it: the token request's own deadline
     // or the call's, whichever timer fires first.
-    let text = err.to_string();
+    let text = transport.to_string();
     assert!(
         text.contains("POST /oauth/token") || transport.deadline_waiting_for() == Some("an access token"),
         "{text}"

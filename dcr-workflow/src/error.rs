@@ -67,8 +67,10 @@ pub enum WorkflowError {
         /// What went wrong (I/O error, or the TOML field and why).
         reason: String,
     },
-    /// Auth0 answered with an error (or could not be reached) during a step.
-    #[error("{step}: {source}")]
+    /// Auth0 answered with an error (or could not be reached) during a step. The cause is
+    /// the [`source`](std::error::Error::source), said once: print the chain
+    /// (`{:#}` with anyhow) to see it.
+    #[error("{step}: the Auth0 request failed")]
     Auth0 {
         /// The step that was running.
         step: StepId,
@@ -76,14 +78,41 @@ pub enum WorkflowError {
         #[source]
         source: Auth0Error,
     },
-    /// Konnect answered with an error (or could not be reached) during a step.
-    #[error("{step}: {source}")]
+    /// Konnect answered with an error (or could not be reached) during a step. The cause
+    /// is the [`source`](std::error::Error::source), said once.
+    #[error("{step}: the Konnect request failed")]
     Konnect {
         /// The step that was running.
         step: StepId,
         /// The Konnect client's error, with the status and Konnect's problem details.
         #[source]
         source: KonnectError,
+    },
+    /// Auth0 refused the workflow's own credentials (the bootstrap application, or the
+    /// Management API token): nothing a step did, and nothing a re-run fixes.
+    #[error(
+        "Auth0 refused the bootstrap credentials during {step}: check DCR_AUTH0_CLIENT_ID and \
+         DCR_AUTH0_CLIENT_SECRET (or DCR_AUTH0_MANAGEMENT_TOKEN), and that the application is \
+         authorized for the Auth0 Management API"
+    )]
+    BootstrapRefused {
+        /// The step that was running.
+        step: StepId,
+        /// Auth0's 401.
+        #[source]
+        source: Auth0Error,
+    },
+    /// The bootstrap credentials lack a Management API scope the step needs.
+    #[error(
+        "the bootstrap application lacks a Management API scope that {step} needs: grant it in \
+         Auth0 (Applications → APIs → Auth0 Management API → Machine to Machine Applications)"
+    )]
+    BootstrapScope {
+        /// The step that was running.
+        step: StepId,
+        /// Auth0's 403 `insufficient_scope`, naming the scope.
+        #[source]
+        source: Auth0Error,
     },
     /// A resource with the workflow's natural key exists, but the workflow did not create
     /// it, so it will neither change nor delete it.
@@ -161,7 +190,19 @@ pub enum WorkflowError {
 
 impl WorkflowError {
     pub(crate) fn auth0(step: StepId) -> impl FnOnce(Auth0Error) -> Self {
-        move |source| WorkflowError::Auth0 { step, source }
+        // Every request of the workflow's Auth0 client carries the bootstrap credentials'
+        // token, so a 401 (after one refresh) or a missing scope is about them. (The one
+        // request made with another secret, the check of the stored secret, handles its
+        // own 401 before it gets here.)
+        move |source| {
+            if source.is_unauthorized() {
+                WorkflowError::BootstrapRefused { step, source }
+            } else if source.error_code() == Some("insufficient_scope") {
+                WorkflowError::BootstrapScope { step, source }
+            } else {
+                WorkflowError::Auth0 { step, source }
+            }
+        }
     }
 
     pub(crate) fn konnect(step: StepId) -> impl FnOnce(KonnectError) -> Self {
@@ -186,7 +227,10 @@ impl WorkflowError {
     /// The step that failed, when a service call failed.
     pub fn step(&self) -> Option<StepId> {
         match self {
-            WorkflowError::Auth0 { step, .. } | WorkflowError::Konnect { step, .. } => Some(*step),
+            WorkflowError::Auth0 { step, .. }
+            | WorkflowError::Konnect { step, .. }
+            | WorkflowError::BootstrapRefused { step, .. }
+            | WorkflowError::BootstrapScope { step, .. } => Some(*step),
             _ => None,
         }
     }

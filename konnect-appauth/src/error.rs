@@ -144,7 +144,7 @@ pub enum KonnectError {
         problem: Box<Problem>,
     },
     /// The request did not complete at the HTTP level.
-    #[error("transport error: {0}")]
+    #[error("transport error")]
     Transport(#[source] TransportError),
     /// The response was a success but its body did not match the expected shape.
     #[error("could not decode the response of {operation} at `{path}`: {reason}")]
