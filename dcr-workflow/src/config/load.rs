@@ -69,7 +69,7 @@ impl DcrConfig {
     pub fn from_toml_str(text: &str) -> Result<Self> {
         let table: Table = text.parse().map_err(|e: toml::de::Error| WorkflowError::ConfigFile {
             path: "<toml>".into(),
-            reason: e.message().to_owned(),
+            reason: syntax_error(text, &e),
         })?;
         from_table(table, Path::new("<toml>"))
     }
@@ -93,7 +93,7 @@ impl DcrConfig {
                 })?;
                 let table = text.parse::<Table>().map_err(|e| WorkflowError::ConfigFile {
                     path: path.to_owned(),
-                    reason: e.message().to_owned(),
+                    reason: syntax_error(&text, &e),
                 })?;
                 (table, path)
             }
@@ -104,14 +104,46 @@ impl DcrConfig {
     }
 }
 
+/// A TOML syntax error with its line and column (1-based), and without the source line
+/// the full rendering would quote (it may be a secret's).
+fn syntax_error(text: &str, e: &toml::de::Error) -> String {
+    let message = e.message().trim_end();
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("{message} (line {line}, column {column})")
+        }
+        None => message.to_owned(),
+    }
+}
+
+/// serde names a mistyped value in backticks (``invalid type: integer `12345678`, expected
+/// a string``): a value in a secret field would be echoed, so every value is dropped from
+/// such messages; unknown keys and expected types stay.
+fn without_values(message: &str) -> String {
+    let is_value_error = ["invalid type", "invalid value", "invalid length"]
+        .iter()
+        .any(|p| message.starts_with(p));
+    if !is_value_error {
+        return message.to_owned();
+    }
+    match message.split_once(", expected") {
+        Some((found, expected)) => {
+            let kind = found.split('`').next().unwrap_or(found).trim_end();
+            format!("{kind}, expected{expected}")
+        }
+        None => message.split('`').next().unwrap_or(message).trim_end().to_owned(),
+    }
+}
+
 fn from_table(table: Table, source: &Path) -> Result<DcrConfig> {
     serde_path_to_error::deserialize(Value::Table(table)).map_err(|e| {
         let field = e.path().to_string();
-        // The inner message names the expected type or the unknown key, never a value of
-        // a string field (the secrets are strings).
         WorkflowError::ConfigFile {
             path: source.to_owned(),
-            reason: format!("{field}: {}", e.into_inner().message()),
+            reason: format!("{field}: {}", without_values(e.into_inner().message())),
         }
     })
 }
@@ -196,6 +228,21 @@ mod tests {
     use secrecy::ExposeSecret;
 
     use super::*;
+
+    #[test]
+    fn a_mistyped_secret_is_never_echoed_and_a_syntax_error_names_line_and_column() {
+        let err = DcrConfig::from_toml_str("[auth0]\nclient_secret = 12345678\n").unwrap_err();
+        let text = err.to_string();
+        assert!(!text.contains("12345678"), "{text}");
+        assert!(
+            text.contains("auth0.client_secret") && text.contains("expected"),
+            "{text}"
+        );
+        let err = DcrConfig::from_toml_str("[auth0]\ndomain = \"a\"\nclient_secret = \"hunter2\n").unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("line 3, column"), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+    }
 
     fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()

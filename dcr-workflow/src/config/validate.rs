@@ -11,6 +11,12 @@ use crate::{Result, WorkflowError, owner};
 
 /// Longest audience: it is recorded as a `client_metadata` value (Auth0 allows 255).
 const MAX_AUDIENCE: usize = 255;
+/// Labels per Konnect resource (`Labels.maxProperties`), the workflow's mark included.
+const MAX_LABELS: usize = 50;
+/// `DcrProviderName`, `AuthStrategyName` and `AuthStrategyDisplayName` (`maxLength`).
+const MAX_KONNECT_NAME: usize = 256;
+/// The resource server's `name` (`CreateResourceServerRequestContent`, `maxLength`).
+const MAX_API_NAME: usize = 200;
 
 #[derive(Default)]
 struct Problems(Vec<ConfigProblem>);
@@ -37,6 +43,13 @@ impl Problems {
             self.add(field, reason);
         } else if let Err(other) = verdict {
             self.add(field, other.to_string());
+        }
+    }
+
+    fn at_most(&mut self, field: &str, value: &str, max: usize) {
+        let chars = value.chars().count();
+        if chars > max {
+            self.add(field, format!("at most {max} characters (it has {chars})"));
         }
     }
 
@@ -68,6 +81,16 @@ impl DcrConfig {
         self.check_auth0(&mut p, auth0_credentials);
         self.check_api(&mut p);
         self.check_konnect(&mut p, konnect_credentials);
+        if self.labels.len() >= MAX_LABELS {
+            p.add(
+                "labels",
+                format!(
+                    "at most {} labels: Konnect allows {MAX_LABELS} per resource and the workflow adds its own {} mark",
+                    MAX_LABELS - 1,
+                    owner::LABEL_KEY
+                ),
+            );
+        }
         for (key, value) in &self.labels {
             if key == owner::LABEL_KEY {
                 p.add(format!("labels.{key}"), "is reserved for the workflow's ownership mark");
@@ -132,6 +155,7 @@ impl DcrConfig {
             );
         }
         p.required("api.name", &api.name);
+        p.at_most("api.name", &api.name, MAX_API_NAME);
         let mut seen = BTreeSet::new();
         for (i, scope) in api.scopes.iter().enumerate() {
             let field = format!("api.scopes[{i}].value");
@@ -172,9 +196,15 @@ impl DcrConfig {
                 p.required("konnect.api_name", name);
             }
         }
-        p.required("konnect.provider_name", &k.provider_name);
-        p.required("konnect.strategy_name", &k.strategy_name);
-        p.required("konnect.strategy_display_name", &k.strategy_display_name);
+        for (field, value) in [
+            ("konnect.provider_name", &k.provider_name),
+            ("konnect.strategy_name", &k.strategy_name),
+            ("konnect.strategy_display_name", &k.strategy_display_name),
+        ] {
+            if p.required(field, value) {
+                p.at_most(field, value, MAX_KONNECT_NAME);
+            }
+        }
         if !self.strategy_scopes().iter().any(|s| s == "openid") {
             p.add("konnect.scopes", "must include `openid`");
         }
@@ -253,6 +283,29 @@ mod tests {
         assert!(text.contains("trailing slash"), "{text}");
         assert!(text.contains("https"), "{text}");
         assert!(text.contains("openid"), "{text}");
+    }
+
+    #[test]
+    fn the_documents_limits_are_checked_naming_the_config_field() {
+        let mut c = good();
+        for i in 0..49 {
+            c.labels.insert(format!("team-{i}"), "x".into());
+        }
+        c.validate().unwrap();
+        c.labels.insert("one-too-many".into(), "x".into());
+        c.konnect.provider_name = "p".repeat(300);
+        c.konnect.strategy_name = "s".repeat(257);
+        c.api.name = "n".repeat(201);
+        let err = c.validate().unwrap_err();
+        let problems = err.config_problems().unwrap();
+        for field in ["labels", "konnect.provider_name", "konnect.strategy_name", "api.name"] {
+            assert!(problems.names(field), "{field} missing from {problems}");
+        }
+        assert!(
+            !problems.names("name"),
+            "the service's field name is not the config's: {problems}"
+        );
+        assert!(err.to_string().contains("at most 49 labels"), "{err}");
     }
 
     #[test]
