@@ -217,3 +217,34 @@ async fn overlapping_applies_on_one_machine_take_turns_on_the_store_lock() -> an
     assert_converged(&s, &store, "four overlapping applies").await?;
     Ok(())
 }
+
+/// `verify` retries its JWKS read, and a cleanup DELETE whose answer was lost (repeated,
+/// then answered 404) counts as removed: nothing is left behind either way.
+#[tokio::test]
+async fn verify_survives_a_503_on_the_jwks_and_a_lost_cleanup_answer() -> anyhow::Result<()> {
+    use dcr_workflow::{Link, Outcome, VerifyMode};
+    let s = Sandboxes::start().await?;
+    let workflow = s.workflow(Arc::new(MemoryStore::new()))?;
+    workflow.converge().await?;
+    s.auth0.inject(Fault::status(503).on("GET", "/.well-known/jwks.json"));
+    s.konnect
+        .inject(Fault::drop_after_processing().on("DELETE", "/v3/portals/"));
+    let report = workflow
+        .verify(&dcr_workflow::VerifyOptions::new().mode(VerifyMode::PortalApplication))
+        .await?;
+    assert!(report.is_success(), "{report}");
+    assert_eq!(report.outcome(Link::Cleanup), Some(&Outcome::Passed("removed".into())));
+    assert_eq!(
+        s.auth0.request_count("GET", "/.well-known/jwks.json"),
+        2,
+        "retried once"
+    );
+    let apps = s
+        .konnect_client
+        .portal_applications(s.konnect.portal_id())
+        .list()
+        .send()
+        .await?;
+    assert!(apps.items.is_empty(), "the verification's application is gone");
+    Ok(())
+}

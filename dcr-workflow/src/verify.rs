@@ -278,9 +278,16 @@ impl Workflow {
             }
         };
         self.check_token(&registered, options, &mut report).await;
+        // A 404 is success: a DELETE whose answer was lost is repeated, and finds it gone.
         let cleanup = match registered.created {
-            Created::Application(apps, id) => apps.delete(&id).await.map_err(|e| e.to_string()),
-            Created::Client(client, id) => client.clients().delete(&id).await.map_err(|e| e.to_string()),
+            Created::Application(apps, id) => match apps.delete(&id).await {
+                Err(e) if e.is_not_found() => Ok(()),
+                other => other.map_err(|e| e.to_string()),
+            },
+            Created::Client(client, id) => match client.clients().delete(&id).await {
+                Err(e) if e.is_not_found() => Ok(()),
+                other => other.map_err(|e| e.to_string()),
+            },
         };
         match cleanup {
             Ok(()) => report.pass(Link::Cleanup, "removed"),
@@ -467,6 +474,35 @@ impl Workflow {
         }
     }
 
+    /// The tenant's JWKS, retried like every other read: up to 4 attempts, 200 ms
+    /// doubling between them, after a 429, a 5xx or a failed connection.
+    async fn fetch_jwks(&self, url: &url::Url) -> std::result::Result<jsonwebtoken::jwk::JwkSet, String> {
+        let mut delay = std::time::Duration::from_millis(200);
+        let mut attempt = 1;
+        loop {
+            let outcome = match self.http.get(url.clone()).send().await {
+                Ok(r) if r.status().is_success() => {
+                    return r.json().await.map_err(|e| format!("reading {url}: {e}"));
+                }
+                Ok(r) => {
+                    let status = r.status();
+                    let transient = status.as_u16() == 429 || status.is_server_error();
+                    (transient, format!("fetching {url}: HTTP {status}"))
+                }
+                Err(e) => (true, format!("fetching {url}: {e}")),
+            };
+            match outcome {
+                (true, reason) if attempt < 4 => {
+                    tracing::debug!(attempt, reason, "retrying the JWKS fetch");
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                    attempt += 1;
+                }
+                (_, reason) => return Err(reason),
+            }
+        }
+    }
+
     /// Checks the signature against the tenant's JWKS; returns the claims (unchecked).
     async fn signed_claims(&self, token: &str) -> std::result::Result<Value, String> {
         let url = self
@@ -474,16 +510,7 @@ impl Workflow {
             .base_url()
             .join(".well-known/jwks.json")
             .map_err(|e| e.to_string())?;
-        let jwks: jsonwebtoken::jwk::JwkSet = self
-            .http
-            .get(url.clone())
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| format!("fetching {url}: {e}"))?
-            .json()
-            .await
-            .map_err(|e| format!("reading {url}: {e}"))?;
+        let jwks = self.fetch_jwks(&url).await?;
         let header = jsonwebtoken::decode_header(token).map_err(|e| format!("not a JWT: {e}"))?;
         let kid = header.kid.ok_or("the token header has no kid")?;
         let jwk = jwks.find(&kid).ok_or_else(|| format!("kid {kid} is not in the JWKS"))?;

@@ -228,7 +228,16 @@ impl Shared {
     fn dispatch(&mut self, request: &Request, route: Route, template: &'static str) -> Reply {
         let method = request.method.as_str().to_owned();
         match route {
-            Route::Jwks if method == "GET" => return Reply::json(200, tokens::jwks()),
+            Route::Jwks if method == "GET" => {
+                if let Some(FaultKind::Status(status)) = self
+                    .controls
+                    .faults
+                    .take(&method, request.url.path(), |k| matches!(k, FaultKind::Status(_)))
+                {
+                    return error_reply(&injected(status, false));
+                }
+                return Reply::json(200, tokens::jwks());
+            }
             Route::OpenIdConfiguration if method == "GET" => {
                 return Reply::json(200, tokens::openid_configuration(&self.store.domain));
             }
