@@ -4,7 +4,7 @@ use konnect_appauth::PortalId;
 
 use crate::owner;
 use crate::plan::StepId;
-use crate::steps::{admin_app, in_step, observe};
+use crate::steps::{Health, admin_app, in_step, observe};
 use crate::store::{admin_secret_key, pending_secret_key};
 use crate::workflow::{Destroyed, Workflow};
 use crate::{Result, WorkflowError};
@@ -42,7 +42,7 @@ impl Workflow {
     pub async fn destroy(&self) -> Result<Destroyed> {
         let _lock = self.store.lock(self.lock_wait).await?;
         let ctx = self.ctx();
-        let observed = in_step(StepId::Observe, observe(ctx)).await?;
+        let observed = in_step(StepId::Observe, observe(ctx, Health::Skip)).await?;
         let mut done = Destroyed::default();
         let k = &self.config.konnect;
         let konnect = &self.konnect;

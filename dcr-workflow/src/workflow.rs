@@ -12,7 +12,8 @@ use crate::plan::{Plan, StepId, StepPlan};
 use crate::steps::admin_app::{self, AdminOutput};
 use crate::steps::dcr_provider::AdminView;
 use crate::steps::{
-    Ctx, Observed, admin_grant, api_audience, auth_strategy, dcr_provider, in_step, konnect_api, observe, publication,
+    Ctx, Health, Observed, admin_grant, api_audience, auth_strategy, dcr_provider, in_step, konnect_api, observe,
+    publication,
 };
 use crate::store::SecretStore;
 use crate::{DcrConfig, Result, WorkflowError};
@@ -248,7 +249,7 @@ impl Workflow {
     /// resource with one of the configured names exists but was not created by dcr-rs.
     pub async fn plan(&self) -> Result<Plan> {
         let ctx = self.ctx();
-        let observed = in_step(StepId::Observe, observe(ctx)).await?;
+        let observed = in_step(StepId::Observe, observe(ctx, Health::Check)).await?;
         admin_app::check_owned(ctx, &observed)?;
         dcr_provider::check_owned(ctx, &observed)?;
         auth_strategy::check_owned(ctx, &observed)?;

@@ -4,7 +4,7 @@ use auth0_mgmt::resources::clients::{Client, ClientMetadata, ClientUpdate, NewCl
 use auth0_mgmt::{AppType, ClientId, GrantType};
 use futures::TryStreamExt;
 use konnect_appauth::resources::dcr_providers::{DcrConfig as ProviderConfig, DcrProvider};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::{Ctx, Observed};
 use crate::owner::{self, METADATA_API_KEY, METADATA_KEY, METADATA_VALUE};
@@ -70,21 +70,33 @@ pub(crate) async fn observe(ctx: Ctx<'_>, provider: Option<&DcrProvider>) -> Res
     Ok(found)
 }
 
-/// Which of the application's secrets the store holds.
-#[derive(Clone, Copy, Debug, Default)]
+/// The application's secrets as the store holds them, read once per observation.
 pub(crate) struct SecretsHeld {
+    pub(crate) stored: Option<SecretString>,
+    /// Set when a rotation was interrupted.
+    pub(crate) pending: Option<SecretString>,
+}
+
+/// What the plan keeps of [`SecretsHeld`]: whether each exists, never the values.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct SecretsSummary {
     pub(crate) stored: bool,
-    /// A rotation was interrupted.
     pub(crate) pending: bool,
+}
+
+impl SecretsHeld {
+    pub(crate) fn summary(&self) -> SecretsSummary {
+        SecretsSummary {
+            stored: self.stored.is_some(),
+            pending: self.pending.is_some(),
+        }
+    }
 }
 
 pub(crate) async fn secrets_held(ctx: Ctx<'_>, id: &ClientId) -> Result<SecretsHeld> {
     let (stored_key, pending_key) = (admin_secret_key(id.as_str()), pending_secret_key(id.as_str()));
     let (stored, pending) = tokio::try_join!(ctx.store.get(&stored_key), ctx.store.get(&pending_key))?;
-    Ok(SecretsHeld {
-        stored: stored.is_some(),
-        pending: pending.is_some(),
-    })
+    Ok(SecretsHeld { stored, pending })
 }
 
 /// Whether DCR can work with the secrets as they are, beyond what the configuration says.
@@ -102,6 +114,7 @@ pub(crate) async fn secret_health(
     ctx: Ctx<'_>,
     admin: &Client,
     provider: Option<&DcrProvider>,
+    secrets: &SecretsHeld,
 ) -> Result<SecretHealth> {
     let Some(provider) = provider.filter(|p| owner::owns_labels(&p.labels)) else {
         return Ok(SecretHealth::default());
@@ -112,10 +125,7 @@ pub(crate) async fn secret_health(
         return Ok(SecretHealth::default());
     }
     let id = &admin.client_id;
-    if ctx.store.get(&pending_secret_key(id.as_str())).await?.is_some() {
-        return Ok(SecretHealth::default());
-    }
-    let Some(stored) = ctx.store.get(&admin_secret_key(id.as_str())).await? else {
+    let (Some(stored), None) = (&secrets.stored, &secrets.pending) else {
         return Ok(SecretHealth::default());
     };
     let verification = ctx
@@ -132,6 +142,7 @@ pub(crate) async fn secret_health(
         errors = ?verification.errors,
         "Konnect cannot use the DCR provider's initial client; checking the stored secret"
     );
+    let stored = SecretString::from(stored.expose_secret().to_owned());
     let request = ClientCredentialsRequest::new(id.clone(), ClientSecret::from(stored), ctx.auth0.audience().clone());
     let stored_dead = match ctx.auth0.oauth().client_credentials(&request).await {
         Ok(_) => false,

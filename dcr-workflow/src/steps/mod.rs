@@ -62,17 +62,32 @@ impl Observed {
     }
 }
 
+/// Whether `observe` also checks that DCR works with the secrets as they are (Konnect's
+/// provider check, one request): `plan` needs it, `destroy` does not.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Health {
+    Check,
+    Skip,
+}
+
 /// Finds every resource, with independent lookups running concurrently.
-pub(crate) async fn observe(ctx: Ctx<'_>) -> Result<Observed> {
+pub(crate) async fn observe(ctx: Ctx<'_>, health: Health) -> Result<Observed> {
     let auth0_side = async {
         let provider = dcr_provider::observe(ctx).await?;
         let admin = admin_app::observe(ctx, provider.as_ref()).await?;
         let (grant, secrets, health) = match &admin {
-            Some(admin) => tokio::try_join!(
-                admin_grant::observe(ctx, &admin.client_id),
-                admin_app::secrets_held(ctx, &admin.client_id),
-                admin_app::secret_health(ctx, admin, provider.as_ref()),
-            )?,
+            Some(admin) => {
+                let check = async {
+                    let secrets = admin_app::secrets_held(ctx, &admin.client_id).await?;
+                    let health = match health {
+                        Health::Check => admin_app::secret_health(ctx, admin, provider.as_ref(), &secrets).await?,
+                        Health::Skip => Default::default(),
+                    };
+                    Ok::<_, crate::WorkflowError>((secrets.summary(), health))
+                };
+                let (grant, (secrets, health)) = tokio::try_join!(admin_grant::observe(ctx, &admin.client_id), check)?;
+                (grant, secrets, health)
+            }
             None => (None, Default::default(), Default::default()),
         };
         Ok::<_, crate::WorkflowError>((provider, admin, grant, secrets, health))
