@@ -87,16 +87,30 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
     match cli.command {
         Command::Plan => println!("{}", workflow.plan().await?),
         Command::Apply => {
-            let plan = workflow.plan().await?;
-            println!("{plan}");
-            if plan.is_empty() {
-                println!("Nothing to do.");
-            } else {
-                let applied = workflow.apply(&plan).await?;
-                println!(
-                    "Applied: admin application {}, provider {}, strategy {}, API {}.",
-                    applied.admin_client_id, applied.provider.id, applied.strategy.id, applied.api_id
-                );
+            // A run that waited for another's lock finds its plan stale: it plans again
+            // (a few times at most) instead of failing or duplicating.
+            let mut attempts = 0;
+            loop {
+                let plan = workflow.plan().await?;
+                println!("{plan}");
+                if plan.is_empty() {
+                    println!("Nothing to do.");
+                    break;
+                }
+                match workflow.apply(&plan).await {
+                    Ok(applied) => {
+                        println!(
+                            "Applied: admin application {}, provider {}, strategy {}, API {}.",
+                            applied.admin_client_id, applied.provider.id, applied.strategy.id, applied.api_id
+                        );
+                        break;
+                    }
+                    Err(dcr_workflow::WorkflowError::StalePlan) if attempts < 3 => {
+                        attempts += 1;
+                        eprintln!("another run changed the state while this one waited: planning again");
+                    }
+                    Err(e) => return Err(e.into()),
+                }
             }
         }
         Command::Destroy => {

@@ -218,6 +218,42 @@ async fn overlapping_applies_on_one_machine_take_turns_on_the_store_lock() -> an
     Ok(())
 }
 
+/// The CLI plans, then applies: runs that planned before another applied must not act on
+/// what they saw. The lock makes them wait; the plan, observed again, is refused as stale
+/// before any write, and planning again finds nothing to do.
+#[tokio::test]
+async fn overlapping_plan_then_apply_runs_refuse_their_stale_plans() -> anyhow::Result<()> {
+    let s = Sandboxes::start().await?;
+    s.auth0.set_latency(Some(Duration::from_millis(10)));
+    s.konnect.set_latency(Some(Duration::from_millis(10)));
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("secrets.json");
+    let workflows: Vec<_> = (0..3)
+        .map(|_| {
+            let store: Arc<dyn SecretStore> = Arc::new(dcr_workflow::store::FileStore::open(&path).unwrap());
+            s.workflow(store).unwrap()
+        })
+        .collect();
+    let mut plans = Vec::new();
+    for workflow in &workflows {
+        plans.push(workflow.plan().await?);
+    }
+    let runs = workflows.iter().zip(&plans).map(|(w, p)| w.apply(p));
+    let results = futures::future::join_all(runs).await;
+    let applied = results.iter().filter(|r| r.is_ok()).count();
+    let stale = results
+        .iter()
+        .filter(|r| matches!(r, Err(dcr_workflow::WorkflowError::StalePlan)))
+        .count();
+    assert_eq!((applied, stale), (1, 2), "{results:?}");
+    s.auth0.set_latency(None);
+    s.konnect.set_latency(None);
+    let store: Arc<dyn SecretStore> = Arc::new(dcr_workflow::store::FileStore::open(&path)?);
+    assert_converged(&s, &store, "three overlapping plan-then-apply runs").await?;
+    assert!(workflows[1].plan().await?.is_empty());
+    Ok(())
+}
+
 /// `verify` retries its JWKS read, and a cleanup DELETE whose answer was lost (repeated,
 /// then answered 404) counts as removed: nothing is left behind either way.
 #[tokio::test]

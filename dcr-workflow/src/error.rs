@@ -138,6 +138,12 @@ pub enum WorkflowError {
         /// What to do about it.
         hint: &'static str,
     },
+    /// The state changed between `plan` and `apply` (another run applied meanwhile);
+    /// nothing was written.
+    #[error(
+        "the state changed since this plan was made (another run applied meanwhile); nothing was written: plan again"
+    )]
+    StalePlan,
     /// The secret store failed.
     #[error("secret store, key {key:?}: {reason}")]
     SecretStore {

@@ -287,9 +287,22 @@ impl Workflow {
     /// Each step re-compares with the real ids, so a plan whose resources have not
     /// changed since it was made converges exactly as printed. Applying twice in a row
     /// sends no write the second time.
+    ///
+    /// Fails with [`WorkflowError::StalePlan`], before any write, when what the plan saw
+    /// changed before this run got the store's lock (another run applied meanwhile): plan
+    /// again. An empty plan is never stale, so a warm run costs no second observation.
     pub async fn apply(&self, plan: &Plan) -> Result<Applied> {
         let _lock = self.lock().await?;
-        self.apply_locked(plan).await
+        if plan.is_empty() {
+            return self.apply_locked(plan).await;
+        }
+        // Observed again under the lock: a plan made before another run's writes would
+        // create a second of everything that run created.
+        let fresh = self.plan().await?;
+        if fresh.to_string() != plan.to_string() {
+            return Err(WorkflowError::StalePlan);
+        }
+        self.apply_locked(&fresh).await
     }
 
     /// Takes the store's lock for one operation (see [`SecretStore::lock`]).
