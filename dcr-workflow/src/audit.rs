@@ -11,7 +11,7 @@ use futures::TryStreamExt;
 use konnect_appauth::PortalId;
 
 use crate::plan::StepId;
-use crate::steps::in_step;
+use crate::steps::{Purpose, in_step, observe};
 use crate::{Result, Workflow, WorkflowError};
 
 /// Metadata Konnect puts on the Auth0 clients it registers.
@@ -40,6 +40,21 @@ pub struct OrphanApplication {
     pub client_id: String,
 }
 
+/// An owned resource under the same natural key as the one the chain uses: left by runs
+/// that overlapped on two machines. The next `apply` deletes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DuplicateResource {
+    /// Which kind of resource.
+    pub step: StepId,
+    /// Its name.
+    pub name: String,
+    /// Its id.
+    pub id: String,
+    /// The id of the one the chain uses, if any.
+    pub kept: Option<String>,
+}
+
 /// The result of [`Workflow::audit`].
 #[derive(Clone, Debug, Default)]
 pub struct AuditReport {
@@ -51,12 +66,14 @@ pub struct AuditReport {
     pub orphan_clients: Vec<OrphanClient>,
     /// Applications whose Auth0 client is gone.
     pub orphan_applications: Vec<OrphanApplication>,
+    /// Owned duplicates of the workflow's own resources.
+    pub duplicates: Vec<DuplicateResource>,
 }
 
 impl AuditReport {
-    /// Whether nothing is orphaned.
+    /// Whether nothing is orphaned or duplicated.
     pub fn is_clean(&self) -> bool {
-        self.orphan_clients.is_empty() && self.orphan_applications.is_empty()
+        self.orphan_clients.is_empty() && self.orphan_applications.is_empty() && self.duplicates.is_empty()
     }
 }
 
@@ -76,13 +93,21 @@ impl fmt::Display for AuditReport {
                 a.application_id, a.client_id
             )?;
         }
+        for d in &self.duplicates {
+            write!(f, "  duplicate {} {:?} ({})", d.step, d.name, d.id)?;
+            match &d.kept {
+                Some(kept) => writeln!(f, ": {kept} is the one in use; apply deletes this one")?,
+                None => writeln!(f, ": apply deletes it")?,
+            }
+        }
         write!(
             f,
-            "Audit: {} applications, {} Auth0 clients, {} orphan clients, {} orphan applications.",
+            "Audit: {} applications, {} Auth0 clients, {} orphan clients, {} orphan applications, {} duplicates.",
             self.applications,
             self.auth0_clients,
             self.orphan_clients.len(),
-            self.orphan_applications.len()
+            self.orphan_applications.len(),
+            self.duplicates.len()
         )
     }
 }
@@ -211,6 +236,9 @@ impl Workflow {
             join.update(|u| u.applications_done = true);
             Ok::<_, WorkflowError>(())
         };
+        // Owned admin applications with the configured name: more than the one in use are
+        // duplicates. The walk sees every client anyway.
+        let mut admins: Vec<(String, String)> = Vec::new();
         let clients = async {
             let mut clients = std::pin::pin!(self.auth0.clients().list().fields(CLIENT_FIELDS).stream());
             loop {
@@ -227,12 +255,17 @@ impl Workflow {
                     }),
                     _ => None,
                 };
+                if client.name == self.config.auth0.admin_app_name && crate::owner::owns_client(&client) {
+                    admins.push((client.client_id.to_string(), client.name.clone()));
+                }
                 join.update(|u| u.client(client.client_id.into_inner(), registered));
             }
             join.update(|u| u.clients_done = true);
             Ok(())
         };
-        tokio::try_join!(applications, clients)?;
+        let chain = async { observe(self.ctx(), Purpose::Rotate).await };
+        let ((), (), observed) = tokio::try_join!(applications, clients, chain)?;
+        let duplicates = duplicates_of(&observed, &admins);
         let unmatched = join
             .unmatched
             .into_inner()
@@ -253,8 +286,35 @@ impl Workflow {
             auth0_clients: unmatched.client_count,
             orphan_clients,
             orphan_applications,
+            duplicates,
         })
     }
+}
+
+/// The chain's owned duplicates, and the owned admin applications (`admins`: id, name)
+/// the chain does not use.
+fn duplicates_of(observed: &crate::steps::Observed, admins: &[(String, String)]) -> Vec<DuplicateResource> {
+    let mut found: Vec<DuplicateResource> = crate::steps::duplicates::found(observed)
+        .into_iter()
+        .map(|f| DuplicateResource {
+            step: f.step,
+            name: f.name,
+            id: f.id,
+            kept: f.kept,
+        })
+        .collect();
+    let kept = observed.admin.as_ref().map(|a| a.client_id.to_string());
+    for (id, name) in admins {
+        if Some(id) != kept.as_ref() && !found.iter().any(|d| &d.id == id) {
+            found.push(DuplicateResource {
+                step: StepId::AdminApp,
+                name: name.clone(),
+                id: id.clone(),
+                kept: kept.clone(),
+            });
+        }
+    }
+    found
 }
 
 #[cfg(test)]

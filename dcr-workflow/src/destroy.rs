@@ -4,34 +4,10 @@ use konnect_appauth::PortalId;
 
 use crate::owner;
 use crate::plan::StepId;
-use crate::steps::{Health, admin_app, in_step, observe};
-use crate::store::{admin_secret_key, pending_secret_key};
+use crate::steps::duplicates::{self, Duplicates, gone_ok};
+use crate::steps::{Purpose, admin_app, in_step, observe};
 use crate::workflow::{Destroyed, Workflow};
 use crate::{Result, WorkflowError};
-
-/// A delete whose target is already gone succeeded.
-fn gone_ok<E: NotFound>(result: std::result::Result<(), E>) -> std::result::Result<(), E> {
-    match result {
-        Err(e) if e.not_found() => Ok(()),
-        other => other,
-    }
-}
-
-trait NotFound {
-    fn not_found(&self) -> bool;
-}
-
-impl NotFound for auth0_mgmt::Auth0Error {
-    fn not_found(&self) -> bool {
-        self.is_not_found()
-    }
-}
-
-impl NotFound for konnect_appauth::KonnectError {
-    fn not_found(&self) -> bool {
-        self.is_not_found()
-    }
-}
 
 impl Workflow {
     /// Removes what the workflow owns, newest first: the publication of its strategy,
@@ -42,7 +18,7 @@ impl Workflow {
     pub async fn destroy(&self) -> Result<Destroyed> {
         let _lock = self.store.lock(self.lock_wait).await?;
         let ctx = self.ctx();
-        let observed = in_step(StepId::Observe, observe(ctx, Health::Skip)).await?;
+        let observed = in_step(StepId::Observe, observe(ctx, Purpose::Sweep)).await?;
         let mut done = Destroyed::default();
         let k = &self.config.konnect;
         let konnect = &self.konnect;
@@ -68,6 +44,18 @@ impl Workflow {
                 done.removed.push((StepId::Publication, key));
             } else {
                 done.kept.push((StepId::Publication, key));
+            }
+        }
+        // Owned duplicates that overlapping runs left, dependents first (the admin
+        // applications go with the kept one, below).
+        let konnect_duplicates = Duplicates {
+            admins: Vec::new(),
+            ..observed.duplicates.clone()
+        };
+        duplicates::remove(ctx, &konnect_duplicates).await?;
+        for d in duplicates::diff(&observed) {
+            if d.step != StepId::AdminApp {
+                done.removed.push((d.step, d.key));
             }
         }
         if let Some(api) = &observed.api {
@@ -117,20 +105,16 @@ impl Workflow {
                 }
                 gone_ok(auth0.clients().delete(&admin.client_id).await)
                     .map_err(WorkflowError::auth0(StepId::AdminApp))?;
-                for key in [
-                    admin_secret_key(admin.client_id.as_str()),
-                    pending_secret_key(admin.client_id.as_str()),
-                ] {
-                    match self.store.delete(&key).await {
-                        // A read-only store holds the secret elsewhere; the app is gone anyway.
-                        Ok(()) | Err(WorkflowError::ReadOnlyStore { .. }) => {}
-                        Err(e) => return Err(e),
-                    }
-                }
+                duplicates::forget_secrets(ctx, admin.client_id.as_str()).await?;
                 done.removed.push((StepId::AdminApp, admin.name.clone()));
             }
             (Some(other), None) => done.kept.push((StepId::AdminApp, other.name.clone())),
             _ => {}
+        }
+        for admin in &observed.duplicates.admins {
+            duplicates::remove_admin(ctx, admin).await?;
+            done.removed
+                .push((StepId::AdminApp, format!("{} ({})", admin.name, admin.client_id)));
         }
         Ok(done)
     }

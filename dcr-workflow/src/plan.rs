@@ -88,6 +88,9 @@ pub enum Action {
     Create(Vec<FieldChange>),
     /// Change these fields.
     Update(Vec<FieldChange>),
+    /// Delete the resource: an owned duplicate of one the chain keeps (left by runs that
+    /// overlapped on two machines). The step's note says which one is kept.
+    Delete,
     /// Nothing to do.
     NoOp,
 }
@@ -139,7 +142,7 @@ impl StepPlan {
     pub fn fields(&self) -> &[FieldChange] {
         match &self.action {
             Action::Create(f) | Action::Update(f) => f,
-            Action::NoOp => &[],
+            Action::Delete | Action::NoOp => &[],
         }
     }
 }
@@ -153,6 +156,7 @@ impl fmt::Display for StepPlan {
         let sign = match self.action {
             Action::Create(_) => '+',
             Action::Update(_) => '~',
+            Action::Delete => '-',
             Action::NoOp => '=',
         };
         write!(f, "  {sign} {} {:?}", self.step, self.key)?;
@@ -193,13 +197,20 @@ impl Plan {
         self.steps.iter().find(|s| s.step == step)
     }
 
-    /// (to create, to update, unchanged).
+    /// (to create, to update, unchanged); deletions are counted by
+    /// [`to_delete`](Self::to_delete).
     pub fn counts(&self) -> (usize, usize, usize) {
         self.steps.iter().fold((0, 0, 0), |(c, u, n), s| match s.action {
             Action::Create(_) => (c + 1, u, n),
             Action::Update(_) => (c, u + 1, n),
             Action::NoOp => (c, u, n + 1),
+            Action::Delete => (c, u, n),
         })
+    }
+
+    /// How many owned duplicates the plan deletes.
+    pub fn to_delete(&self) -> usize {
+        self.steps.iter().filter(|s| s.action == Action::Delete).count()
     }
 }
 
@@ -209,7 +220,13 @@ impl fmt::Display for Plan {
             write!(f, "{step}")?;
         }
         let (create, update, same) = self.counts();
-        write!(f, "Plan: {create} to create, {update} to update, {same} unchanged.")
+        match self.to_delete() {
+            0 => write!(f, "Plan: {create} to create, {update} to update, {same} unchanged."),
+            delete => write!(
+                f,
+                "Plan: {create} to create, {update} to update, {delete} to delete, {same} unchanged."
+            ),
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use serde_json::Value;
 use url::Url;
 
 use crate::plan::StepId;
-use crate::steps::{auth_strategy, dcr_provider, in_step};
+use crate::steps::in_step;
 use crate::store::admin_secret_key;
 use crate::{Result, Workflow};
 
@@ -244,7 +244,7 @@ impl Workflow {
     async fn verify_inner(&self, options: &VerifyOptions) -> Result<VerifyReport> {
         let ctx = self.ctx();
         let mut report = VerifyReport::default();
-        let (provider, strategy) = tokio::try_join!(dcr_provider::observe(ctx), auth_strategy::observe(ctx))?;
+        let (provider, strategy) = crate::steps::provider_and_strategy(ctx).await?;
         let Some(provider) = provider else {
             report.fail(Link::ProviderCheck, "the DCR provider does not exist: run apply");
             report.skip(&[Link::Registration], "no provider");

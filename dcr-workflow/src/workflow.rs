@@ -12,8 +12,8 @@ use crate::plan::{Plan, StepId, StepPlan};
 use crate::steps::admin_app::{self, AdminOutput};
 use crate::steps::dcr_provider::AdminView;
 use crate::steps::{
-    Ctx, Health, Observed, admin_grant, api_audience, auth_strategy, dcr_provider, in_step, konnect_api, observe,
-    publication,
+    Ctx, Observed, Purpose, admin_grant, api_audience, auth_strategy, dcr_provider, duplicates, in_step, konnect_api,
+    observe, publication,
 };
 use crate::store::SecretStore;
 use crate::{DcrConfig, Result, WorkflowError};
@@ -249,7 +249,7 @@ impl Workflow {
     /// resource with one of the configured names exists but was not created by dcr-rs.
     pub async fn plan(&self) -> Result<Plan> {
         let ctx = self.ctx();
-        let observed = in_step(StepId::Observe, observe(ctx, Health::Check)).await?;
+        let observed = in_step(StepId::Observe, observe(ctx, Purpose::Plan)).await?;
         admin_app::check_owned(ctx, &observed)?;
         dcr_provider::check_owned(ctx, &observed)?;
         auth_strategy::check_owned(ctx, &observed)?;
@@ -263,7 +263,7 @@ impl Workflow {
             secret_changed: matches!(admin_plan.action, crate::plan::Action::Create(_))
                 || admin_app::needs_new_secret(&observed),
         };
-        let steps = vec![
+        let mut steps = vec![
             admin_plan,
             admin_grant::diff(ctx, &observed, admin_id),
             api_audience::diff(ctx, &observed),
@@ -272,6 +272,7 @@ impl Workflow {
             konnect_api::diff(ctx, &observed),
             publication::diff(ctx, &observed, observed.strategy.as_ref().map(|s| &s.id)),
         ];
+        steps.extend(duplicates::diff(&observed));
         Ok(Plan { steps, observed })
     }
 
@@ -324,11 +325,17 @@ impl Workflow {
         }
         let auth0_and_chain = async {
             let (admin_plan, admin) = in_step(StepId::AdminApp, admin_app::apply(ctx, observed)).await?;
-            let (grant_plan, api_plan, (provider_plan, provider, strategy_plan, strategy)) = tokio::try_join!(
+            // `join`, not `try_join`: a failing sibling must not cancel the grant of an
+            // application just created, or the application is left where only a scan of
+            // the whole tenant finds it (with its grant, the next run finds it in one
+            // request).
+            let (grant_plan, api_plan, chain) = tokio::join!(
                 in_step(StepId::AdminGrant, admin_grant::apply(ctx, observed, &admin.client_id)),
                 in_step(StepId::ApiAudience, api_audience::apply(ctx, observed)),
                 self.provider_and_strategy(observed, &admin),
-            )?;
+            );
+            let (grant_plan, api_plan, (provider_plan, provider, strategy_plan, strategy)) =
+                (grant_plan?, api_plan?, chain?);
             if admin.pending {
                 // Auth0 and Konnect both hold the new secret now.
                 in_step(
@@ -345,15 +352,21 @@ impl Workflow {
             ))
         };
         let api = in_step(StepId::KonnectApi, konnect_api::apply(ctx, observed));
-        let ((done, admin_client_id, provider, strategy), (api_plan, api)) = tokio::try_join!(auth0_and_chain, api)?;
+        let (chain, api) = tokio::join!(auth0_and_chain, api);
+        let ((done, admin_client_id, provider, strategy), (api_plan, api)) = (chain?, api?);
         let publication_plan = in_step(
             StepId::Publication,
             publication::apply(ctx, observed, &api.id, &strategy.id),
         )
         .await?;
+        // Last: the kept chain no longer references any duplicate.
+        if !observed.duplicates.is_empty() {
+            duplicates::remove(ctx, &observed.duplicates).await?;
+        }
         let mut steps: Vec<StepPlan> = done.into_iter().collect();
         steps.push(api_plan);
         steps.push(publication_plan);
+        steps.extend(duplicates::diff(observed));
         Ok(Applied {
             steps,
             admin_client_id,
@@ -394,9 +407,10 @@ impl Workflow {
         let _lock = self.lock().await?;
         let ctx = self.ctx();
         in_step(StepId::Rotate, async {
-            let provider = dcr_provider::observe(ctx).await?;
-            let admin = admin_app::observe(ctx, provider.as_ref())
-                .await?
+            let observed = observe(ctx, Purpose::Rotate).await?;
+            let provider = observed.provider;
+            let admin = observed
+                .admin
                 .filter(crate::owner::owns_client)
                 .ok_or_else(|| WorkflowError::Missing {
                     resource: "Auth0 application",

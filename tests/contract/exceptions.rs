@@ -116,6 +116,20 @@ fn konnect_rate_limited() -> Value {
     })
 }
 
+fn konnect_conflict() -> Value {
+    json!({
+        "type": "object",
+        "required": ["status", "title", "instance", "detail"],
+        "properties": {
+            "status": { "const": 409 },
+            "title": { "type": "string" },
+            "type": { "type": "string" },
+            "instance": { "type": "string" },
+            "detail": { "type": "string" }
+        }
+    })
+}
+
 fn konnect_server_error() -> Value {
     json!({
         "type": "object",
@@ -267,6 +281,17 @@ pub fn all() -> Vec<Exception> {
                 schema: auth0_error,
             },
             reason: "any endpoint can answer 5xx (the clients retry them); the document lists none",
+        },
+        Exception {
+            rule: Rule::UnlistedStatus {
+                service: Service::Konnect,
+                status: 409,
+                operation: Some("POST /v3/apis"),
+                schema: konnect_conflict,
+            },
+            reason: "the document says an API's name + version must be unique but lists no status \
+                     for a duplicate on create; the sandbox answers 409 problem+json, as the same \
+                     document lists for PATCH /v3/apis/{apiId} (inferred, not documented)",
         },
         Exception {
             rule: Rule::UnlistedStatus {

@@ -36,38 +36,103 @@ pub(crate) struct AdminOutput {
     pub(crate) pending: bool,
 }
 
-/// Finds the admin application: first through the DCR provider's `initial_client_id`
-/// (one request), then by name (a scan of the tenant's applications).
-pub(crate) async fn observe(ctx: Ctx<'_>, provider: Option<&DcrProvider>) -> Result<Option<Client>> {
+/// The admin application the chain uses, and the owned duplicates found on the way.
+#[derive(Default)]
+pub(crate) struct AdminFound {
+    pub(crate) kept: Option<Client>,
+    pub(crate) duplicates: Vec<Client>,
+}
+
+/// Finds the admin application: first through the kept DCR provider's
+/// `initial_client_id` (one request), else by name (a scan of the tenant's applications,
+/// which `full_scan` forces). Owned applications with the configured name beyond the kept
+/// one, and those that duplicate providers name, are duplicates.
+pub(crate) async fn observe(
+    ctx: Ctx<'_>,
+    provider: Option<&DcrProvider>,
+    duplicate_providers: &[DcrProvider],
+    full_scan: bool,
+) -> Result<AdminFound> {
     let name = &ctx.config.auth0.admin_app_name;
-    if let Some(ProviderConfig::Auth0(config)) = provider.map(|p| &p.config) {
-        let id = ClientId::new(config.initial_client_id.clone());
-        let found = ctx
-            .auth0
-            .clients()
-            .get_opt(&id)
-            .await
-            .map_err(WorkflowError::auth0(STEP))?;
-        // Ours even under another name: a renamed `admin_app_name` renames it in place.
-        if let Some(client) = found.filter(owner::owns_client) {
-            return Ok(Some(client));
+    let referenced = match provider.map(|p| &p.config) {
+        Some(ProviderConfig::Auth0(config)) => Some(ClientId::new(config.initial_client_id.clone())),
+        _ => None,
+    };
+    let via_provider = async {
+        match &referenced {
+            Some(id) => get_owned(ctx, id).await,
+            None => Ok(None),
         }
+    };
+    let others: Vec<ClientId> = super::duplicates::provider_clients(duplicate_providers)
+        .into_iter()
+        .map(ClientId::new)
+        .filter(|id| Some(id) != referenced.as_ref())
+        .collect();
+    // Ours even under another name: a renamed `admin_app_name` renames it in place.
+    let (kept, mut duplicates) = tokio::try_join!(via_provider, confirm(ctx, &others, None))?;
+    if kept.is_some() && !full_scan {
+        return Ok(AdminFound { kept, duplicates });
     }
+    let mut named: Vec<Client> = Vec::new();
     let mut clients = std::pin::pin!(ctx.auth0.clients().list().fields(LOOKUP_FIELDS).stream());
-    let mut found: Option<Client> = None;
     while let Some(client) = clients.try_next().await.map_err(WorkflowError::auth0(STEP))? {
         if &client.name == name {
-            // Prefer ours when several share the name.
-            let ours = owner::owns_client(&client);
-            if ours || found.is_none() {
-                found = Some(client);
-            }
-            if ours {
-                break;
-            }
+            named.push(client);
         }
     }
-    Ok(found)
+    let (owned, unowned): (Vec<Client>, Vec<Client>) = named.into_iter().partition(owner::owns_client);
+    let kept = match kept {
+        Some(kept) => Some(kept),
+        // Prefer the one whose secret this run holds: keeping it needs no rotation.
+        None => match with_stored_secret(ctx, &owned).await? {
+            Some(i) => owned.get(i).cloned(),
+            None => owned.first().cloned().or_else(|| unowned.into_iter().next()),
+        },
+    };
+    for client in owned {
+        let is_kept = kept.as_ref().is_some_and(|k| k.client_id == client.client_id);
+        if !is_kept && !duplicates.iter().any(|d| d.client_id == client.client_id) {
+            duplicates.push(client);
+        }
+    }
+    Ok(AdminFound { kept, duplicates })
+}
+
+/// The owned application `id`, or `None` (absent or not ours).
+async fn get_owned(ctx: Ctx<'_>, id: &ClientId) -> Result<Option<Client>> {
+    let found = ctx
+        .auth0
+        .clients()
+        .get_opt(id)
+        .await
+        .map_err(WorkflowError::auth0(STEP))?;
+    Ok(found.filter(owner::owns_client))
+}
+
+/// Of the applications `ids`, those that carry the mark (and, with `name`, have it).
+pub(crate) async fn confirm(ctx: Ctx<'_>, ids: &[ClientId], name: Option<&str>) -> Result<Vec<Client>> {
+    let found = futures::future::try_join_all(ids.iter().map(|id| get_owned(ctx, id))).await?;
+    Ok(found
+        .into_iter()
+        .flatten()
+        .filter(|c| name.is_none_or(|n| c.name == n))
+        .collect())
+}
+
+/// The index of the first application whose secret the store holds.
+async fn with_stored_secret(ctx: Ctx<'_>, clients: &[Client]) -> Result<Option<usize>> {
+    for (i, client) in clients.iter().enumerate() {
+        if ctx
+            .store
+            .get(&admin_secret_key(client.client_id.as_str()))
+            .await?
+            .is_some()
+        {
+            return Ok(Some(i));
+        }
+    }
+    Ok(None)
 }
 
 /// The application's secrets as the store holds them, read once per observation.

@@ -4,6 +4,8 @@
 use auth0_mgmt::resources::client_grants::{ClientGrant, ClientGrantUpdate, NewClientGrant};
 use auth0_mgmt::{Audience, ClientId};
 
+use futures::TryStreamExt;
+
 use super::{Ctx, Observed};
 use crate::plan::{Action, FieldChange, KNOWN_AFTER_APPLY, StepId, StepPlan, list, sorted};
 use crate::{Result, WorkflowError};
@@ -14,12 +16,27 @@ fn audience(ctx: Ctx<'_>) -> Audience {
     Audience::new(ctx.config.management_audience())
 }
 
-pub(crate) async fn observe(ctx: Ctx<'_>, client_id: &ClientId) -> Result<Option<ClientGrant>> {
-    ctx.auth0
-        .client_grants()
-        .find(client_id, &audience(ctx))
-        .await
-        .map_err(WorkflowError::auth0(STEP))
+/// The kept application's grant, and the other applications whose Management API grant
+/// has only scopes the workflow grants: each may be an admin application an overlapping
+/// run created (the caller checks its mark and name). One listing of the Management API's
+/// grants, the same single request as a lookup of one grant; in a tenant with no such
+/// applications it finds nothing more.
+pub(crate) async fn observe(ctx: Ctx<'_>, client_id: &ClientId) -> Result<(Option<ClientGrant>, Vec<ClientId>)> {
+    let ours: Vec<String> = konnect_appauth::resources::dcr_providers::AUTH0_DCR_SCOPES
+        .iter()
+        .chain([&konnect_appauth::resources::dcr_providers::AUTH0_DEVELOPER_MANAGED_SCOPE])
+        .map(|s| (*s).to_owned())
+        .collect();
+    let mut grants = std::pin::pin!(ctx.auth0.client_grants().list().audience(audience(ctx)).stream());
+    let (mut kept, mut candidates) = (None, Vec::new());
+    while let Some(grant) = grants.try_next().await.map_err(WorkflowError::auth0(STEP))? {
+        if &grant.client_id == client_id {
+            kept = Some(grant);
+        } else if !grant.scope.is_empty() && grant.scope.iter().all(|s| ours.contains(s)) {
+            candidates.push(grant.client_id);
+        }
+    }
+    Ok((kept, candidates))
 }
 
 pub(crate) fn diff(ctx: Ctx<'_>, observed: &Observed, client_id: Option<&ClientId>) -> StepPlan {

@@ -91,14 +91,22 @@ pub(crate) async fn apply(ctx: Ctx<'_>, observed: &Observed) -> Result<StepPlan>
     match (&observed.resource_server, &plan.action) {
         (_, Action::NoOp) => {}
         (None, _) => {
-            servers
+            let created = servers
                 .create(
                     &NewResourceServer::new(api.audience.as_str())
                         .name(&api.name)
                         .scopes(wanted_scopes(ctx)),
                 )
-                .await
-                .map_err(WorkflowError::auth0(STEP))?;
+                .await;
+            match created {
+                Ok(_) => {}
+                // An overlapping run created it in the meantime, from the same
+                // configuration: it is there, as wanted; the next run compares it.
+                Err(e) if e.is_conflict() => {
+                    tracing::warn!(audience = %api.audience, "another run created the resource server first");
+                }
+                Err(e) => return Err(WorkflowError::auth0(STEP)(e)),
+            }
         }
         (Some(server), _) => {
             let owned = observed.owns_resource_server(ctx.config);

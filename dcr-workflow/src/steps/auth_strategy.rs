@@ -1,9 +1,10 @@
 //! Step 4: the openid_connect application auth strategy that uses the DCR provider.
 
-use konnect_appauth::DcrProviderId;
+use futures::TryStreamExt;
 use konnect_appauth::resources::auth_strategies::{
     AuthStrategy, AuthStrategyUpdate, NewAuthStrategy, OidcConfig, OidcConfigUpdate,
 };
+use konnect_appauth::{DcrProviderId, MAX_PAGE_SIZE};
 
 use super::{Ctx, Observed};
 use crate::owner;
@@ -12,10 +13,17 @@ use crate::{Result, WorkflowError};
 
 const STEP: StepId = StepId::AuthStrategy;
 
-pub(crate) async fn observe(ctx: Ctx<'_>) -> Result<Option<AuthStrategy>> {
+/// Every strategy with the configured name (names are not unique in Konnect).
+pub(crate) async fn observe_all(ctx: Ctx<'_>) -> Result<Vec<AuthStrategy>> {
+    let name = &ctx.config.konnect.strategy_name;
     ctx.konnect
         .auth_strategies()
-        .find_by_name(&ctx.config.konnect.strategy_name)
+        .list()
+        .name(name)
+        .page_size(MAX_PAGE_SIZE)
+        .stream()
+        .try_filter(|s| std::future::ready(&s.name == name))
+        .try_collect()
         .await
         .map_err(WorkflowError::konnect(STEP))
 }

@@ -1,6 +1,8 @@
 //! Step 3: the Konnect DCR provider of type auth0, using the admin application.
 
 use auth0_mgmt::ClientId;
+use futures::TryStreamExt;
+use konnect_appauth::MAX_PAGE_SIZE;
 use konnect_appauth::resources::dcr_providers::{
     DcrConfig as ProviderConfig, DcrConfigUpdate, DcrProvider, DcrProviderUpdate, NewDcrProvider,
 };
@@ -15,10 +17,18 @@ use crate::{Result, WorkflowError};
 const STEP: StepId = StepId::DcrProvider;
 const SECRET_FIELD: &str = "dcr_config.initial_client_secret";
 
-pub(crate) async fn observe(ctx: Ctx<'_>) -> Result<Option<DcrProvider>> {
+/// Every provider with the configured name: Konnect does not document names as unique,
+/// and two overlapping runs may each have created one.
+pub(crate) async fn observe_all(ctx: Ctx<'_>) -> Result<Vec<DcrProvider>> {
+    let name = &ctx.config.konnect.provider_name;
     ctx.konnect
         .dcr_providers()
-        .find_by_name(&ctx.config.konnect.provider_name)
+        .list()
+        .name(name)
+        .page_size(MAX_PAGE_SIZE)
+        .stream()
+        .try_filter(|p| std::future::ready(&p.name == name))
+        .try_collect()
         .await
         .map_err(WorkflowError::konnect(STEP))
 }

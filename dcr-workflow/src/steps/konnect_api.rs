@@ -1,8 +1,9 @@
 //! Step 5a: the Konnect API to publish: given by id (never created nor deleted), or by
 //! name (created when missing, labelled as the workflow's).
 
-use konnect_appauth::ApiId;
+use futures::TryStreamExt;
 use konnect_appauth::resources::apis::{Api, NewApi};
+use konnect_appauth::{ApiId, MAX_PAGE_SIZE};
 
 use super::{Ctx, Observed};
 use crate::plan::{Action, FieldChange, StepId, StepPlan};
@@ -10,13 +11,26 @@ use crate::{Result, WorkflowError};
 
 const STEP: StepId = StepId::KonnectApi;
 
-pub(crate) async fn observe(ctx: Ctx<'_>) -> Result<Option<Api>> {
+/// The API given by id, or every API with the configured name (two overlapping runs may
+/// each have created one).
+pub(crate) async fn observe_all(ctx: Ctx<'_>) -> Result<Vec<Api>> {
     let apis = ctx.konnect.apis();
     let k = &ctx.config.konnect;
     let found = match (&k.api_id, &k.api_name) {
-        (Some(id), _) => apis.get_opt(&ApiId::new(id.clone())).await,
-        (None, Some(name)) => apis.find_by_name(name).await,
-        (None, None) => Ok(None),
+        (Some(id), _) => apis
+            .get_opt(&ApiId::new(id.clone()))
+            .await
+            .map(|a| a.into_iter().collect()),
+        (None, Some(name)) => {
+            apis.list()
+                .name(name)
+                .page_size(MAX_PAGE_SIZE)
+                .stream()
+                .try_filter(|a| std::future::ready(&a.name == name))
+                .try_collect()
+                .await
+        }
+        (None, None) => Ok(Vec::new()),
     };
     found.map_err(WorkflowError::konnect(STEP))
 }
@@ -62,11 +76,24 @@ pub(crate) async fn apply(ctx: Ctx<'_>, observed: &Observed) -> Result<(StepPlan
     for (k, v) in ctx.config.konnect_labels() {
         new = new.label(k, v);
     }
-    let api = ctx
-        .konnect
-        .apis()
-        .create(&new)
-        .await
-        .map_err(WorkflowError::konnect(STEP))?;
+    let api = match ctx.konnect.apis().create(&new).await {
+        Ok(api) => api,
+        // An overlapping run created it in the meantime (name and version are unique):
+        // use it when it is the workflow's.
+        Err(e) if e.is_conflict() => {
+            let name = key(ctx);
+            let found = ctx
+                .konnect
+                .apis()
+                .find_by_name(&name)
+                .await
+                .map_err(WorkflowError::konnect(STEP))?;
+            match found.filter(|a| crate::owner::owns_labels(&a.labels)) {
+                Some(api) => api,
+                None => return Err(WorkflowError::konnect(STEP)(e)),
+            }
+        }
+        Err(e) => return Err(WorkflowError::konnect(STEP)(e)),
+    };
     Ok((plan, api))
 }

@@ -7,6 +7,7 @@ pub(crate) mod admin_grant;
 pub(crate) mod api_audience;
 pub(crate) mod auth_strategy;
 pub(crate) mod dcr_provider;
+pub(crate) mod duplicates;
 pub(crate) mod konnect_api;
 pub(crate) mod publication;
 
@@ -52,6 +53,8 @@ pub(crate) struct Observed {
     pub(crate) strategy: Option<AuthStrategy>,
     pub(crate) api: Option<Api>,
     pub(crate) publication: Option<Publication>,
+    /// Owned resources under the same natural keys beyond the ones above.
+    pub(crate) duplicates: duplicates::Duplicates,
 }
 
 impl Observed {
@@ -62,50 +65,84 @@ impl Observed {
     }
 }
 
-/// Whether `observe` also checks that DCR works with the secrets as they are (Konnect's
-/// provider check, one request): `plan` needs it, `destroy` does not.
+/// What an observation is for, which decides how much it asks.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Health {
-    Check,
-    Skip,
+pub(crate) enum Purpose {
+    /// `plan`: also checks that DCR works with the secrets as they are (Konnect's provider
+    /// check, one request).
+    Plan,
+    /// `rotate`: the chain only.
+    Rotate,
+    /// `destroy` and `audit`: no health check, and a scan of the tenant's applications by
+    /// name even when the provider names the admin application, so that every owned
+    /// duplicate is found.
+    Sweep,
 }
 
 /// Finds every resource, with independent lookups running concurrently.
-pub(crate) async fn observe(ctx: Ctx<'_>, health: Health) -> Result<Observed> {
+pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> {
     let auth0_side = async {
-        let provider = dcr_provider::observe(ctx).await?;
-        let admin = admin_app::observe(ctx, provider.as_ref()).await?;
-        let (grant, secrets, health) = match &admin {
+        let (providers, strategies) =
+            tokio::try_join!(dcr_provider::observe_all(ctx), auth_strategy::observe_all(ctx))?;
+        let (provider, duplicate_providers) = duplicates::choose_provider(providers, &strategies);
+        let found = admin_app::observe(ctx, provider.as_ref(), &duplicate_providers, purpose == Purpose::Sweep).await?;
+        let mut duplicate_admins = found.duplicates;
+        let (grant, secrets, health) = match &found.kept {
             Some(admin) => {
                 let check = async {
                     let secrets = admin_app::secrets_held(ctx, &admin.client_id).await?;
-                    let health = match health {
-                        Health::Check => admin_app::secret_health(ctx, admin, provider.as_ref(), &secrets).await?,
-                        Health::Skip => Default::default(),
+                    let health = match purpose {
+                        Purpose::Plan => admin_app::secret_health(ctx, admin, provider.as_ref(), &secrets).await?,
+                        Purpose::Rotate | Purpose::Sweep => Default::default(),
                     };
                     Ok::<_, crate::WorkflowError>((secrets.summary(), health))
                 };
-                let (grant, (secrets, health)) = tokio::try_join!(admin_grant::observe(ctx, &admin.client_id), check)?;
+                let grant = async {
+                    let (grant, candidates) = admin_grant::observe(ctx, &admin.client_id).await?;
+                    let candidates: Vec<_> = candidates
+                        .into_iter()
+                        .filter(|id| !duplicate_admins.iter().any(|d| &d.client_id == id))
+                        .collect();
+                    let more = admin_app::confirm(ctx, &candidates, Some(&ctx.config.auth0.admin_app_name)).await?;
+                    Ok::<_, crate::WorkflowError>((grant, more))
+                };
+                let ((grant, more), (secrets, health)) = tokio::try_join!(grant, check)?;
+                duplicate_admins.extend(more);
                 (grant, secrets, health)
             }
             None => (None, Default::default(), Default::default()),
         };
-        Ok::<_, crate::WorkflowError>((provider, admin, grant, secrets, health))
+        Ok::<_, crate::WorkflowError>((
+            provider,
+            duplicate_providers,
+            strategies,
+            found.kept,
+            duplicate_admins,
+            grant,
+            secrets,
+            health,
+        ))
     };
     let konnect_side = async {
-        let api = konnect_api::observe(ctx).await?;
+        let portal = konnect_appauth::PortalId::new(ctx.config.konnect.portal_id.clone());
+        let (api, duplicate_apis) = duplicates::choose_api(konnect_api::observe_all(ctx).await?, &portal);
         let publication = match &api {
             Some(api) => publication::observe(ctx, &api.id).await?,
             None => None,
         };
-        Ok((api, publication))
+        Ok((api, duplicate_apis, publication))
     };
-    let ((provider, admin, grant, secrets, health), resource_server, strategy, (api, publication)) = tokio::try_join!(
-        auth0_side,
-        api_audience::observe(ctx),
-        auth_strategy::observe(ctx),
-        konnect_side
-    )?;
+    let (
+        (provider, duplicate_providers, strategies, admin, duplicate_admins, grant, secrets, health),
+        resource_server,
+        (api, duplicate_apis, publication),
+    ) = tokio::try_join!(auth0_side, api_audience::observe(ctx), konnect_side)?;
+    let published: Vec<_> = publication
+        .as_ref()
+        .and_then(|p| p.auth_strategy_ids.clone())
+        .unwrap_or_default();
+    let (strategy, duplicate_strategies) =
+        duplicates::choose_strategy(strategies, &published, provider.as_ref().map(|p| &p.id));
     Ok(Observed {
         admin,
         admin_secret_stored: secrets.stored,
@@ -118,7 +155,21 @@ pub(crate) async fn observe(ctx: Ctx<'_>, health: Health) -> Result<Observed> {
         strategy,
         api,
         publication,
+        duplicates: duplicates::Duplicates {
+            admins: duplicate_admins,
+            providers: duplicate_providers,
+            strategies: duplicate_strategies,
+            apis: duplicate_apis,
+        },
     })
+}
+
+/// The kept provider and strategy alone (two requests), for `verify`.
+pub(crate) async fn provider_and_strategy(ctx: Ctx<'_>) -> Result<(Option<DcrProvider>, Option<AuthStrategy>)> {
+    let (providers, strategies) = tokio::try_join!(dcr_provider::observe_all(ctx), auth_strategy::observe_all(ctx))?;
+    let (provider, _) = duplicates::choose_provider(providers, &strategies);
+    let (strategy, _) = duplicates::choose_strategy(strategies, &[], provider.as_ref().map(|p| &p.id));
+    Ok((provider, strategy))
 }
 
 /// Runs `work` inside a span named after the step.

@@ -979,7 +979,8 @@ impl DcrProviders {
         List::new(&self.client, &LIST, &["v2", "dcr-providers"])
     }
 
-    /// The provider with exactly this name, if any (names are unique in an org).
+    /// The first provider with exactly this name, if any. Konnect does not document names
+    /// as unique: `list().name(..)` lists every namesake.
     pub async fn find_by_name(&self, name: &str) -> Result<Option<DcrProvider>> {
         let page = self.list().name(name).page_size(10).send().await?;
         Ok(page.items.into_iter().find(|p| p.name == name))

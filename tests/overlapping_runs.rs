@@ -1,0 +1,201 @@
+//! Runs that overlap on two machines: nothing locks them out of each other (each has its
+//! own secret store), so each may create a resource under the same natural key. Every
+//! later run must find the owned duplicates, keep the one the chain uses, and delete the
+//! rest; `audit` reports them meanwhile; `destroy` removes every owned one.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dcr_tests::{API_AUDIENCE, Sandboxes};
+use dcr_workflow::store::{MemoryStore, SecretStore};
+use dcr_workflow::{Action, VerifyMode, VerifyOptions};
+use serde_json::Value;
+
+/// How many resources of each kind carry the workflow's mark: admin applications (with
+/// their Management API grants), resource servers, providers, strategies, APIs,
+/// publications.
+#[derive(Debug, PartialEq, Eq)]
+struct Owned {
+    admins: usize,
+    admin_grants: usize,
+    resource_servers: usize,
+    providers: usize,
+    strategies: usize,
+    apis: usize,
+    publications: usize,
+}
+
+fn marked(labels: &Value) -> bool {
+    labels["managed-by"] == "dcr-rs"
+}
+
+fn owned(s: &Sandboxes) -> Owned {
+    let admins: Vec<String> = s
+        .auth0
+        .clients()
+        .into_iter()
+        .filter(|c| c["client_metadata"]["managed_by"] == "dcr-rs")
+        .map(|c| c["client_id"].as_str().unwrap().to_owned())
+        .collect();
+    let management = s.auth0.management_audience();
+    Owned {
+        admin_grants: s
+            .auth0
+            .client_grants()
+            .iter()
+            .filter(|g| g["audience"] == management.as_str() && admins.iter().any(|a| g["client_id"] == a.as_str()))
+            .count(),
+        admins: admins.len(),
+        resource_servers: s
+            .auth0
+            .resource_servers()
+            .iter()
+            .filter(|r| r["identifier"] == API_AUDIENCE)
+            .count(),
+        providers: s
+            .konnect
+            .dcr_providers()
+            .iter()
+            .filter(|p| marked(&p["labels"]))
+            .count(),
+        strategies: s
+            .konnect
+            .auth_strategies()
+            .iter()
+            .filter(|p| marked(&p["labels"]))
+            .count(),
+        apis: s.konnect.apis().iter().filter(|p| marked(&p["labels"])).count(),
+        publications: s.konnect.publications().len(),
+    }
+}
+
+const ONE_OF_EACH: Owned = Owned {
+    admins: 1,
+    admin_grants: 1,
+    resource_servers: 1,
+    providers: 1,
+    strategies: 1,
+    apis: 1,
+    publications: 1,
+};
+
+const NOTHING: Owned = Owned {
+    admins: 0,
+    admin_grants: 0,
+    resource_servers: 0,
+    providers: 0,
+    strategies: 0,
+    apis: 0,
+    publications: 0,
+};
+
+/// Four cold applies at once, each with its own store (four machines), on sandboxes that
+/// answer in 20 ms: they all see nothing and all create. Then one more apply converges
+/// on exactly one of each, verification passes, and destroy leaves nothing owned.
+#[tokio::test]
+async fn overlapping_applies_on_separate_machines_leave_one_of_each_after_the_next_run() -> anyhow::Result<()> {
+    let s = Sandboxes::start().await?;
+    s.auth0.set_latency(Some(Duration::from_millis(20)));
+    s.konnect.set_latency(Some(Duration::from_millis(20)));
+    let stores: Vec<Arc<dyn SecretStore>> = (0..4)
+        .map(|_| Arc::new(MemoryStore::new()) as Arc<dyn SecretStore>)
+        .collect();
+    let runs = stores.iter().map(|store| {
+        let workflow = s.workflow(store.clone()).unwrap();
+        async move { workflow.converge().await }
+    });
+    let results = futures::future::join_all(runs).await;
+    s.auth0.set_latency(None);
+    s.konnect.set_latency(None);
+    let raced = owned(&s);
+    assert!(
+        raced.admins > 1 && raced.providers > 1 && raced.strategies > 1,
+        "the race must leave duplicates for this test to prove anything: {raced:?}; {results:?}"
+    );
+
+    // Each later run works from its own store: the last machine's, which may not hold
+    // the kept admin application's secret.
+    let workflow = s.workflow(stores[3].clone())?;
+    let audit = workflow.audit().await?;
+    let expected = (raced.admins - 1) + (raced.providers - 1) + (raced.strategies - 1) + raced.apis.saturating_sub(1);
+    assert_eq!(audit.duplicates.len(), expected, "{audit}");
+    assert!(!audit.is_clean());
+    let plan = workflow.plan().await?;
+    assert_eq!(plan.to_delete(), expected, "{plan}");
+    let text = plan.to_string();
+    assert!(text.contains("  - Auth0 DCR admin application \""), "{text}");
+    assert!(text.contains("duplicate: an overlapping run created it"), "{text}");
+    assert!(plan.steps.iter().any(|s| s.action == Action::Delete));
+
+    workflow.apply(&plan).await?;
+    assert_eq!(owned(&s), ONE_OF_EACH);
+    assert!(workflow.plan().await?.is_empty(), "a second run finds nothing to do");
+    let report = workflow
+        .verify(&VerifyOptions::new().mode(VerifyMode::PortalApplication))
+        .await?;
+    assert!(report.is_success(), "{report}");
+    assert!(workflow.audit().await?.is_clean());
+
+    workflow.destroy().await?;
+    assert_eq!(owned(&s), NOTHING);
+    Ok(())
+}
+
+/// A run killed between creating its admin application and granting it leaves an owned
+/// application that no provider names and no grant lists: `audit`, which walks every
+/// client, reports it, and `destroy` removes it. Namesakes without the mark (an
+/// application, a strategy) are neither reported nor touched.
+#[tokio::test]
+async fn an_ungranted_duplicate_is_reported_by_audit_and_removed_by_destroy() -> anyhow::Result<()> {
+    use auth0_mgmt::resources::clients::NewClient;
+    use konnect_appauth::resources::auth_strategies::{NewAuthStrategy, OidcConfig};
+    let s = Sandboxes::start().await?;
+    let workflow = s.workflow(Arc::new(MemoryStore::new()))?;
+    workflow.converge().await?;
+    let name = &workflow.config().auth0.admin_app_name;
+    let orphan = s
+        .auth0_client
+        .clients()
+        .create(&NewClient::machine_to_machine(name).metadata("managed_by", "dcr-rs"))
+        .await?;
+    let stranger = s
+        .auth0_client
+        .clients()
+        .create(&NewClient::machine_to_machine(name))
+        .await?;
+    let config = OidcConfig::new(s.issuer(), ["azp"], ["openid"], ["bearer"]);
+    let strategy_name = &workflow.config().konnect.strategy_name;
+    let foreign = s
+        .konnect_client
+        .auth_strategies()
+        .create(&NewAuthStrategy::openid_connect(strategy_name, "not ours", config))
+        .await?;
+
+    let audit = workflow.audit().await?;
+    let ids: Vec<&str> = audit.duplicates.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, [orphan.client_id.as_str()], "{audit}");
+    assert!(
+        audit.to_string().contains("duplicate Auth0 DCR admin application"),
+        "{audit}"
+    );
+    assert!(
+        workflow.plan().await?.is_empty(),
+        "unmarked namesakes are not the plan's business"
+    );
+
+    let destroyed = workflow.destroy().await?;
+    assert_eq!(owned(&s), NOTHING, "{destroyed:?}");
+    let left: Vec<String> = s
+        .auth0
+        .clients()
+        .iter()
+        .filter(|c| c["name"] == name.as_str())
+        .map(|c| c["client_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(left, [stranger.client_id.to_string()]);
+    let strategies = s.konnect.auth_strategies();
+    assert_eq!(strategies.len(), 1);
+    assert_eq!(strategies[0]["id"], foreign.id.as_str());
+    Ok(())
+}
