@@ -26,7 +26,7 @@ use serde_json::Value;
 /// `METHOD /template` of every operation the two clients expose.
 fn exposed() -> BTreeSet<String> {
     use auth0_mgmt::resources::{client_grants, clients, resource_servers};
-    use konnect_appauth::resources::{apis, auth_strategies, dcr_providers, portal_applications};
+    use konnect_appauth::resources::{apis, auth_strategies, dcr_providers, portal_applications, portals};
     let token: [&dcr_client_core::Operation; 1] = [&auth0_mgmt::oauth::TOKEN];
     let auth0 = clients::OPERATIONS
         .iter()
@@ -37,7 +37,8 @@ fn exposed() -> BTreeSet<String> {
         .iter()
         .chain(&auth_strategies::OPERATIONS)
         .chain(&apis::OPERATIONS)
-        .chain(&portal_applications::OPERATIONS);
+        .chain(&portal_applications::OPERATIONS)
+        .chain(&portals::OPERATIONS);
     auth0
         .chain(konnect)
         .map(|op| format!("{} {}", op.method, op.template))

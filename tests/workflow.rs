@@ -625,3 +625,44 @@ async fn an_error_chain_says_each_cause_once() -> anyhow::Result<()> {
     assert!(printed.contains("401"), "{printed}");
     Ok(())
 }
+
+/// A portal id that names no portal, or an API id that names no API, is refused by
+/// `plan`'s reads before the first write, naming the config field.
+#[tokio::test]
+async fn a_missing_portal_or_api_is_refused_before_any_write() -> anyhow::Result<()> {
+    let s = Sandboxes::start().await?;
+    let mut config = s.config();
+    config.konnect.portal_id = "00000000-0000-4000-8000-000000000000".into();
+    let workflow = dcr_workflow::Workflow::builder(config)
+        .store(MemoryStore::new())
+        .build()?;
+    let err = workflow.converge().await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            WorkflowError::Missing {
+                resource: "Konnect portal",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("konnect.portal_id"), "{err}");
+    assert_eq!(s.konnect.request_count("GET", "/v3/portals/{portalId}"), 1);
+    let mut config = s.config();
+    config.konnect.api_name = None;
+    config.konnect.api_id = Some("00000000-0000-4000-8000-000000000001".into());
+    let workflow = dcr_workflow::Workflow::builder(config)
+        .store(MemoryStore::new())
+        .build()?;
+    let err = workflow.converge().await.unwrap_err();
+    assert!(err.to_string().contains("konnect.api_id"), "{err}");
+    assert_eq!(s.writes(), 0, "nothing was written");
+    // A warm run does not ask for the portal: its publication exists.
+    let workflow = s.workflow(store())?;
+    workflow.converge().await?;
+    s.clear_logs();
+    assert!(workflow.plan().await?.is_empty());
+    assert_eq!(s.konnect.request_count("GET", "/v3/portals/{portalId}"), 0);
+    Ok(())
+}

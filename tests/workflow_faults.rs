@@ -12,6 +12,7 @@ use auth0_mgmt::sandbox::Fault;
 use dcr_tests::{API_AUDIENCE, Sandboxes};
 use dcr_workflow::VerifyOptions;
 use dcr_workflow::store::{MemoryStore, SecretStore, admin_secret_key};
+use serde_json::Value;
 
 /// One write of a cold apply: which sandbox, method and the route's fixed prefix.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -282,5 +283,68 @@ async fn verify_survives_a_503_on_the_jwks_and_a_lost_cleanup_answer() -> anyhow
         .send()
         .await?;
     assert!(apps.items.is_empty(), "the verification's application is gone");
+    Ok(())
+}
+
+/// Ten rounds of `verify` while 10 % of the requests to either service fail (half
+/// answered 503, half carried out with the answer lost), plus one round whose
+/// application create is carried out and its answer lost (so verify cannot know what it
+/// created). Whatever a round could not remove carries verify's mark: `audit` reports
+/// exactly those, and `destroy` removes them with everything else.
+#[tokio::test]
+async fn verify_under_ten_percent_faults_leaves_nothing_destroy_does_not_find() -> anyhow::Result<()> {
+    use dcr_workflow::VerifyMode;
+    let s = Sandboxes::start().await?;
+    let workflow = s.workflow(Arc::new(MemoryStore::new()))?;
+    workflow.converge().await?;
+    let options = VerifyOptions::new().mode(VerifyMode::PortalApplication);
+    let portal_apps = format!("/v3/portals/{}/applications", s.konnect.portal_id());
+    s.konnect
+        .inject(Fault::drop_after_processing().on("POST", &portal_apps));
+    let report = workflow.verify(&options).await?;
+    assert!(!report.is_success(), "the create's answer was lost: {report}");
+    let mut failed_rounds = 0;
+    for round in 0..10_u64 {
+        s.auth0.inject(Fault::status(503).at_rate(5, round));
+        s.auth0.inject(Fault::drop_after_processing().at_rate(5, 100 + round));
+        s.konnect.inject(Fault::status(503).at_rate(5, 200 + round));
+        s.konnect.inject(Fault::drop_after_processing().at_rate(5, 300 + round));
+        match workflow.verify(&options).await {
+            Ok(report) if report.is_success() => {}
+            _ => failed_rounds += 1,
+        }
+        s.auth0.clear_faults();
+        s.konnect.clear_faults();
+    }
+    eprintln!("{failed_rounds} of 10 faulted rounds failed");
+
+    let left = s.konnect.applications();
+    assert!(!left.is_empty(), "the lost create left its application");
+    let audit = workflow.audit().await?;
+    let mut reported: Vec<&str> = audit
+        .verify_leftovers
+        .iter()
+        .filter(|l| l.kind == "portal application")
+        .map(|l| l.id.as_str())
+        .collect();
+    let mut present: Vec<&str> = left.iter().map(|a| a["id"].as_str().unwrap()).collect();
+    reported.sort_unstable();
+    present.sort_unstable();
+    assert_eq!(reported, present, "{audit}");
+    assert!(!audit.is_clean());
+
+    workflow.destroy().await?;
+    assert!(s.konnect.applications().is_empty(), "no portal application is left");
+    let registered: Vec<Value> = s
+        .auth0
+        .clients()
+        .into_iter()
+        .filter(|c| c["client_metadata"]["konnect_application_id"].is_string())
+        .collect();
+    assert!(
+        registered.is_empty(),
+        "no Auth0 client Konnect registered is left: {registered:?}"
+    );
+    assert!(s.konnect.dcr_providers().is_empty() && s.konnect.auth_strategies().is_empty());
     Ok(())
 }

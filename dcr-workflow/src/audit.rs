@@ -55,6 +55,17 @@ pub struct DuplicateResource {
     pub kept: Option<String>,
 }
 
+/// Something an earlier `verify` created and could not remove (the run was killed, or
+/// the answer to its create was lost). `destroy` removes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VerifyLeftover {
+    /// `"portal application"` or `"Auth0 client"`.
+    pub kind: &'static str,
+    /// Its id.
+    pub id: String,
+}
+
 /// The result of [`Workflow::audit`].
 #[derive(Clone, Debug, Default)]
 pub struct AuditReport {
@@ -68,12 +79,17 @@ pub struct AuditReport {
     pub orphan_applications: Vec<OrphanApplication>,
     /// Owned duplicates of the workflow's own resources.
     pub duplicates: Vec<DuplicateResource>,
+    /// What earlier verifications left behind.
+    pub verify_leftovers: Vec<VerifyLeftover>,
 }
 
 impl AuditReport {
     /// Whether nothing is orphaned or duplicated.
     pub fn is_clean(&self) -> bool {
-        self.orphan_clients.is_empty() && self.orphan_applications.is_empty() && self.duplicates.is_empty()
+        self.orphan_clients.is_empty()
+            && self.orphan_applications.is_empty()
+            && self.duplicates.is_empty()
+            && self.verify_leftovers.is_empty()
     }
 }
 
@@ -100,14 +116,23 @@ impl fmt::Display for AuditReport {
                 None => writeln!(f, ": apply deletes it")?,
             }
         }
+        for l in &self.verify_leftovers {
+            writeln!(
+                f,
+                "  {} {} was left by an earlier verify: destroy removes it",
+                l.kind, l.id
+            )?;
+        }
         write!(
             f,
-            "Audit: {} applications, {} Auth0 clients, {} orphan clients, {} orphan applications, {} duplicates.",
+            "Audit: {} applications, {} Auth0 clients, {} orphan clients, {} orphan applications, {} duplicates, \
+             {} verify leftovers.",
             self.applications,
             self.auth0_clients,
             self.orphan_clients.len(),
             self.orphan_applications.len(),
-            self.duplicates.len()
+            self.duplicates.len(),
+            self.verify_leftovers.len()
         )
     }
 }
@@ -213,6 +238,7 @@ impl Workflow {
         };
         // Both walks run at once, so an audit takes as long as the longer one, not both
         // (2,000 applications at 50 ms per page: 1.1 s instead of 2.2 s).
+        let mut leftover_applications = Vec::new();
         let applications = async {
             let mut apps = std::pin::pin!(
                 self.konnect
@@ -226,6 +252,12 @@ impl Workflow {
                 let Some(app) = apps.try_next().await.map_err(WorkflowError::konnect(StepId::Audit))? else {
                     break;
                 };
+                if crate::leftovers::is_verify_application(&app) {
+                    leftover_applications.push(VerifyLeftover {
+                        kind: "portal application",
+                        id: app.id.to_string(),
+                    });
+                }
                 join.update(|u| {
                     u.applications_walked += 1;
                     if let Some(client_id) = app.client_id {
@@ -239,6 +271,7 @@ impl Workflow {
         // Owned admin applications with the configured name: more than the one in use are
         // duplicates. The walk sees every client anyway.
         let mut admins: Vec<(String, String)> = Vec::new();
+        let mut leftover_clients = Vec::new();
         let clients = async {
             let mut clients = std::pin::pin!(self.auth0.clients().list().fields(CLIENT_FIELDS).stream());
             loop {
@@ -247,7 +280,14 @@ impl Workflow {
                     break;
                 };
                 let registered_here = client.metadata(PORTAL_KEY) == Some(portal.as_str());
-                let registered = match (registered_here, client.metadata(APPLICATION_KEY)) {
+                let leftover = crate::leftovers::is_verify_client(&client);
+                if leftover {
+                    leftover_clients.push(VerifyLeftover {
+                        kind: "Auth0 client",
+                        id: client.client_id.to_string(),
+                    });
+                }
+                let registered = match (registered_here && !leftover, client.metadata(APPLICATION_KEY)) {
                     (true, Some(application)) => Some(OrphanClient {
                         client_id: client.client_id.to_string(),
                         name: client.name.clone(),
@@ -287,6 +327,7 @@ impl Workflow {
             orphan_clients,
             orphan_applications,
             duplicates,
+            verify_leftovers: leftover_applications.into_iter().chain(leftover_clients).collect(),
         })
     }
 }

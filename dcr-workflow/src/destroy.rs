@@ -20,6 +20,8 @@ impl Workflow {
         let ctx = self.ctx();
         let observed = in_step(StepId::Observe, observe(ctx, Purpose::Sweep)).await?;
         let mut done = Destroyed::default();
+        // First what earlier verifications left: their applications use the strategy.
+        done.removed.extend(crate::leftovers::sweep(ctx).await?);
         let k = &self.config.konnect;
         let konnect = &self.konnect;
         let strategy = observed.strategy.as_ref().filter(|s| owner::owns_labels(&s.labels));

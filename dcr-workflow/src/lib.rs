@@ -38,6 +38,7 @@ mod audit;
 mod config;
 mod destroy;
 mod error;
+mod leftovers;
 pub mod owner;
 mod plan;
 mod rotation;
@@ -51,7 +52,7 @@ mod workflow;
 /// Re-exported so a [`SecretStore`](store::SecretStore) can be implemented without adding
 /// the dependency yourself.
 pub use async_trait::async_trait;
-pub use audit::{AuditReport, DuplicateResource, OrphanApplication, OrphanClient};
+pub use audit::{AuditReport, DuplicateResource, OrphanApplication, OrphanClient, VerifyLeftover};
 pub use config::{
     ApiScope, ApiSettings, Auth0Settings, DEFAULT_ADMIN_APP_NAME, DEFAULT_AUTH_METHODS, DcrConfig, ENV_VARIABLES,
     KNOWN_AUTH_METHODS, KonnectSettings,

@@ -26,3 +26,11 @@ pub fn owns_client(client: &Client) -> bool {
 pub fn owns_labels(labels: &Labels) -> bool {
     labels.get(LABEL_KEY).map(String::as_str) == Some(LABEL_VALUE)
 }
+
+/// Konnect label on a portal application `verify` creates, so that one a run could not
+/// remove (killed, or the answer to its create lost) is found by `audit` and `destroy`.
+pub const VERIFY_LABEL_KEY: &str = "dcr-rs-verify";
+/// `client_metadata` key on an Auth0 client `verify` creates itself (`VerifyMode::Auth0Client`).
+pub const VERIFY_METADATA_KEY: &str = "dcr_rs_verify";
+/// The value of both.
+pub const VERIFY_VALUE: &str = "true";

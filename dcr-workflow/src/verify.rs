@@ -310,6 +310,7 @@ impl Workflow {
                     Owner::developer(developer),
                 )
                 .description("Created and removed by dcr-rs verify")
+                .label(crate::owner::VERIFY_LABEL_KEY, crate::owner::VERIFY_VALUE)
                 .auth_strategy(strategy.id.clone()),
             )
             .await
@@ -351,7 +352,8 @@ impl Workflow {
                     .metadata("konnect_portal_id", &self.config.konnect.portal_id)
                     .metadata("konnect_developer_id", "dcr-rs-verify")
                     .metadata("konnect_org_id", "dcr-rs-verify")
-                    .metadata("konnect_application_id", format!("dcr-rs-verify-{suffix}")),
+                    .metadata("konnect_application_id", format!("dcr-rs-verify-{suffix}"))
+                    .metadata(crate::owner::VERIFY_METADATA_KEY, crate::owner::VERIFY_VALUE),
             )
             .await
             .map_err(|e| format!("the admin application could not create a client: {e}"))?;

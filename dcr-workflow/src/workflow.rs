@@ -254,6 +254,7 @@ impl Workflow {
         dcr_provider::check_owned(ctx, &observed)?;
         auth_strategy::check_owned(ctx, &observed)?;
         konnect_api::check_exists(ctx, &observed)?;
+        publication::check_portal(ctx, &observed)?;
         let admin_id = observed.admin.as_ref().map(|a| &a.client_id);
         let admin_plan = admin_app::diff(ctx, &observed);
         let view = AdminView {

@@ -94,6 +94,11 @@ impl KonnectClient {
         Apis::new(self.clone())
     }
 
+    /// Portals (`/v3/portals/{portalId}`).
+    pub fn portals(&self) -> crate::resources::portals::Portals {
+        crate::resources::portals::Portals::new(self.clone())
+    }
+
     /// Applications of one portal (`/v3/portals/{portalId}/applications`).
     pub fn portal_applications(&self, portal: impl Into<PortalId>) -> PortalApplications {
         PortalApplications::new(self.clone(), portal.into())

@@ -20,7 +20,9 @@ pub enum FaultKind {
 /// use dcr_client_core::sandbox::Fault;
 /// let fault = Fault::status(503).times(2).on("GET", "/api/v2/clients");
 /// let lost_write = Fault::drop_after_processing().on("POST", "/api/v2/client-grants");
-/// # let _ = (fault, lost_write);
+/// // About one request in ten, for as long as it stays armed (the same seed, the same picks).
+/// let flaky = Fault::status(503).at_rate(10, 7);
+/// # let _ = (fault, lost_write, flaky);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fault {
@@ -28,6 +30,26 @@ pub struct Fault {
     remaining: usize,
     method: Option<String>,
     path_prefix: Option<String>,
+    /// Fire on `percent` % of matching requests, drawn from a seeded generator.
+    rate: Option<Rate>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Rate {
+    percent: u8,
+    state: u64,
+}
+
+impl Rate {
+    /// xorshift64*: deterministic per seed, which is all a test needs to replay a run.
+    fn fires(&mut self) -> bool {
+        let mut x = self.state;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.state = x;
+        (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) % 100 < u64::from(self.percent)
+    }
 }
 
 impl Fault {
@@ -52,7 +74,24 @@ impl Fault {
             remaining: 1,
             method: None,
             path_prefix: None,
+            rate: None,
         }
+    }
+
+    /// Fires on about `percent` % of the matching requests instead of the next ones,
+    /// chosen by a generator seeded with `seed`, until disarmed (or `times` fired).
+    pub fn at_rate(mut self, percent: u8, seed: u64) -> Self {
+        self.rate = Some(Rate {
+            percent: percent.min(100),
+            // splitmix64 spreads neighbouring seeds apart; xorshift must not start at 0.
+            state: (seed
+                .wrapping_add(0x9e37_79b9_7f4a_7c15)
+                .wrapping_mul(0xbf58_476d_1ce4_e5b9)
+                >> 1)
+                | 1,
+        });
+        self.remaining = usize::MAX;
+        self
     }
 
     /// Applies to the next `n` matching requests (default 1).
@@ -104,10 +143,37 @@ impl Faults {
         let fault = self
             .armed
             .iter_mut()
-            .find(|f| wanted(f.kind) && f.matches(method, path))?;
+            .filter(|f| wanted(f.kind) && f.matches(method, path))
+            .find_map(|f| f.rate.as_mut().is_none_or(Rate::fires).then_some(f))?;
         fault.remaining -= 1;
         let kind = fault.kind;
         self.armed.retain(|f| f.remaining > 0);
         Some(kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fired(seed: u64) -> Vec<bool> {
+        let mut faults = Faults::default();
+        faults.push(Fault::status(503).at_rate(10, seed).on("GET", "/a"));
+        (0..1000)
+            .map(|_| faults.take("GET", "/a/b", |_| true).is_some())
+            .collect()
+    }
+
+    #[test]
+    fn a_rate_fault_fires_on_about_that_share_of_requests_and_replays_per_seed() {
+        let first = fired(42);
+        let count = first.iter().filter(|f| **f).count();
+        assert!((60..=140).contains(&count), "{count} of 1000 at 10 %");
+        assert_eq!(first, fired(42), "the same seed, the same picks");
+        assert_ne!(first, fired(43));
+        let mut faults = Faults::default();
+        faults.push(Fault::status(503).at_rate(100, 1).times(2));
+        let hits = (0..5).filter(|_| faults.take("GET", "/", |_| true).is_some()).count();
+        assert_eq!(hits, 2, "times still bounds a rate fault");
     }
 }

@@ -15,6 +15,8 @@ const MAX_AUDIENCE: usize = 255;
 const MAX_LABELS: usize = 50;
 /// `DcrProviderName`, `AuthStrategyName` and `AuthStrategyDisplayName` (`maxLength`).
 const MAX_KONNECT_NAME: usize = 256;
+/// An API Builder API's `name` (`CreateApiRequest`, `maxLength`).
+const MAX_KONNECT_API_NAME: usize = 255;
 /// The resource server's `name` (`CreateResourceServerRequestContent`, `maxLength`).
 const MAX_API_NAME: usize = 200;
 
@@ -193,7 +195,9 @@ impl DcrConfig {
                 p.required("konnect.api_id", id);
             }
             (None, Some(name)) => {
-                p.required("konnect.api_name", name);
+                if p.required("konnect.api_name", name) {
+                    p.at_most("konnect.api_name", name, MAX_KONNECT_API_NAME);
+                }
             }
         }
         for (field, value) in [
@@ -296,9 +300,16 @@ mod tests {
         c.konnect.provider_name = "p".repeat(300);
         c.konnect.strategy_name = "s".repeat(257);
         c.api.name = "n".repeat(201);
+        c.konnect.api_name = Some("a".repeat(256));
         let err = c.validate().unwrap_err();
         let problems = err.config_problems().unwrap();
-        for field in ["labels", "konnect.provider_name", "konnect.strategy_name", "api.name"] {
+        for field in [
+            "labels",
+            "konnect.provider_name",
+            "konnect.strategy_name",
+            "api.name",
+            "konnect.api_name",
+        ] {
             assert!(problems.names(field), "{field} missing from {problems}");
         }
         assert!(

@@ -53,6 +53,8 @@ pub(crate) struct Observed {
     pub(crate) strategy: Option<AuthStrategy>,
     pub(crate) api: Option<Api>,
     pub(crate) publication: Option<Publication>,
+    /// `konnect.portal_id` names no portal (asked only when the publication is missing).
+    pub(crate) portal_missing: bool,
     /// Owned resources under the same natural keys beyond the ones above.
     pub(crate) duplicates: duplicates::Duplicates,
 }
@@ -130,12 +132,23 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
             Some(api) => publication::observe(ctx, &api.id).await?,
             None => None,
         };
-        Ok((api, duplicate_apis, publication))
+        // Asked only when something is to be published: a warm run pays nothing for it.
+        let portal_missing = match (&publication, purpose) {
+            (None, Purpose::Plan) => ctx
+                .konnect
+                .portals()
+                .get_opt(&portal)
+                .await
+                .map_err(crate::WorkflowError::konnect(StepId::Publication))?
+                .is_none(),
+            _ => false,
+        };
+        Ok((api, duplicate_apis, publication, portal_missing))
     };
     let (
         (provider, duplicate_providers, strategies, admin, duplicate_admins, grant, secrets, health),
         resource_server,
-        (api, duplicate_apis, publication),
+        (api, duplicate_apis, publication, portal_missing),
     ) = tokio::try_join!(auth0_side, api_audience::observe(ctx), konnect_side)?;
     let published: Vec<_> = publication
         .as_ref()
@@ -155,6 +168,7 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
         strategy,
         api,
         publication,
+        portal_missing,
         duplicates: duplicates::Duplicates {
             admins: duplicate_admins,
             providers: duplicate_providers,

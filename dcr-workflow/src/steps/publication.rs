@@ -21,6 +21,19 @@ pub(crate) async fn observe(ctx: Ctx<'_>, api: &ApiId) -> Result<Option<Publicat
         .map_err(WorkflowError::konnect(STEP))
 }
 
+/// The portal must exist before anything is created for it.
+pub(crate) fn check_portal(ctx: Ctx<'_>, observed: &Observed) -> Result<()> {
+    if observed.portal_missing {
+        return Err(WorkflowError::Missing {
+            resource: "Konnect portal",
+            name: ctx.config.konnect.portal_id.clone(),
+            hint: "konnect.portal_id names no portal in this organization and region: check the id and \
+                   konnect.region (or base_url)",
+        });
+    }
+    Ok(())
+}
+
 pub(crate) fn diff(ctx: Ctx<'_>, observed: &Observed, strategy: Option<&AuthStrategyId>) -> StepPlan {
     let key = format!("portal {}", ctx.config.konnect.portal_id);
     let wanted = list(&[strategy.map_or(KNOWN_AFTER_APPLY, AuthStrategyId::as_str)]);

@@ -5,6 +5,7 @@ pub mod apis;
 pub mod auth_strategies;
 pub mod dcr_providers;
 pub mod portal_applications;
+pub mod portals;
 
 use std::collections::BTreeMap;
 use std::marker::PhantomData;

@@ -41,6 +41,7 @@ enum Route {
     Apis,
     Api(String),
     Publication(String, String),
+    Portal(String),
     Applications(String),
     Application(String, String),
     Unknown,
@@ -67,6 +68,7 @@ fn route(path: &str) -> (Route, &'static str) {
             Route::Publication(owned(api), owned(portal)),
             "/v3/apis/{apiId}/publications/{portalId}",
         ),
+        ["v3", "portals", portal] => (Route::Portal(owned(portal)), "/v3/portals/{portalId}"),
         ["v3", "portals", portal, "applications"] => (
             Route::Applications(owned(portal)),
             "/v3/portals/{portalId}/applications",
@@ -356,6 +358,7 @@ impl Shared {
                 store.unpublish(&format!("{api}/{portal}"))?;
                 Reply::empty(204)
             }
+            ("GET", Route::Portal(portal)) => Reply::json(200, store.portal_view(&portal)?),
             ("GET", Route::Applications(portal)) => {
                 if store.portals.get(&portal).is_none() {
                     return Err(SandboxProblem::not_found("portal"));

@@ -88,11 +88,29 @@ impl Store {
     pub(crate) fn add_portal(&mut self, name: &str) -> String {
         let id = self.new_id();
         let now = self.now();
-        let row = json!({"id": id, "name": name, "display_name": name, "created_at": now, "updated_at": now});
+        // Every field PortalResponse requires, with the document's defaults.
+        let domain = format!("{}.us.kongportals.com", &id[..8]);
+        let row = json!({
+            "id": id, "name": name, "display_name": name, "description": null,
+            "authentication_enabled": true, "rbac_enabled": false, "sipr_enabled": false,
+            "default_api_visibility": "private", "default_page_visibility": "private",
+            "default_application_auth_strategy_id": null,
+            "auto_approve_applications": false, "auto_approve_developers": false,
+            "default_domain": domain, "canonical_domain": domain, "labels": {},
+            "created_at": now, "updated_at": now
+        });
         if let Value::Object(row) = row {
             self.portals.insert(id.clone(), row);
         }
         id
+    }
+
+    /// `GET /v3/portals/{portalId}`.
+    pub(crate) fn portal_view(&self, id: &str) -> Outcome<Value> {
+        self.portals
+            .get(id)
+            .map(|row| Value::Object(row.clone()))
+            .ok_or_else(|| SandboxProblem::not_found("portal"))
     }
 
     // ---- DCR providers -------------------------------------------------------------
