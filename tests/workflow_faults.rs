@@ -303,20 +303,17 @@ async fn verify_under_ten_percent_faults_leaves_nothing_destroy_does_not_find() 
         .inject(Fault::drop_after_processing().on("POST", &portal_apps));
     let report = workflow.verify(&options).await?;
     assert!(!report.is_success(), "the create's answer was lost: {report}");
-    let mut failed_rounds = 0;
     for round in 0..10_u64 {
         s.auth0.inject(Fault::status(503).at_rate(5, round));
         s.auth0.inject(Fault::drop_after_processing().at_rate(5, 100 + round));
         s.konnect.inject(Fault::status(503).at_rate(5, 200 + round));
         s.konnect.inject(Fault::drop_after_processing().at_rate(5, 300 + round));
-        match workflow.verify(&options).await {
-            Ok(report) if report.is_success() => {}
-            _ => failed_rounds += 1,
-        }
+        // A round may fail (a 503 on the create is not repeated): what matters is what it
+        // leaves behind.
+        let _ = workflow.verify(&options).await;
         s.auth0.clear_faults();
         s.konnect.clear_faults();
     }
-    eprintln!("{failed_rounds} of 10 faulted rounds failed");
 
     let left = s.konnect.applications();
     assert!(!left.is_empty(), "the lost create left its application");

@@ -1,0 +1,252 @@
+//! The real binaries under faults: the standalone sandbox (`examples/sandbox`) runs as its
+//! own process, a fault-injecting proxy sits in front of each service, and the `dcr` CLI
+//! (`examples/dcr`) is run, killed and run again as a CI job would be.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "support/proxy.rs"]
+mod proxy;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use proxy::{Canned, Faults, Proxy};
+use tokio::process::{Child, Command};
+
+/// Longest any one CLI run may take before the test calls it hung.
+const RUN_LIMIT: Duration = Duration::from_secs(90);
+
+/// An example binary, built (once per test run) with the same cargo and profile as this
+/// test: `cargo test` builds examples under its own target names, so the plain
+/// `target/debug/examples/NAME` may be missing or stale.
+fn example(name: &str) -> PathBuf {
+    static BUILT: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    let dir = BUILT.get_or_init(|| {
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let release = exe.components().any(|c| c.as_os_str() == "release");
+        let status = std::process::Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "dcr-examples",
+                "--example",
+                "dcr",
+                "--example",
+                "sandbox",
+            ])
+            .args(release.then_some("--release"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .map_err(|e| format!("cannot run cargo: {e}"))?;
+        if !status.success() {
+            return Err(format!("cargo build of the examples failed: {status}"));
+        }
+        exe.parent()
+            .and_then(Path::parent)
+            .map(|target| target.join("examples"))
+            .ok_or_else(|| "tests run from target/<profile>/deps".to_owned())
+    });
+    match dir {
+        Ok(dir) => dir.join(name),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// The standalone sandbox process, the two proxies in front of it and a directory for
+/// the secrets files.
+struct Setup {
+    _sandbox: Child,
+    env: Vec<(String, String)>,
+    faults: Faults,
+    auth0: Proxy,
+    konnect: Proxy,
+    dir: tempfile::TempDir,
+}
+
+impl Setup {
+    async fn start() -> anyhow::Result<Setup> {
+        let dir = tempfile::tempdir()?;
+        let env_file = dir.path().join("sandbox.env");
+        let sandbox = Command::new(example("sandbox"))
+            .arg("--env-file")
+            .arg(&env_file)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()?;
+        let mut text = String::new();
+        for _ in 0..600 {
+            text = std::fs::read_to_string(&env_file).unwrap_or_default();
+            if text.contains("DCR_KONNECT_PORTAL_ID") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let env: Vec<(String, String)> = text
+            .lines()
+            .filter_map(|line| line.split_once('='))
+            .map(|(k, v)| {
+                let v = v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')).unwrap_or(v);
+                (k.to_owned(), v.replace(r"'\''", "'"))
+            })
+            .collect();
+        let var = |name: &str| {
+            env.iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+                .ok_or_else(|| anyhow::anyhow!("the sandbox wrote no {name}"))
+        };
+        let faults = Faults::default();
+        let auth0 = Proxy::start(var("DCR_AUTH0_BASE_URL")?, faults.clone()).await?;
+        let konnect = Proxy::start(var("DCR_KONNECT_BASE_URL")?, faults.clone()).await?;
+        Ok(Setup {
+            _sandbox: sandbox,
+            env,
+            faults,
+            auth0,
+            konnect,
+            dir,
+        })
+    }
+
+    fn store(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `dcr ARGS` through the proxies with `store`, started.
+    fn spawn(&self, store: &Path, args: &[&str]) -> anyhow::Result<Child> {
+        Ok(Command::new(example("dcr"))
+            .args(args)
+            .arg("--store")
+            .arg(store)
+            .arg("--auth0-url")
+            .arg(self.auth0.uri())
+            .arg("--konnect-url")
+            .arg(self.konnect.uri())
+            .env_clear()
+            .envs(self.env.iter().cloned())
+            .env("RUST_LOG", "warn")
+            .env("HOME", self.dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()?)
+    }
+
+    /// `dcr ARGS` to the end: exit code and stdout + stderr. Fails the test when it hangs.
+    async fn run(&self, store: &Path, args: &[&str]) -> anyhow::Result<(i32, String)> {
+        let child = self.spawn(store, args)?;
+        let output = tokio::time::timeout(RUN_LIMIT, child.wait_with_output())
+            .await
+            .map_err(|_| anyhow::anyhow!("`dcr {}` hung for {RUN_LIMIT:?}", args.join(" ")))??;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Ok((output.status.code().unwrap_or(-1), text))
+    }
+
+    /// Runs `dcr ARGS` and requires exit code 0.
+    async fn ok(&self, store: &Path, args: &[&str]) -> anyhow::Result<String> {
+        let (code, text) = self.run(store, args).await?;
+        anyhow::ensure!(code == 0, "`dcr {}` exited {code}:\n{text}", args.join(" "));
+        Ok(text)
+    }
+}
+
+/// Issue 12, item 1, through the binary: `/oauth/token` answers one 429 that reports a
+/// spent budget (`x-ratelimit-remaining: 0`); `plan` waits for the reset and completes.
+#[tokio::test]
+async fn the_cli_waits_out_a_429_from_the_token_endpoint_instead_of_hanging() -> anyhow::Result<()> {
+    let s = Setup::start().await?;
+    let store = s.store("secrets.json");
+    let reset = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs() + 1;
+    s.faults.answer(Canned {
+        method: "POST",
+        path: "/oauth/token",
+        status: 429,
+        headers: vec![
+            ("x-ratelimit-limit", "30".into()),
+            ("x-ratelimit-remaining", "0".into()),
+            ("x-ratelimit-reset", reset.to_string()),
+        ],
+        body: r#"{"error":"too_many_requests","error_description":"Global limit has been reached"}"#.into(),
+        times: 1,
+    });
+    let text = s.ok(&store, &["plan"]).await?;
+    assert!(text.contains("to create"), "{text}");
+    Ok(())
+}
+
+/// Issue 12, item 2, through the binary: `dcr rotate` is killed (SIGKILL) at each of its
+/// network writes in turn, once with the write carried out and its answer never
+/// delivered, once with the write never reaching the service. Each time the next
+/// `dcr apply` repairs, `dcr verify` passes (a developer application registers through
+/// Konnect with the provider's secret) and a plan finds nothing left to do.
+#[tokio::test]
+async fn a_rotate_killed_at_any_write_is_finished_by_the_next_apply() -> anyhow::Result<()> {
+    let s = Setup::start().await?;
+    let store = s.store("secrets.json");
+    s.ok(&store, &["apply"]).await?;
+    s.faults.clear();
+    s.ok(&store, &["rotate"]).await?;
+    let writes = s.faults.writes();
+    assert_eq!(writes.len(), 2, "rotate writes to Auth0, then Konnect: {writes:?}");
+    for (nth, write) in writes.iter().enumerate() {
+        for carried_out in [true, false] {
+            let what = format!("killed at write {nth} ({write:?}), carried out: {carried_out}");
+            s.faults.clear();
+            let reached = s.faults.hold_write(nth, carried_out);
+            let mut rotate = s.spawn(&store, &["rotate"])?;
+            tokio::time::timeout(RUN_LIMIT, reached).await??;
+            rotate.kill().await?;
+            s.faults.clear();
+            s.ok(&store, &["apply"]).await.map_err(|e| e.context(what.clone()))?;
+            s.ok(&store, &["verify"]).await.map_err(|e| e.context(what.clone()))?;
+            let plan = s.ok(&store, &["plan"]).await?;
+            assert!(plan.contains("Plan: 0 to create, 0 to update"), "{what}:\n{plan}");
+        }
+    }
+    Ok(())
+}
+
+/// Issue 12, item 3, through the binary: three `dcr apply` at once, each with its own
+/// secrets file (three machines), on services that answer in 100 ms (so that all three
+/// observe the empty state before any creates). One more apply
+/// leaves one of everything: `audit` is clean (exit 0), `verify` passes, and after
+/// `destroy` the audit is clean again.
+#[tokio::test]
+async fn overlapping_cli_applies_on_separate_machines_converge() -> anyhow::Result<()> {
+    let s = Setup::start().await?;
+    s.faults.latency(Some(Duration::from_millis(100)));
+    let stores: Vec<PathBuf> = (0..3).map(|i| s.store(&format!("machine-{i}.json"))).collect();
+    let mut runs = Vec::new();
+    for store in &stores {
+        runs.push(s.spawn(store, &["apply"])?);
+    }
+    let mut outcomes = Vec::new();
+    for run in runs {
+        // Some may lose a race and exit 1; none may hang.
+        let output = tokio::time::timeout(RUN_LIMIT, run.wait_with_output()).await??;
+        outcomes.push((
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        ));
+    }
+    s.faults.latency(None);
+    let (code, audit) = s.run(&stores[0], &["audit"]).await?;
+    assert_eq!(
+        code, 2,
+        "the race left duplicates for audit to report:\n{audit}\n{outcomes:#?}"
+    );
+    assert!(audit.contains("duplicate"), "{audit}");
+    s.ok(&stores[0], &["apply"]).await?;
+    s.ok(&stores[0], &["audit"]).await?;
+    s.ok(&stores[0], &["verify"]).await?;
+    s.ok(&stores[0], &["destroy"]).await?;
+    let audit = s.ok(&stores[0], &["audit"]).await?;
+    assert!(audit.contains("0 duplicates"), "{audit}");
+    Ok(())
+}
