@@ -199,3 +199,57 @@ async fn an_ungranted_duplicate_is_reported_by_audit_and_removed_by_destroy() ->
     assert_eq!(strategies[0]["id"], foreign.id.as_str());
     Ok(())
 }
+
+/// A run killed between creating its admin application (secret recorded in its store)
+/// and granting it leaves an application no provider names and no grant lists. The next
+/// run on that machine finds it through its store, shows it as a duplicate and removes
+/// it; a recorded secret whose application is gone is forgotten. Nothing else is asked
+/// for when the store records nothing more than the kept application.
+#[tokio::test]
+async fn the_next_run_on_the_same_machine_removes_what_a_killed_run_recorded() -> anyhow::Result<()> {
+    use auth0_mgmt::resources::clients::NewClient;
+    use dcr_workflow::store::admin_secret_key;
+    let s = Sandboxes::start().await?;
+    let store: Arc<dyn SecretStore> = Arc::new(MemoryStore::new());
+    let workflow = s.workflow(store.clone())?;
+    workflow.converge().await?;
+    s.clear_logs();
+    assert!(workflow.plan().await?.is_empty());
+    assert_eq!(
+        s.auth0.request_count("GET", "/api/v2/clients/{id}"),
+        1,
+        "only the kept one"
+    );
+
+    let name = &workflow.config().auth0.admin_app_name;
+    let killed = s
+        .auth0_client
+        .clients()
+        .create(&NewClient::machine_to_machine(name).metadata("managed_by", "dcr-rs"))
+        .await?;
+    let secret = killed.client_secret.clone().unwrap().into_secret_string();
+    store.put(&admin_secret_key(killed.client_id.as_str()), &secret).await?;
+    store.put(&admin_secret_key("gone-long-ago"), &secret).await?;
+
+    let plan = workflow.plan().await?;
+    assert_eq!(plan.to_delete(), 1, "{plan}");
+    assert!(plan.to_string().contains(killed.client_id.as_str()), "{plan}");
+    workflow.apply(&plan).await?;
+    assert_eq!(owned(&s), ONE_OF_EACH);
+    assert_eq!(
+        store
+            .get(&admin_secret_key(killed.client_id.as_str()))
+            .await?
+            .map(|_| ()),
+        None
+    );
+    assert_eq!(store.get(&admin_secret_key("gone-long-ago")).await?.map(|_| ()), None);
+    s.clear_logs();
+    assert!(workflow.plan().await?.is_empty());
+    assert_eq!(
+        s.auth0.request_count("GET", "/api/v2/clients/{id}"),
+        1,
+        "the stale entry is forgotten"
+    );
+    Ok(())
+}

@@ -315,6 +315,10 @@ impl Workflow {
     async fn apply_locked(&self, plan: &Plan) -> Result<Applied> {
         let ctx = self.ctx();
         let observed = &plan.observed;
+        // Secrets of applications that are gone: bookkeeping in the store only.
+        for id in &observed.stale_secrets {
+            duplicates::forget_secrets(ctx, id).await?;
+        }
         let admin_needs_secret = observed.admin.is_none() || admin_app::needs_new_secret(observed);
         if admin_needs_secret && !self.store.is_writable() {
             return Err(WorkflowError::ReadOnlyStore {

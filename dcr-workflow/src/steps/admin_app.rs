@@ -120,6 +120,34 @@ pub(crate) async fn confirm(ctx: Ctx<'_>, ids: &[ClientId], name: Option<&str>) 
         .collect())
 }
 
+/// The applications this run's store holds a secret for, other than `known` ones: those
+/// that carry the mark and the configured name are admin applications an interrupted run
+/// created and recorded but never linked (duplicates); ids Auth0 no longer knows are
+/// stale entries to forget. No request at all when the store records nothing else.
+pub(crate) async fn recorded(ctx: Ctx<'_>, known: &[&ClientId]) -> Result<(Vec<Client>, Vec<String>)> {
+    let keys = ctx.store.keys(crate::store::CLIENTS_PREFIX).await?;
+    let others: Vec<ClientId> = crate::store::recorded_clients(&keys)
+        .into_iter()
+        .map(ClientId::new)
+        .filter(|id| !known.contains(&id))
+        .collect();
+    let clients = ctx.auth0.clients();
+    let found = futures::future::try_join_all(others.iter().map(|id| clients.get_opt(id)))
+        .await
+        .map_err(WorkflowError::auth0(STEP))?;
+    let mut duplicates = Vec::new();
+    let mut stale = Vec::new();
+    for (id, client) in others.into_iter().zip(found) {
+        match client {
+            Some(c) if owner::owns_client(&c) && c.name == ctx.config.auth0.admin_app_name => duplicates.push(c),
+            // Another configuration's application, sharing this store: not ours to judge.
+            Some(_) => {}
+            None => stale.push(id.into_inner()),
+        }
+    }
+    Ok((duplicates, stale))
+}
+
 /// The index of the first application whose secret the store holds.
 async fn with_stored_secret(ctx: Ctx<'_>, clients: &[Client]) -> Result<Option<usize>> {
     for (i, client) in clients.iter().enumerate() {

@@ -53,6 +53,8 @@ pub(crate) struct Observed {
     pub(crate) strategy: Option<AuthStrategy>,
     pub(crate) api: Option<Api>,
     pub(crate) publication: Option<Publication>,
+    /// Client ids the store holds secrets for that Auth0 no longer knows.
+    pub(crate) stale_secrets: Vec<String>,
     /// `konnect.portal_id` names no portal (asked only when the publication is missing).
     pub(crate) portal_missing: bool,
     /// Owned resources under the same natural keys beyond the ones above.
@@ -89,7 +91,7 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
         let (provider, duplicate_providers) = duplicates::choose_provider(providers, &strategies);
         let found = admin_app::observe(ctx, provider.as_ref(), &duplicate_providers, purpose == Purpose::Sweep).await?;
         let mut duplicate_admins = found.duplicates;
-        let (grant, secrets, health) = match &found.kept {
+        let (grant, secrets, health, stale_secrets) = match &found.kept {
             Some(admin) => {
                 let check = async {
                     let secrets = admin_app::secrets_held(ctx, &admin.client_id).await?;
@@ -108,11 +110,21 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
                     let more = admin_app::confirm(ctx, &candidates, Some(&ctx.config.auth0.admin_app_name)).await?;
                     Ok::<_, crate::WorkflowError>((grant, more))
                 };
-                let ((grant, more), (secrets, health)) = tokio::try_join!(grant, check)?;
-                duplicate_admins.extend(more);
-                (grant, secrets, health)
+                let recorded = async {
+                    let known: Vec<&auth0_mgmt::ClientId> = std::iter::once(&admin.client_id)
+                        .chain(duplicate_admins.iter().map(|d| &d.client_id))
+                        .collect();
+                    admin_app::recorded(ctx, &known).await
+                };
+                let ((grant, more), (secrets, health), (recorded, stale)) = tokio::try_join!(grant, check, recorded)?;
+                for client in more.into_iter().chain(recorded) {
+                    if !duplicate_admins.iter().any(|d| d.client_id == client.client_id) {
+                        duplicate_admins.push(client);
+                    }
+                }
+                (grant, secrets, health, stale)
             }
-            None => (None, Default::default(), Default::default()),
+            None => (None, Default::default(), Default::default(), Vec::new()),
         };
         Ok::<_, crate::WorkflowError>((
             provider,
@@ -123,6 +135,7 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
             grant,
             secrets,
             health,
+            stale_secrets,
         ))
     };
     let konnect_side = async {
@@ -146,7 +159,7 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
         Ok((api, duplicate_apis, publication, portal_missing))
     };
     let (
-        (provider, duplicate_providers, strategies, admin, duplicate_admins, grant, secrets, health),
+        (provider, duplicate_providers, strategies, admin, duplicate_admins, grant, secrets, health, stale_secrets),
         resource_server,
         (api, duplicate_apis, publication, portal_missing),
     ) = tokio::try_join!(auth0_side, api_audience::observe(ctx), konnect_side)?;
@@ -169,6 +182,7 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
         api,
         publication,
         portal_missing,
+        stale_secrets,
         duplicates: duplicates::Duplicates {
             admins: duplicate_admins,
             providers: duplicate_providers,

@@ -410,6 +410,15 @@ impl SecretStore for FileStore {
         .await
     }
 
+    async fn keys(&self, prefix: &str) -> Result<Vec<String>> {
+        let owned = prefix.to_owned();
+        self.blocking(prefix, move |path| {
+            // A BTreeMap: already sorted.
+            Ok(read_all(path)?.into_keys().filter(|k| k.starts_with(&owned)).collect())
+        })
+        .await
+    }
+
     async fn lock(&self, wait: Duration) -> Result<StoreLock> {
         let path = Arc::clone(&self.path);
         let lock_path = self.lock_path();

@@ -54,4 +54,15 @@ impl SecretStore for MemoryStore {
         self.locked(key)?.remove(key);
         Ok(())
     }
+
+    async fn keys(&self, prefix: &str) -> Result<Vec<String>> {
+        let mut keys: Vec<String> = self
+            .locked(prefix)?
+            .keys()
+            .filter(|k| k.starts_with(prefix))
+            .cloned()
+            .collect();
+        keys.sort();
+        Ok(keys)
+    }
 }

@@ -51,6 +51,16 @@ pub trait SecretStore: Send + Sync + std::fmt::Debug {
     /// Removes `key`; removing a missing key is not an error.
     async fn delete(&self, key: &str) -> Result<()>;
 
+    /// The keys stored under `prefix`, never their values. The workflow lists
+    /// `auth0/clients/` to find an admin application that an interrupted run created and
+    /// recorded but never linked to a provider or granted (killed between two requests),
+    /// and removes it. The default lists nothing: such an application is then found only
+    /// by `audit` and `destroy`, which scan the whole tenant.
+    async fn keys(&self, prefix: &str) -> Result<Vec<String>> {
+        let _ = prefix;
+        Ok(Vec::new())
+    }
+
     /// Whether `put` can succeed. The workflow checks it before creating or rotating a
     /// secret, so a read-only store fails before anything is created.
     fn is_writable(&self) -> bool {
@@ -103,6 +113,24 @@ impl std::fmt::Debug for StoreLock {
 pub fn admin_secret_key(client_id: &str) -> String {
     format!("auth0/clients/{client_id}/client_secret")
 }
+
+/// The Auth0 client ids that keys made by [`admin_secret_key`] and
+/// [`pending_secret_key`] name.
+pub(crate) fn recorded_clients(keys: &[String]) -> Vec<String> {
+    let mut ids: Vec<String> = keys
+        .iter()
+        .filter_map(|k| k.strip_prefix(CLIENTS_PREFIX))
+        .filter_map(|rest| rest.split_once('/'))
+        .filter(|(_, leaf)| matches!(*leaf, "client_secret" | "client_secret.pending"))
+        .map(|(id, _)| id.to_owned())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// Where the workflow's keys for Auth0 clients start.
+pub(crate) const CLIENTS_PREFIX: &str = "auth0/clients/";
 
 /// The key under which a rotation of `client_id`'s secret records the new secret before
 /// sending it anywhere; it is promoted to [`admin_secret_key`] once Auth0 and Konnect
