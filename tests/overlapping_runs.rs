@@ -253,3 +253,42 @@ async fn the_next_run_on_the_same_machine_removes_what_a_killed_run_recorded() -
     );
     Ok(())
 }
+
+/// Eight rounds of two overlapping applies (two machines) while 10 % of the requests to
+/// either service fail (half answered 503, half carried out with the answer lost), each
+/// round from the state the last one left. Then one clean apply: exactly one of each,
+/// verification passes, destroy leaves nothing owned.
+#[tokio::test]
+async fn overlapping_applies_under_ten_percent_faults_converge_on_the_next_clean_run() -> anyhow::Result<()> {
+    use auth0_mgmt::sandbox::Fault;
+    let s = Sandboxes::start().await?;
+    let stores: Vec<Arc<dyn SecretStore>> = (0..2)
+        .map(|_| Arc::new(MemoryStore::new()) as Arc<dyn SecretStore>)
+        .collect();
+    for round in 0..8_u64 {
+        s.auth0.inject(Fault::status(503).at_rate(5, round));
+        s.auth0.inject(Fault::drop_after_processing().at_rate(5, 100 + round));
+        s.konnect.inject(Fault::status(503).at_rate(5, 200 + round));
+        s.konnect.inject(Fault::drop_after_processing().at_rate(5, 300 + round));
+        let runs = stores.iter().map(|store| {
+            let workflow = s.workflow(store.clone()).unwrap();
+            async move { workflow.converge().await }
+        });
+        // A run may fail under faults; what matters is what the next one finds.
+        let _ = futures::future::join_all(runs).await;
+        s.auth0.clear_faults();
+        s.konnect.clear_faults();
+    }
+    let workflow = s.workflow(stores[0].clone())?;
+    workflow.converge().await?;
+    assert_eq!(owned(&s), ONE_OF_EACH);
+    assert!(workflow.plan().await?.is_empty());
+    let report = workflow
+        .verify(&VerifyOptions::new().mode(VerifyMode::PortalApplication))
+        .await?;
+    assert!(report.is_success(), "{report}");
+    assert!(workflow.audit().await?.is_clean());
+    workflow.destroy().await?;
+    assert_eq!(owned(&s), NOTHING);
+    Ok(())
+}
