@@ -292,3 +292,47 @@ async fn overlapping_applies_under_ten_percent_faults_converge_on_the_next_clean
     assert_eq!(owned(&s), NOTHING);
     Ok(())
 }
+
+/// Two machines apply at once; the answer to one's admin application create is lost, so
+/// that run fails knowing no id, while the other completes the chain. The failed
+/// machine's next run knows a create was in flight (its store says so), scans the
+/// tenant's applications by name once, and removes the application nothing recorded.
+#[tokio::test]
+async fn a_create_whose_answer_was_lost_is_found_by_that_machine_s_next_run() -> anyhow::Result<()> {
+    use auth0_mgmt::sandbox::Fault;
+    let s = Sandboxes::start().await?;
+    s.auth0.set_latency(Some(Duration::from_millis(20)));
+    s.konnect.set_latency(Some(Duration::from_millis(20)));
+    s.auth0
+        .inject(Fault::drop_after_processing().on("POST", "/api/v2/clients"));
+    let stores: Vec<Arc<dyn SecretStore>> = (0..2)
+        .map(|_| Arc::new(MemoryStore::new()) as Arc<dyn SecretStore>)
+        .collect();
+    let runs = stores.iter().map(|store| {
+        let workflow = s.workflow(store.clone()).unwrap();
+        async move { workflow.converge().await }
+    });
+    let results = futures::future::join_all(runs).await;
+    s.auth0.set_latency(None);
+    s.konnect.set_latency(None);
+    let failed = results
+        .iter()
+        .position(Result::is_err)
+        .expect("one create lost its answer");
+    assert!(results.iter().filter(|r| r.is_ok()).count() == 1, "{results:?}");
+    assert_eq!(owned(&s).admins, 2, "the lost create made an application");
+
+    let workflow = s.workflow(stores[failed].clone())?;
+    let plan = workflow.plan().await?;
+    assert_eq!(plan.to_delete(), 1, "{plan}");
+    workflow.apply(&plan).await?;
+    assert_eq!(owned(&s), ONE_OF_EACH);
+    s.clear_logs();
+    assert!(workflow.plan().await?.is_empty());
+    assert_eq!(
+        s.auth0.request_count("GET", "/api/v2/clients"),
+        0,
+        "the scan happened once, not on every run"
+    );
+    Ok(())
+}

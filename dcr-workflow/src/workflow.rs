@@ -368,6 +368,10 @@ impl Workflow {
         if !observed.duplicates.is_empty() {
             duplicates::remove(ctx, &observed.duplicates).await?;
         }
+        if observed.create_in_flight && observed.admin.is_some() {
+            // This run's scan found whatever that create made; it is kept or removed now.
+            ctx.store.delete(crate::store::ADMIN_CREATE_IN_FLIGHT).await?;
+        }
         let mut steps: Vec<StepPlan> = done.into_iter().collect();
         steps.push(api_plan);
         steps.push(publication_plan);

@@ -361,6 +361,11 @@ pub(crate) async fn apply(ctx: Ctx<'_>, observed: &Observed) -> Result<(StepPlan
         for (k, v) in wanted_metadata(ctx, observed) {
             new = new.metadata(k, v);
         }
+        // Recorded first: if the answer is lost or the run killed, the next run knows to
+        // look for an application nothing else records.
+        ctx.store
+            .put(crate::store::ADMIN_CREATE_IN_FLIGHT, &SecretString::from("1"))
+            .await?;
         let created = clients.create(&new).await.map_err(WorkflowError::auth0(STEP))?;
         let secret = created.client_secret.ok_or_else(|| WorkflowError::Missing {
             resource: "client_secret of the new Auth0 application",
@@ -372,6 +377,7 @@ pub(crate) async fn apply(ctx: Ctx<'_>, observed: &Observed) -> Result<(StepPlan
         ctx.store
             .put(&admin_secret_key(created.client_id.as_str()), &secret)
             .await?;
+        ctx.store.delete(crate::store::ADMIN_CREATE_IN_FLIGHT).await?;
         tracing::info!(client_id = %created.client_id, "created the DCR admin application");
         let output = AdminOutput {
             client_id: created.client_id,

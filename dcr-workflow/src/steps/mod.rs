@@ -53,6 +53,9 @@ pub(crate) struct Observed {
     pub(crate) strategy: Option<AuthStrategy>,
     pub(crate) api: Option<Api>,
     pub(crate) publication: Option<Publication>,
+    /// An earlier run began creating an admin application and never recorded the result
+    /// (so this observation scanned the tenant by name).
+    pub(crate) create_in_flight: bool,
     /// Client ids the store holds secrets for that Auth0 no longer knows.
     pub(crate) stale_secrets: Vec<String>,
     /// `konnect.portal_id` names no portal (asked only when the publication is missing).
@@ -89,7 +92,10 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
         let (providers, strategies) =
             tokio::try_join!(dcr_provider::observe_all(ctx), auth_strategy::observe_all(ctx))?;
         let (provider, duplicate_providers) = duplicates::choose_provider(providers, &strategies);
-        let found = admin_app::observe(ctx, provider.as_ref(), &duplicate_providers, purpose == Purpose::Sweep).await?;
+        // An admin application create that never recorded its result: scan once.
+        let create_in_flight = ctx.store.get(crate::store::ADMIN_CREATE_IN_FLIGHT).await?.is_some();
+        let full_scan = purpose == Purpose::Sweep || create_in_flight;
+        let found = admin_app::observe(ctx, provider.as_ref(), &duplicate_providers, full_scan).await?;
         let mut duplicate_admins = found.duplicates;
         let (grant, secrets, health, stale_secrets) = match &found.kept {
             Some(admin) => {
@@ -136,6 +142,7 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
             secrets,
             health,
             stale_secrets,
+            create_in_flight,
         ))
     };
     let konnect_side = async {
@@ -159,7 +166,18 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
         Ok((api, duplicate_apis, publication, portal_missing))
     };
     let (
-        (provider, duplicate_providers, strategies, admin, duplicate_admins, grant, secrets, health, stale_secrets),
+        (
+            provider,
+            duplicate_providers,
+            strategies,
+            admin,
+            duplicate_admins,
+            grant,
+            secrets,
+            health,
+            stale_secrets,
+            create_in_flight,
+        ),
         resource_server,
         (api, duplicate_apis, publication, portal_missing),
     ) = tokio::try_join!(auth0_side, api_audience::observe(ctx), konnect_side)?;
@@ -183,6 +201,7 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
         publication,
         portal_missing,
         stale_secrets,
+        create_in_flight,
         duplicates: duplicates::Duplicates {
             admins: duplicate_admins,
             providers: duplicate_providers,

@@ -129,6 +129,12 @@ pub(crate) fn recorded_clients(keys: &[String]) -> Vec<String> {
     ids
 }
 
+/// Present while an admin application is being created: put before the create, removed
+/// once its secret is stored. Left behind (the run was killed, or the create's answer
+/// lost), it tells the next run that an application may exist that nothing records, so
+/// that run scans the tenant's applications by name once. Its value means nothing.
+pub(crate) const ADMIN_CREATE_IN_FLIGHT: &str = "dcr-rs/admin-create-in-flight";
+
 /// Where the workflow's keys for Auth0 clients start.
 pub(crate) const CLIENTS_PREFIX: &str = "auth0/clients/";
 
