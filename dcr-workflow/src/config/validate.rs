@@ -15,6 +15,9 @@ const MAX_AUDIENCE: usize = 255;
 const MAX_LABELS: usize = 50;
 /// `DcrProviderName`, `AuthStrategyName` and `AuthStrategyDisplayName` (`maxLength`).
 const MAX_KONNECT_NAME: usize = 256;
+/// `ResourceServerScope.value` and `.description` (`maxLength`).
+const MAX_SCOPE_VALUE: usize = 280;
+const MAX_SCOPE_DESCRIPTION: usize = 500;
 /// An API Builder API's `name` (`CreateApiRequest`, `maxLength`).
 const MAX_KONNECT_API_NAME: usize = 255;
 /// The resource server's `name` (`CreateResourceServerRequestContent`, `maxLength`).
@@ -145,7 +148,10 @@ impl DcrConfig {
                 "set either a management token or bootstrap client credentials, not both",
             ),
         }
-        p.required("auth0.admin_app_name", &a.admin_app_name);
+        if p.required("auth0.admin_app_name", &a.admin_app_name) && a.admin_app_name.contains(['<', '>']) {
+            // `CreateClientRequestContent.name`: pattern ^[^<>]+$.
+            p.add("auth0.admin_app_name", "must not contain < or >");
+        }
     }
 
     fn check_api(&self, p: &mut Problems) {
@@ -165,6 +171,15 @@ impl DcrConfig {
                 p.add(field, "a scope is one word without spaces, e.g. read:orders");
             } else if !seen.insert(scope.value.as_str()) {
                 p.add(field, format!("{:?} appears twice", scope.value));
+            } else {
+                p.at_most(&field, &scope.value, MAX_SCOPE_VALUE);
+            }
+            if let Some(description) = &scope.description {
+                p.at_most(
+                    &format!("api.scopes[{i}].description"),
+                    description,
+                    MAX_SCOPE_DESCRIPTION,
+                );
             }
         }
     }
@@ -301,6 +316,11 @@ mod tests {
         c.konnect.strategy_name = "s".repeat(257);
         c.api.name = "n".repeat(201);
         c.konnect.api_name = Some("a".repeat(256));
+        c.auth0.admin_app_name = "<script>".into();
+        c.api.scopes = vec![crate::config::ApiScope {
+            value: "s".repeat(281),
+            description: Some("d".repeat(501)),
+        }];
         let err = c.validate().unwrap_err();
         let problems = err.config_problems().unwrap();
         for field in [
@@ -309,6 +329,9 @@ mod tests {
             "konnect.strategy_name",
             "api.name",
             "konnect.api_name",
+            "auth0.admin_app_name",
+            "api.scopes[0].value",
+            "api.scopes[0].description",
         ] {
             assert!(problems.names(field), "{field} missing from {problems}");
         }
