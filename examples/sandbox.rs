@@ -30,6 +30,11 @@ struct Args {
     /// (mode 0600: it holds the sandboxes' bootstrap credentials).
     #[arg(long, default_value = "target/dcr-sandbox.env")]
     env_file: PathBuf,
+    /// Auth0's documented rate limits for a plan: free (Management API 2 burst / 2 per
+    /// second), essentials (per-endpoint buckets), enterprise (50 burst / 16 per second) or
+    /// unlimited. The token endpoint gets its own bucket (30 / 30 per second) on the plans.
+    #[arg(long, default_value = "unlimited")]
+    auth0_tier: auth0_mgmt::sandbox::Tier,
 }
 
 #[tokio::main]
@@ -40,6 +45,9 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let bind = |port: u16| TcpListener::bind(("127.0.0.1", port)).with_context(|| format!("port {port}"));
     let sandboxes = Sandboxes::start_with(Some(bind(args.auth0_port)?), Some(bind(args.konnect_port)?)).await?;
+    sandboxes
+        .auth0
+        .set_rate_limits(&auth0_mgmt::sandbox::RateLimits::tier(args.auth0_tier));
     let config = sandboxes.config();
     let secret =
         |s: &Option<secrecy::SecretString>| s.as_ref().map(|s| s.expose_secret().to_owned()).unwrap_or_default();
@@ -84,9 +92,10 @@ async fn main() -> anyhow::Result<()> {
     options.open(&args.env_file)?.write_all(text.as_bytes())?;
 
     println!(
-        "Auth0 sandbox   {} (tenant {})",
+        "Auth0 sandbox   {} (tenant {}, {:?} plan's rate limits)",
         sandboxes.auth0.uri(),
-        sandboxes.auth0.domain()
+        sandboxes.auth0.domain(),
+        args.auth0_tier
     );
     println!(
         "Konnect sandbox {} (portal {})",

@@ -69,6 +69,27 @@ impl fmt::Debug for Auth0Client {
 }
 
 impl Auth0Client {
+    /// Waits (at most `limit`) until the tenant's rate-limit buckets, as this client's
+    /// last answers described them, have room for `requests` requests someone else makes:
+    /// Konnect's DCR creates a client and a grant on the same tenant for each developer
+    /// application, and on a Free tenant (2 per second) it fails with a 429 when this
+    /// client has just spent the bucket.
+    pub async fn wait_for_headroom(&self, requests: u64, limit: std::time::Duration) {
+        self.inner.transport.wait_for_headroom(requests, limit).await;
+    }
+
+    /// Tells the client that someone else sent `requests` Management API requests on the
+    /// tenant (Konnect's DCR creates a client and a grant per developer application), so
+    /// that it waits for the buckets to refill instead of earning a 429.
+    pub fn spent_elsewhere(&self, requests: u64) {
+        self.inner.transport.spent_elsewhere(requests);
+    }
+
+    /// Whether any answer so far described a rate-limit bucket (a new client knows none).
+    pub fn rate_limits_known(&self) -> bool {
+        self.inner.transport.rate_limits_known()
+    }
+
     /// Starts building a client.
     ///
     /// ```no_run

@@ -172,6 +172,33 @@ impl Transport {
         }
     }
 
+    /// Waits until every rate-limit bucket the answers described has room for `requests`
+    /// more (at most `limit`): for requests that someone else sends on the same account,
+    /// such as Konnect's DCR calls to the Auth0 tenant.
+    pub async fn wait_for_headroom(&self, requests: u64, limit: std::time::Duration) {
+        if let Some(at) = self.gate.headroom_at(requests) {
+            let at = at.min(tokio::time::Instant::now() + limit);
+            tracing::debug!(
+                delay_ms = at.saturating_duration_since(tokio::time::Instant::now()).as_millis() as u64,
+                requests,
+                "waiting for rate-limit headroom"
+            );
+            tokio::time::sleep_until(at).await;
+        }
+    }
+
+    /// Records that someone else sent `requests` requests against the same rate limits
+    /// (Konnect's DCR on the Auth0 tenant), so that this transport waits for them to be
+    /// added back instead of earning a 429.
+    pub fn spent_elsewhere(&self, requests: u64) {
+        self.gate.spent_elsewhere(requests);
+    }
+
+    /// Whether any answer so far described a rate-limit bucket.
+    pub fn rate_limits_known(&self) -> bool {
+        self.gate.knows_buckets()
+    }
+
     /// The underlying reqwest client, for building requests.
     pub fn http(&self) -> &reqwest::Client {
         &self.http
@@ -248,7 +275,7 @@ impl Transport {
                 used_token = Some(token);
             }
             wait_for(Waiting::Budget);
-            let permit = self.gate.acquire().await;
+            let permit = self.gate.acquire(crate::ratelimit::OpKey::of(op)).await;
 
             wait_for(Waiting::Response);
             let started = Instant::now();

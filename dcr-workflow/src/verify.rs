@@ -21,6 +21,11 @@ use crate::{Result, Workflow};
 
 /// Scopes that belong to OpenID Connect itself, not to the API: they are never granted on
 /// the API's resource server, so they are not expected in a client_credentials token.
+/// Management API requests Konnect's DCR makes for one registration (client, grant).
+const KONNECT_DCR_REQUESTS: u64 = 2;
+/// The longest verify waits for that room (a bucket refills within seconds).
+const HEADROOM_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 const OIDC_SCOPES: [&str; 6] = ["openid", "profile", "email", "address", "phone", "offline_access"];
 
 /// How verification stands in for a developer.
@@ -263,7 +268,7 @@ impl Workflow {
         };
         let registered = match (mode, &strategy) {
             (_, None) => Err("the auth strategy does not exist: run apply".to_owned()),
-            (VerifyMode::PortalApplication, Some(strategy)) => self.register_portal_app(strategy).await,
+            (VerifyMode::PortalApplication, Some(strategy)) => self.register_portal_app(&provider, strategy).await,
             (_, Some(_)) => self.register_auth0_client(&provider).await,
         };
         let registered = match registered {
@@ -278,31 +283,74 @@ impl Workflow {
             }
         };
         self.check_token(&registered, options, &mut report).await;
-        // A 404 is success: a DELETE whose answer was lost is repeated, and finds it gone.
-        let cleanup = match registered.created {
-            Created::Application(apps, id) => match apps.delete(&id).await {
-                Err(e) if e.is_not_found() => Ok(()),
-                other => other.map_err(|e| e.to_string()),
-            },
-            Created::Client(client, id) => match client.clients().delete(&id).await {
-                Err(e) if e.is_not_found() => Ok(()),
-                other => other.map_err(|e| e.to_string()),
-            },
-        };
+        let cleanup = self.clean_up(registered.created, &registered.client_id).await;
         match cleanup {
-            Ok(()) => report.pass(Link::Cleanup, "removed"),
+            Ok(how) => report.pass(Link::Cleanup, how),
             Err(e) => report.fail(Link::Cleanup, e),
         }
         Ok(report)
     }
 
-    async fn register_portal_app(&self, strategy: &AuthStrategy) -> std::result::Result<Registered, String> {
+    /// Removes what the registration created. A 404 is success: a DELETE whose answer was
+    /// lost is repeated, and finds it gone. Konnect deletes a portal application's Auth0
+    /// client itself; when it did not (its own call failed, a 429 on a busy tenant), verify
+    /// deletes the client with the bootstrap credentials, so nothing is left either way.
+    async fn clean_up(&self, created: Created, client_id: &str) -> std::result::Result<&'static str, String> {
+        let gone = |r: std::result::Result<(), String>, not_found: bool| if not_found { Ok(()) } else { r };
+        match created {
+            Created::Application(apps, id) => {
+                // Konnect deletes the application's Auth0 client: one request of its own.
+                self.auth0.wait_for_headroom(1, HEADROOM_WAIT).await;
+                let deleted = apps.delete(&id).await;
+                let not_found = deleted.as_ref().is_err_and(konnect_appauth::KonnectError::is_not_found);
+                gone(deleted.map_err(|e| e.to_string()), not_found)?;
+                self.auth0.spent_elsewhere(1);
+                let client_id = ClientId::new(client_id.to_owned());
+                match self.auth0.clients().get_opt(&client_id).await {
+                    Ok(None) => Ok("removed"),
+                    Ok(Some(_)) => {
+                        let deleted = self.auth0.clients().delete(&client_id).await;
+                        let not_found = deleted.as_ref().is_err_and(auth0_mgmt::Auth0Error::is_not_found);
+                        gone(deleted.map_err(|e| e.to_string()), not_found)?;
+                        Ok("removed (Konnect left the Auth0 client behind; verify deleted it)")
+                    }
+                    Err(e) => Err(format!("the application is removed; whether its Auth0 client is: {e}")),
+                }
+            }
+            Created::Client(client, id) => {
+                let deleted = client.clients().delete(&id).await;
+                let not_found = deleted.as_ref().is_err_and(auth0_mgmt::Auth0Error::is_not_found);
+                gone(deleted.map_err(|e| e.to_string()), not_found).map(|()| "removed")
+            }
+        }
+    }
+
+    async fn register_portal_app(
+        &self,
+        provider: &DcrProvider,
+        strategy: &AuthStrategy,
+    ) -> std::result::Result<Registered, String> {
         let Some(developer) = &self.config.konnect.developer_id else {
             return Err("konnect.developer_id is required to create a portal application".into());
         };
         let apps = self
             .konnect
             .portal_applications(PortalId::new(self.config.konnect.portal_id.clone()));
+        // Konnect registers the application with two Management API requests on the
+        // tenant: leave them room (a Free tenant allows 2 per second, and Konnect's DCR
+        // fails on a 429). A process that has not asked Auth0 anything yet learns the
+        // bucket with one read of the admin application (another run, `apply` just
+        // before, may have spent it).
+        if let ProviderConfig::Auth0(config) = &provider.config
+            && !self.auth0.rate_limits_known()
+        {
+            let _ = self
+                .auth0
+                .clients()
+                .get_opt(&ClientId::new(config.initial_client_id.clone()))
+                .await;
+        }
+        self.auth0.wait_for_headroom(KONNECT_DCR_REQUESTS, HEADROOM_WAIT).await;
         let created = apps
             .create(
                 &NewApplication::new(
@@ -315,11 +363,33 @@ impl Workflow {
             )
             .await
             .map_err(|e| format!("Konnect could not create the application: {e}"))?;
+        // Konnect's registration spent the tenant's requests, not this client's.
+        self.auth0.spent_elsewhere(KONNECT_DCR_REQUESTS);
         let id = created.application.id.clone();
         let (Some(client_id), Some(secret)) = (created.application.client_id, created.client_secret) else {
             let _ = apps.delete(&id).await;
             return Err("Konnect returned no client id or secret for the new application".into());
         };
+        // The guide's check: the Auth0 client Konnect created carries the application's
+        // konnect_* metadata.
+        let client = self.auth0.clients().get_opt(&ClientId::new(client_id.clone())).await;
+        let linked = match &client {
+            Ok(Some(c)) => {
+                c.metadata("konnect_application_id") == Some(id.as_str())
+                    && c.metadata("konnect_portal_id") == Some(self.config.konnect.portal_id.as_str())
+            }
+            _ => false,
+        };
+        if !linked {
+            let _ = self.clean_up(Created::Application(apps, id.clone()), &client_id).await;
+            return Err(match client {
+                Err(e) => format!("the Auth0 client {client_id} Konnect created cannot be read: {e}"),
+                Ok(None) => format!("Konnect named Auth0 client {client_id}, which does not exist"),
+                Ok(Some(_)) => format!(
+                    "the Auth0 client {client_id} lacks konnect_application_id={id} / konnect_portal_id metadata"
+                ),
+            });
+        }
         Ok(Registered {
             client_id,
             secret,
@@ -345,6 +415,9 @@ impl Workflow {
             .build()
             .map_err(|e| e.to_string())?;
         let suffix = unique_suffix();
+        // The admin credentials' client shares the tenant's bucket but not this client's
+        // view of it.
+        self.auth0.wait_for_headroom(KONNECT_DCR_REQUESTS, HEADROOM_WAIT).await;
         let app = as_konnect
             .clients()
             .create(

@@ -66,9 +66,15 @@ struct Setup {
 
 impl Setup {
     async fn start() -> anyhow::Result<Setup> {
+        Self::start_with(&[]).await
+    }
+
+    /// With more arguments for the standalone sandbox.
+    async fn start_with(args: &[&str]) -> anyhow::Result<Setup> {
         let dir = tempfile::tempdir()?;
         let env_file = dir.path().join("sandbox.env");
         let sandbox = Command::new(example("sandbox"))
+            .args(args)
             .arg("--env-file")
             .arg(&env_file)
             .stdout(Stdio::null())
@@ -248,5 +254,35 @@ async fn overlapping_cli_applies_on_separate_machines_converge() -> anyhow::Resu
     s.ok(&stores[0], &["destroy"]).await?;
     let audit = s.ok(&stores[0], &["audit"]).await?;
     assert!(audit.contains("0 duplicates"), "{audit}");
+    Ok(())
+}
+
+/// Issue 13: against the standalone sandbox with Auth0's Free plan limits (Management API
+/// 2 burst / 2 per second, token endpoint 30 / 30), the CLI's `apply`, `verify` and
+/// `audit` complete, and none of the CLI's own requests is answered 429: it paces itself
+/// by the buckets the answers describe, and leaves room for Konnect's DCR calls, which
+/// reach Auth0 directly and spend the same tenant bucket, as they do for real.
+#[tokio::test]
+async fn the_cli_paces_itself_under_the_free_plan_limits() -> anyhow::Result<()> {
+    let s = Setup::start_with(&["--auth0-tier", "free"]).await?;
+    let store = s.store("secrets.json");
+    let mut earned = Vec::new();
+    for command in ["apply", "verify", "audit"] {
+        let text = s.ok(&store, &[command]).await?;
+        for (method, path) in s.faults.answered_with(429).into_iter().skip(earned.len()) {
+            earned.push((command, method, path, text.clone()));
+        }
+        // Separate CI steps: a process knows nothing of the bucket the previous one spent
+        // until its first answer, which a bucket still empty answers 429 (waited out).
+        // The Free bucket is full again after a second.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+    }
+    assert!(s.faults.answers() > 10, "the runs went through the proxy");
+    let summary: Vec<_> = earned.iter().map(|(c, m, p, _)| (c, m, p)).collect();
+    assert!(
+        earned.is_empty(),
+        "the CLI earned 429s: {summary:#?}\n{}",
+        earned.first().map(|e| e.3.as_str()).unwrap_or_default()
+    );
     Ok(())
 }

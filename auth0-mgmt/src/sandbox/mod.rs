@@ -38,7 +38,7 @@ use dcr_client_core::sandbox::Server;
 use secrecy::SecretString;
 use serde_json::{Map, Value, json};
 
-pub use bucket::RateLimit;
+pub use bucket::{EndpointLimit, RateLimit, RateLimits, Tier};
 pub use dcr_client_core::sandbox::{Exchange, Fault, FaultKind, LoggedRequest};
 pub use failure::SandboxError;
 pub use tokens::SIGNING_KEY_ID;
@@ -57,7 +57,7 @@ pub const BOOTSTRAP_CLIENT_NAME: &str = "Sandbox Bootstrap (dashboard M2M)";
 #[must_use]
 pub struct Auth0SandboxBuilder {
     domain: String,
-    rate_limit: RateLimit,
+    rate_limits: RateLimits,
     token_lifetime: Duration,
     seed: Option<u64>,
     listener: Option<std::net::TcpListener>,
@@ -67,7 +67,7 @@ impl Default for Auth0SandboxBuilder {
     fn default() -> Self {
         Auth0SandboxBuilder {
             domain: "sandbox.us.auth0.com".to_owned(),
-            rate_limit: RateLimit::unlimited(),
+            rate_limits: RateLimits::single(RateLimit::unlimited()),
             token_lifetime: Duration::from_secs(86_400),
             seed: None,
             listener: None,
@@ -83,10 +83,22 @@ impl Auth0SandboxBuilder {
         self
     }
 
-    /// Rate limit of the Management API (default: effectively unlimited).
+    /// One rate limit for the whole Management API and none for the token endpoint
+    /// (default: effectively unlimited).
     pub fn rate_limit(mut self, limit: RateLimit) -> Self {
-        self.rate_limit = limit;
+        self.rate_limits = RateLimits::single(limit);
         self
+    }
+
+    /// Every limit: Management API buckets and the token endpoint's.
+    pub fn rate_limits(mut self, limits: RateLimits) -> Self {
+        self.rate_limits = limits;
+        self
+    }
+
+    /// The documented limits of an Auth0 plan ([`RateLimits::tier`]).
+    pub fn tier(self, tier: Tier) -> Self {
+        self.rate_limits(RateLimits::tier(tier))
     }
 
     /// Lifetime of issued tokens (default 24 h, like Auth0's default).
@@ -144,7 +156,7 @@ impl Auth0SandboxBuilder {
         let state: State = Arc::new(Mutex::new(Shared {
             store,
             issuer: tokens::Issuer::new(lifetime)?,
-            bucket: bucket::Bucket::new(self.rate_limit),
+            limiter: bucket::Limiter::new(&self.rate_limits),
             controls: dcr_client_core::sandbox::Controls::default(),
         }));
         let server = dcr_client_core::sandbox::serve(state.clone(), self.listener)
@@ -256,9 +268,15 @@ impl Auth0Sandbox {
         lock(&self.state).controls.latency = latency;
     }
 
-    /// Replaces the Management API rate limit (the bucket starts full).
+    /// Replaces the limits with one Management API bucket (it starts full) and none for
+    /// the token endpoint.
     pub fn set_rate_limit(&self, limit: RateLimit) {
-        lock(&self.state).bucket.set(limit);
+        self.set_rate_limits(&RateLimits::single(limit));
+    }
+
+    /// Replaces every limit (the buckets start full).
+    pub fn set_rate_limits(&self, limits: &RateLimits) {
+        lock(&self.state).limiter = bucket::Limiter::new(limits);
     }
 
     /// Invalidates every token issued so far (as expiry or revocation would): the next

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use dcr_client_core::sandbox::Request;
 use serde_json::{Map, Value, json};
 
-use super::bucket::Bucket;
+use super::bucket::{Admission, Limiter};
 use super::failure::{Outcome, SandboxError};
 use super::schema::REQUIRED_SCOPES;
 use super::store::{Store, Table};
@@ -18,7 +18,7 @@ use dcr_client_core::sandbox::{Controls, FaultKind, Reply, Service};
 pub(crate) struct Shared {
     pub(crate) store: Store,
     pub(crate) issuer: Issuer,
-    pub(crate) bucket: Bucket,
+    pub(crate) limiter: Limiter,
     pub(crate) controls: Controls,
 }
 
@@ -242,32 +242,23 @@ impl Shared {
                 return Reply::json(200, tokens::openid_configuration(&self.store.domain));
             }
             Route::Token if method == "POST" => {
-                if let Some(FaultKind::Status(status)) = self
-                    .controls
-                    .faults
-                    .take(&method, request.url.path(), |k| matches!(k, FaultKind::Status(_)))
-                {
-                    let mut reply = error_reply(&injected(status, true));
-                    if status == 429 {
-                        // The Authentication API reports its own spent bucket the same way.
-                        reply.headers.push(("x-ratelimit-limit", "30".into()));
-                        reply.headers.push(("x-ratelimit-remaining", "0".into()));
-                        reply
-                            .headers
-                            .push(("x-ratelimit-reset", (tokens::now_secs() + 1).to_string()));
-                    }
+                let admission = self.limiter.token();
+                if let Some(a) = admission.as_ref().filter(|a| !a.allowed) {
+                    // Auth0's Authentication API: an OAuth error body, the bucket's headers.
+                    let mut reply = error_reply(&SandboxError::oauth(
+                        429,
+                        "too_many_requests",
+                        "Too many requests. Check the X-RateLimit-Limit, X-RateLimit-Remaining and \
+                         X-RateLimit-Reset headers.",
+                    ));
+                    add_limit_headers(&mut reply, a);
                     return reply;
                 }
-                let result = parse_body(request)
-                    .map_err(|e| SandboxError::oauth(400, "invalid_request", e.message))
-                    .and_then(|body| match body {
-                        Value::Object(params) => self.issuer.client_credentials(&self.store, &params),
-                        _ => Err(SandboxError::oauth(400, "invalid_request", "Invalid request body")),
-                    });
-                return match result {
-                    Ok(body) => Reply::json(200, body),
-                    Err(e) => error_reply(&e),
-                };
+                let mut reply = self.token(request, &method);
+                if let Some(a) = &admission {
+                    add_limit_headers(&mut reply, a);
+                }
+                return reply;
             }
             Route::Unknown | Route::Jwks | Route::OpenIdConfiguration | Route::Token => {
                 return error_reply(&SandboxError::mgmt(404, "not_found", "Not Found"));
@@ -276,13 +267,8 @@ impl Shared {
         }
 
         // Management API: rate limit, injected faults, token, scope, then the operation.
-        let admission = self.bucket.admit();
-        let headers = vec![
-            ("x-ratelimit-limit", admission.limit.to_string()),
-            ("x-ratelimit-remaining", admission.remaining.to_string()),
-            ("x-ratelimit-reset", admission.reset_epoch.to_string()),
-        ];
-        let mut reply = if !admission.allowed {
+        let admission = self.limiter.management(&method, template);
+        let mut reply = if admission.as_ref().is_some_and(|a| !a.allowed) {
             error_reply(&SandboxError::mgmt(
                 429,
                 "too_many_requests",
@@ -310,10 +296,40 @@ impl Shared {
                 },
             }
         };
-        for (name, value) in headers {
-            reply.header_if_absent(name, value);
+        if let Some(a) = &admission {
+            add_limit_headers(&mut reply, a);
         }
         reply
+    }
+
+    /// `POST /oauth/token` once admitted: injected faults, then the grant.
+    fn token(&mut self, request: &Request, method: &str) -> Reply {
+        if let Some(FaultKind::Status(status)) = self
+            .controls
+            .faults
+            .take(method, request.url.path(), |k| matches!(k, FaultKind::Status(_)))
+        {
+            let mut reply = error_reply(&injected(status, true));
+            if status == 429 {
+                // The Authentication API reports its own spent bucket the same way.
+                reply.headers.push(("x-ratelimit-limit", "30".into()));
+                reply.headers.push(("x-ratelimit-remaining", "0".into()));
+                reply
+                    .headers
+                    .push(("x-ratelimit-reset", (tokens::now_secs() + 1).to_string()));
+            }
+            return reply;
+        }
+        let result = parse_body(request)
+            .map_err(|e| SandboxError::oauth(400, "invalid_request", e.message))
+            .and_then(|body| match body {
+                Value::Object(params) => self.issuer.client_credentials(&self.store, &params),
+                _ => Err(SandboxError::oauth(400, "invalid_request", "Invalid request body")),
+            });
+        match result {
+            Ok(body) => Reply::json(200, body),
+            Err(e) => error_reply(&e),
+        }
     }
 
     /// Checks the bearer token and the scope the operation needs; returns the token's scopes.
@@ -443,6 +459,13 @@ impl Shared {
             _ => error_reply(&SandboxError::mgmt(404, "not_found", "Not Found")),
         })
     }
+}
+
+/// The headers of the bucket that decided a request; an injected 429 keeps its own.
+fn add_limit_headers(reply: &mut Reply, admission: &Admission) {
+    reply.header_if_absent("x-ratelimit-limit", admission.limit.to_string());
+    reply.header_if_absent("x-ratelimit-remaining", admission.remaining.to_string());
+    reply.header_if_absent("x-ratelimit-reset", admission.reset_epoch.to_string());
 }
 
 fn injected(status: u16, oauth: bool) -> SandboxError {

@@ -42,6 +42,8 @@ struct State {
     latency: Option<Duration>,
     /// (method, path) of every write forwarded.
     log: Vec<(String, String)>,
+    /// Every answer the service sent through the proxy: method, path, status.
+    statuses: Vec<(String, String, u16)>,
 }
 
 /// What the test arms; shared by the proxies.
@@ -85,6 +87,22 @@ impl Faults {
     /// Adds `latency` before every forwarded request.
     pub(crate) fn latency(&self, latency: Option<Duration>) {
         self.state().latency = latency;
+    }
+
+    /// The requests the service answered with `status`: method and path.
+    pub(crate) fn answered_with(&self, status: u16) -> Vec<(String, String)> {
+        let state = self.state();
+        state
+            .statuses
+            .iter()
+            .filter(|s| s.2 == status)
+            .map(|s| (s.0.clone(), s.1.clone()))
+            .collect()
+    }
+
+    /// How many requests the service answered.
+    pub(crate) fn answers(&self) -> usize {
+        self.state().statuses.len()
     }
 
     /// The writes forwarded since the last [`clear`](Self::clear).
@@ -231,6 +249,7 @@ async fn forward(
     if let Some(latency) = latency {
         tokio::time::sleep(latency).await;
     }
+    let method_name = method.clone();
     let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(std::io::Error::other)?;
     let mut outgoing = client.request(method, format!("{upstream}{target}")).body(body);
     for (k, v) in &parts.headers {
@@ -246,6 +265,10 @@ async fn forward(
         std::future::pending::<()>().await;
     }
     let status = answer.status().as_u16();
+    faults
+        .state()
+        .statuses
+        .push((method_name.clone(), path.clone(), status));
     let headers: Vec<(String, String)> = answer
         .headers()
         .iter()
