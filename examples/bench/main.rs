@@ -18,6 +18,7 @@ mod audit;
 mod listing;
 mod measure;
 mod overhead;
+mod plans;
 mod rate_limit;
 mod report;
 mod seed;
@@ -47,6 +48,8 @@ enum Part {
     Overhead,
     Listing,
     RateLimit,
+    FreePlan,
+    EssentialsPlan,
     Audit,
 }
 
@@ -63,6 +66,8 @@ struct Sizes {
     audit_orphans: usize,
     /// Applications of the audit run at 50 ms per answer.
     audit_slow_apps: usize,
+    /// Applications audited under the plans' limits.
+    plan_apps: usize,
 }
 
 const FULL: Sizes = Sizes {
@@ -75,6 +80,7 @@ const FULL: Sizes = Sizes {
     audit_apps: 10_000,
     audit_orphans: 100,
     audit_slow_apps: 2_000,
+    plan_apps: 2_000,
 };
 
 const QUICK: Sizes = Sizes {
@@ -87,6 +93,7 @@ const QUICK: Sizes = Sizes {
     audit_apps: 1_000,
     audit_orphans: 100,
     audit_slow_apps: 200,
+    plan_apps: 200,
 };
 
 async fn run(part: Part, sizes: &Sizes) -> anyhow::Result<Section> {
@@ -96,6 +103,8 @@ async fn run(part: Part, sizes: &Sizes) -> anyhow::Result<Section> {
         Part::Overhead => overhead::overhead(sizes.calls).await,
         Part::Listing => listing::listing(sizes.listing.0, sizes.listing.1).await,
         Part::RateLimit => rate_limit::rate_limit(sizes.rate_clients, sizes.rate_updates).await,
+        Part::FreePlan => plans::plan(auth0_mgmt::sandbox::Tier::Free, sizes.plan_apps).await,
+        Part::EssentialsPlan => plans::plan(auth0_mgmt::sandbox::Tier::Essentials, sizes.plan_apps).await,
         Part::Audit => audit::audit(sizes.audit_apps, sizes.audit_orphans, sizes.audit_slow_apps).await,
     }
 }

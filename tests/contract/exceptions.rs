@@ -222,15 +222,6 @@ pub fn all() -> Vec<Exception> {
                      ClientCredentialsApplication has additionalProperties: false and no client_secret",
         },
         Exception {
-            rule: Rule::ExtraField {
-                operation: "POST /v3/portals/{portalId}/applications",
-                status: None,
-                field: "description",
-            },
-            reason: "CreateApplicationRequest's own example carries `description`, its schema \
-                     (additionalProperties: false) does not list it",
-        },
-        Exception {
             rule: Rule::OverlappingOneOf {
                 operation: "GET /api/v2/clients",
                 status: 200,

@@ -88,6 +88,9 @@ pub struct Contract {
     registry: Registry<'static>,
     validators: Mutex<HashMap<String, Arc<Validator>>>,
     exceptions: Vec<Exception>,
+    /// Which exceptions an exchange needed, so that one nothing needs any more fails the
+    /// suite instead of going stale.
+    used: Vec<std::sync::atomic::AtomicBool>,
 }
 
 fn load(file: &str) -> Value {
@@ -206,8 +209,29 @@ impl Contract {
             docs,
             registry,
             validators: Mutex::new(HashMap::new()),
+            used: exceptions
+                .iter()
+                .map(|_| std::sync::atomic::AtomicBool::new(false))
+                .collect(),
             exceptions,
         }
+    }
+
+    /// Records that an exchange needed `exception`.
+    fn mark(&self, exception: &Exception) {
+        if let Some(i) = self.exceptions.iter().position(|e| std::ptr::eq(e, exception)) {
+            self.used[i].store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// The exceptions no exchange checked so far needed.
+    pub fn unused(&self) -> Vec<&Exception> {
+        self.exceptions
+            .iter()
+            .zip(&self.used)
+            .filter(|(_, used)| !used.load(std::sync::atomic::Ordering::Relaxed))
+            .map(|(e, _)| e)
+            .collect()
     }
 
     /// The documented exceptions.
@@ -321,7 +345,12 @@ impl Contract {
     }
 
     /// A body with the exception's extra fields for this operation and status removed.
-    fn without_extras(&self, template_key: &str, status: Option<u16>, body: &Value) -> Value {
+    /// Only when the body fails its schema as it is: an exception that a valid body does not
+    /// need is not applied (and so not counted as needed).
+    fn without_extras(&self, template_key: &str, status: Option<u16>, body: &Value, validator: &Validator) -> Value {
+        if validator.is_valid(body) {
+            return body.clone();
+        }
         let mut body = body.clone();
         for e in &self.exceptions {
             if let Rule::ExtraField {
@@ -332,8 +361,9 @@ impl Contract {
                 && *operation == template_key
                 && *s == status
                 && let Some(map) = body.as_object_mut()
+                && map.remove(*field).is_some()
             {
-                map.remove(*field);
+                self.mark(e);
             }
         }
         body
@@ -390,6 +420,7 @@ impl Contract {
             } = &e.rule
                 && operation.split_once(' ') == Some((method, exchange.path.as_str()))
             {
+                self.mark(e);
                 if let (Some(schema), Some(body)) = (request, &exchange.request_body) {
                     self.local_schema_violations(&mut out, operation, "/request/body", operation, schema(), body);
                 }
@@ -446,7 +477,7 @@ impl Contract {
             &format!("{pointer}/content/application~1json/schema"),
             &b["content"]["application/json"]["schema"],
         );
-        let body = self.without_extras(key, None, body);
+        let body = self.without_extras(key, None, body, &validator);
         self.validate(&mut out, name, "/request/body", &validator, &body);
         out
     }
@@ -520,7 +551,11 @@ impl Contract {
             .is_some_and(|s| !s.is_empty());
         declared
             || self.exceptions.iter().any(|e| {
-                matches!(e.rule, Rule::RequiredHeader { service: s, request: true, header: "authorization" } if s == service)
+                let applies = matches!(e.rule, Rule::RequiredHeader { service: s, request: true, header: "authorization" } if s == service);
+                if applies {
+                    self.mark(e);
+                }
+                applies
             })
     }
 
@@ -571,7 +606,7 @@ impl Contract {
                     Some(media) => {
                         let pointer = format!("{body_pointer}/content/{}/schema", escape(content_type));
                         let validator = self.validator(&found.doc.uri, &pointer, &media["schema"]);
-                        let body = self.without_extras(key, None, body);
+                        let body = self.without_extras(key, None, body, &validator);
                         self.validate(out, name, "/request/body", &validator, &body);
                     }
                 }
@@ -584,6 +619,15 @@ impl Contract {
         let (name, key) = (found.name.as_str(), found.key.as_str());
         let status = exchange.status;
         let violation = |pointer: &str, reason: String| Violation::new(name, pointer, reason);
+        for e in &self.exceptions {
+            // Applied to the document when it was loaded; needed by every answer it covers.
+            if let Rule::OverlappingOneOf { operation, status: st } = e.rule
+                && operation == key
+                && st == status
+            {
+                self.mark(e);
+            }
+        }
         let responses = &found.op["responses"];
         let code = status.to_string();
         let class = format!("{}XX", status / 100);
@@ -599,7 +643,10 @@ impl Contract {
                     status: st,
                     operation,
                     schema,
-                } if *s == service && *st == status && operation.is_none_or(|o| o == key) => Some(schema),
+                } if *s == service && *st == status && operation.is_none_or(|o| o == key) => {
+                    self.mark(e);
+                    Some(schema)
+                }
                 _ => None,
             });
             match (excepted, &exchange.response_body) {
@@ -640,6 +687,15 @@ impl Contract {
                 header,
             } = e.rule
                 && s == service
+            {
+                self.mark(e);
+            }
+            if let Rule::RequiredHeader {
+                service: s,
+                request: false,
+                header,
+            } = e.rule
+                && s == service
                 && exchange.response_header(header).is_none()
             {
                 out.push(violation(
@@ -663,7 +719,7 @@ impl Contract {
                     Some(m) => {
                         let pointer = format!("{response_pointer}/content/{}/schema", escape(media));
                         let validator = self.validator(&found.doc.uri, &pointer, &m["schema"]);
-                        let body = self.without_extras(key, Some(status), body);
+                        let body = self.without_extras(key, Some(status), body, &validator);
                         self.validate(out, name, "/response/body", &validator, &body);
                     }
                 }
@@ -683,7 +739,10 @@ impl Contract {
     /// exception is accepted.
     fn error_body(&self, out: &mut Vec<Violation>, service: Service, name: &str, status: u16, body: &Value) {
         let schema = self.exceptions.iter().find_map(|e| match &e.rule {
-            Rule::ErrorBody { service: s, schema } if *s == service => Some(schema),
+            Rule::ErrorBody { service: s, schema } if *s == service => {
+                self.mark(e);
+                Some(schema)
+            }
             _ => None,
         });
         match schema {

@@ -19,6 +19,15 @@ use crate::client::KonnectClient;
 use crate::error::Result;
 use crate::pagination::{Page, PageRequest, PageSource, WirePage, walk};
 
+/// Decodes a field the documents declare `nullable` into its default when it is `null`.
+pub(crate) fn null_as_default<'de, D, T>(de: D) -> std::result::Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + serde::Deserialize<'de>,
+{
+    Ok(<Option<T> as serde::Deserialize>::deserialize(de)?.unwrap_or_default())
+}
+
 /// Labels of a resource: keys 1–63 characters not starting with `kong`, `konnect`, `mesh`,
 /// `kic` or `_`; values matching `^[a-z0-9A-Z]{1}([a-z0-9A-Z-._]*[a-z0-9A-Z]+)?$`; at most 50.
 pub type Labels = BTreeMap<String, String>;

@@ -101,8 +101,8 @@ pub struct PortalApplication {
     /// Scopes the identity provider granted; `None` where unsupported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub granted_scopes: Option<Vec<String>>,
-    /// Labels.
-    #[serde(default)]
+    /// Labels (`LabelsUpdate`, which the document declares nullable: `null` decodes empty).
+    #[serde(default, deserialize_with = "super::null_as_default")]
     pub labels: LabelsUpdate,
     /// Owner, when returned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -281,5 +281,31 @@ impl List<PortalApplication> {
     /// `filter[developer_id][eq]`.
     pub fn developer_id(self, id: impl Into<String>) -> Self {
         self.filter("developer_id", "eq", id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The portal document declares `labels` nullable (`LabelsUpdate`); Konnect has been
+    /// seen sending `null`.
+    #[test]
+    fn an_application_with_null_labels_decodes() {
+        let body = serde_json::json!({
+            "id": "11111111-1111-4111-8111-111111111111",
+            "name": "app",
+            "description": null,
+            "client_id": "abc",
+            "auth_strategy": {"id": "22222222-2222-4222-8222-222222222222", "name": "s", "credential_type": "client_credentials"},
+            "dcr_provider": null,
+            "portal": {"id": "33333333-3333-4333-8333-333333333333"},
+            "registration_count": 0,
+            "labels": null,
+            "created_at": "2026-01-01T00:00:00Z",
+            "updated_at": "2026-01-01T00:00:00Z"
+        });
+        let app: PortalApplication = serde_json::from_value(body).unwrap();
+        assert!(app.labels.is_empty());
     }
 }
