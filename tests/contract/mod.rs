@@ -684,7 +684,7 @@ impl Contract {
             if let Rule::RequiredHeader {
                 service: s,
                 request: false,
-                header,
+                ..
             } = e.rule
                 && s == service
             {
