@@ -12,6 +12,7 @@ use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 use url::Url;
 
+use crate::TokenEndpointAuthMethod;
 use crate::error::{Auth0Error, Result};
 use crate::ids::{Audience, ClientId};
 use crate::oauth::{ClientCredentialsRequest, OAuth, TOKEN, TokenResponse};
@@ -183,7 +184,22 @@ impl Auth0Client {
         if let Ok(mut path) = url.path_segments_mut() {
             path.pop_if_empty().extend(["oauth", "token"]);
         }
-        let builder = self.request(Method::POST, url).json(request);
+        let builder = match request.method() {
+            TokenEndpointAuthMethod::ClientSecretPost => self.request(Method::POST, url).json(request),
+            TokenEndpointAuthMethod::ClientSecretBasic => {
+                let (body, id, secret) = request.basic_parts();
+                // reqwest marks the Authorization header sensitive: it is never logged.
+                self.request(Method::POST, url).json(&body).basic_auth(id, Some(secret))
+            }
+            other => {
+                return Err(Auth0Error::invalid(
+                    "token_endpoint_auth_method",
+                    format!(
+                        "{other} cannot be used for a client_credentials request: use client_secret_post or client_secret_basic"
+                    ),
+                ));
+            }
+        };
         let built = builder
             .build()
             .map_err(|e| Auth0Error::invalid("request", e.to_string()))?;
@@ -248,6 +264,7 @@ pub struct Auth0ClientBuilder {
     audience: Option<String>,
     http: HttpSettings,
     token_skew: Option<Duration>,
+    token_auth_method: Option<TokenEndpointAuthMethod>,
 }
 
 impl fmt::Debug for Auth0ClientBuilder {
@@ -272,6 +289,14 @@ impl Auth0ClientBuilder {
     /// sandbox. Plain `http` is accepted for such uses.
     pub fn base_url(mut self, url: impl AsRef<str>) -> Self {
         self.base_url = Some(url.as_ref().to_owned());
+        self
+    }
+
+    /// How the client credentials authenticate at the token endpoint: as the application's
+    /// `token_endpoint_auth_method` says, `client_secret_post` (default) or
+    /// `client_secret_basic`.
+    pub fn token_auth_method(mut self, method: TokenEndpointAuthMethod) -> Self {
+        self.token_auth_method = Some(method);
         self
     }
 
@@ -405,7 +430,10 @@ impl Auth0ClientBuilder {
                 client_secret,
             } => Auth::Fetch {
                 slot: tokens.slot(client_id.as_str(), audience.as_str()),
-                request: ClientCredentialsRequest::new(client_id, client_secret, audience.clone()),
+                request: ClientCredentialsRequest::new(client_id, client_secret, audience.clone()).auth_method(
+                    self.token_auth_method
+                        .unwrap_or(TokenEndpointAuthMethod::ClientSecretPost),
+                ),
             },
         };
         Ok(Auth0Client {

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::TokenEndpointAuthMethod;
 use crate::client::Auth0Client;
 use crate::error::Result;
 use crate::ids::{Audience, ClientId};
@@ -20,6 +21,19 @@ pub struct ClientCredentialsRequest {
     audience: Audience,
     #[serde(skip_serializing_if = "Option::is_none")]
     scope: Option<String>,
+    /// How the client authenticates: in the body (default) or with HTTP Basic.
+    #[serde(skip)]
+    auth_method: TokenEndpointAuthMethod,
+}
+
+/// The body of a token request whose client authenticates with HTTP Basic: no
+/// credentials in it (RFC 6749 §2.3.1 forbids using two methods at once).
+#[derive(Serialize)]
+pub(crate) struct BasicBody<'a> {
+    grant_type: &'static str,
+    audience: &'a Audience,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<&'a str>,
 }
 
 impl ClientCredentialsRequest {
@@ -31,7 +45,37 @@ impl ClientCredentialsRequest {
             client_secret,
             audience: audience.into(),
             scope: None,
+            auth_method: TokenEndpointAuthMethod::ClientSecretPost,
         }
+    }
+
+    /// How the client authenticates at the token endpoint, as its
+    /// `token_endpoint_auth_method` says: `client_secret_post` (the default) or
+    /// `client_secret_basic` (`Authorization: Basic`, RFC 6749 §2.3.1). Any other method is
+    /// refused when the request is sent.
+    pub fn auth_method(mut self, method: TokenEndpointAuthMethod) -> Self {
+        self.auth_method = method;
+        self
+    }
+
+    /// The authentication method this request uses.
+    pub fn method(&self) -> &TokenEndpointAuthMethod {
+        &self.auth_method
+    }
+
+    /// The parts a Basic-authenticated request sends: the body without credentials, and
+    /// the id and secret, form-encoded as RFC 6749 §2.3.1 asks before base64.
+    pub(crate) fn basic_parts(&self) -> (BasicBody<'_>, String, String) {
+        let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        (
+            BasicBody {
+                grant_type: self.grant_type,
+                audience: &self.audience,
+                scope: self.scope.as_deref(),
+            },
+            encode(self.client_id.as_str()),
+            encode(self.client_secret.expose_secret()),
+        )
     }
 
     /// Restricts the token to these scopes (by default: every scope the client's grant has).

@@ -836,3 +836,85 @@ async fn an_operation_past_its_deadline_says_what_it_was_waiting_for() {
     );
     assert!(text.contains("RetryConfig::deadline"), "{text}");
 }
+
+/// RFC 6749 §2.3.1 and Auth0: a client may authenticate at `/oauth/token` with HTTP Basic
+/// (`client_secret_basic`); the typed request then sends no secret in its body. Using
+/// Basic and the body at once is refused; a wrong Basic secret is a 401.
+#[tokio::test]
+async fn the_token_endpoint_accepts_http_basic_client_authentication() {
+    use auth0_mgmt::TokenEndpointAuthMethod;
+    let (sandbox, auth0) = sandbox().await;
+    let app = auth0
+        .clients()
+        .create(
+            &NewClient::machine_to_machine("basic m2m")
+                .token_endpoint_auth_method(TokenEndpointAuthMethod::ClientSecretBasic),
+        )
+        .await
+        .unwrap();
+    auth0
+        .client_grants()
+        .create(&NewClientGrant::new(
+            app.client_id.clone(),
+            auth0.audience().clone(),
+            ["read:clients"],
+        ))
+        .await
+        .unwrap();
+    let secret = app.client_secret.unwrap();
+    sandbox.record_exchanges();
+    let request = ClientCredentialsRequest::new(app.client_id.clone(), secret.clone(), sandbox.management_audience())
+        .auth_method(TokenEndpointAuthMethod::ClientSecretBasic);
+    let token = auth0.oauth().client_credentials(&request).await.unwrap();
+    assert_eq!(token.scopes(), ["read:clients"]);
+    let exchange = sandbox.exchanges().pop().unwrap();
+    assert!(
+        exchange
+            .request_header("authorization")
+            .is_some_and(|a| a.starts_with("Basic ")),
+        "{exchange:?}"
+    );
+    let body = exchange.request_body.clone().unwrap();
+    assert!(
+        body.get("client_secret").is_none() && body.get("client_id").is_none(),
+        "{body}"
+    );
+
+    // A client built for Basic credentials uses them for its own Management API token.
+    let as_app = Auth0Client::builder()
+        .domain(sandbox.domain())
+        .base_url(sandbox.uri())
+        .client_credentials(app.client_id.clone(), secret.clone())
+        .token_auth_method(TokenEndpointAuthMethod::ClientSecretBasic)
+        .build()
+        .unwrap();
+    as_app.clients().get(&app.client_id).await.unwrap();
+
+    let wrong = ClientCredentialsRequest::new(
+        app.client_id.clone(),
+        ClientSecret::new("not-the-secret"),
+        sandbox.management_audience(),
+    )
+    .auth_method(TokenEndpointAuthMethod::ClientSecretBasic);
+    let err = auth0.oauth().client_credentials(&wrong).await.unwrap_err();
+    assert!(err.is_unauthorized(), "{err}");
+
+    let both = reqwest::Client::new()
+        .post(format!("{}/oauth/token", sandbox.uri()))
+        .basic_auth(
+            app.client_id.as_str(),
+            Some(secrecy::ExposeSecret::expose_secret(&secret)),
+        )
+        .json(&json!({
+            "grant_type": "client_credentials",
+            "client_id": app.client_id.as_str(),
+            "client_secret": secrecy::ExposeSecret::expose_secret(&secret),
+            "audience": sandbox.management_audience().as_str(),
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(both.status().as_u16(), 400);
+    let body: Value = both.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request");
+}

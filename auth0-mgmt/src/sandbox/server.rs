@@ -198,6 +198,50 @@ fn parse_body(request: &Request) -> Outcome<Value> {
     serde_json::from_slice(&request.body).map_err(|_| SandboxError::bad_body("Invalid request payload JSON format"))
 }
 
+/// `client_secret_basic` (RFC 6749 §2.3.1): the id and secret, each form-encoded, joined
+/// by a colon and base64-encoded in `Authorization: Basic`. They join the body's
+/// parameters; a request that also sends a secret in the body uses two methods at once,
+/// which the RFC forbids.
+fn with_basic_credentials(request: &Request, mut params: Map<String, Value>) -> Outcome<Map<String, Value>> {
+    use base64::Engine;
+    let Some(header) = request.headers.get("authorization").and_then(|v| v.to_str().ok()) else {
+        return Ok(params);
+    };
+    let Some(encoded) = header.strip_prefix("Basic ") else {
+        return Ok(params);
+    };
+    let invalid = |why: &str| SandboxError::oauth(400, "invalid_request", why.to_owned());
+    if params.contains_key("client_secret") {
+        return Err(invalid(
+            "Client authentication must use one method: not both Basic and the body",
+        ));
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| invalid("Invalid Basic authorization header"))?;
+    let decoded = String::from_utf8(decoded).map_err(|_| invalid("Invalid Basic authorization header"))?;
+    let (id, secret) = decoded
+        .split_once(':')
+        .ok_or_else(|| invalid("Invalid Basic authorization header"))?;
+    let form = |s: &str| {
+        url::form_urlencoded::parse(format!("v={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    let id = form(id);
+    if params
+        .get("client_id")
+        .and_then(Value::as_str)
+        .is_some_and(|body_id| body_id != id)
+    {
+        return Err(invalid("The client_id in the body differs from the Basic credentials"));
+    }
+    params.insert("client_id".into(), Value::String(id));
+    params.insert("client_secret".into(), Value::String(form(secret)));
+    Ok(params)
+}
+
 fn bearer(request: &Request) -> Option<&str> {
     let value = request.headers.get("authorization")?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
@@ -323,9 +367,10 @@ impl Shared {
         let result = parse_body(request)
             .map_err(|e| SandboxError::oauth(400, "invalid_request", e.message))
             .and_then(|body| match body {
-                Value::Object(params) => self.issuer.client_credentials(&self.store, &params),
+                Value::Object(params) => with_basic_credentials(request, params),
                 _ => Err(SandboxError::oauth(400, "invalid_request", "Invalid request body")),
-            });
+            })
+            .and_then(|params| self.issuer.client_credentials(&self.store, &params));
         match result {
             Ok(body) => Reply::json(200, body),
             Err(e) => error_reply(&e),
