@@ -918,3 +918,51 @@ async fn the_token_endpoint_accepts_http_basic_client_authentication() {
     let body: Value = both.json().await.unwrap();
     assert_eq!(body["error"], "invalid_request");
 }
+
+/// Auth0's documented plans as sandbox presets: each answer carries the headers of the
+/// bucket that decided it, a spent bucket answers 429 as Auth0 does, and buckets are
+/// separate (Essentials: reading clients does not spend the bucket of everything else;
+/// the token endpoint has its own on every plan).
+#[tokio::test]
+async fn plans_limit_each_bucket_and_answer_with_its_headers() {
+    use auth0_mgmt::sandbox::Tier;
+    let send = |sandbox: &Auth0Sandbox, method: reqwest::Method, path: &str| {
+        let url = format!("{}{path}", sandbox.uri());
+        async move { reqwest::Client::new().request(method, url).send().await.unwrap() }
+    };
+    let limit = |r: &reqwest::Response| r.headers()["x-ratelimit-limit"].to_str().unwrap().to_owned();
+
+    let free = Auth0Sandbox::builder().tier(Tier::Free).start().await.unwrap();
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let r = send(&free, reqwest::Method::GET, "/api/v2/clients").await;
+        assert_eq!(limit(&r), "2");
+        statuses.push(r.status().as_u16());
+        if r.status() == 429 {
+            let body: Value = r.json().await.unwrap();
+            assert_eq!(body["statusCode"], 429);
+            assert_eq!(body["error"], "Too Many Requests");
+            assert_eq!(body["errorCode"], "too_many_requests");
+        }
+    }
+    assert_eq!(statuses, [401, 401, 429], "2 burst, then refused");
+    let token = send(&free, reqwest::Method::POST, "/oauth/token").await;
+    assert_eq!(limit(&token), "30", "the token endpoint's own bucket");
+    assert_ne!(token.status().as_u16(), 429);
+
+    let essentials = Auth0Sandbox::builder().tier(Tier::Essentials).start().await.unwrap();
+    let mut reads = Vec::new();
+    for _ in 0..6 {
+        let r = send(&essentials, reqwest::Method::GET, "/api/v2/clients").await;
+        assert_eq!(limit(&r), "5");
+        reads.push(r.status().as_u16());
+    }
+    assert_eq!(reads, [401, 401, 401, 401, 401, 429]);
+    let other = send(&essentials, reqwest::Method::GET, "/api/v2/client-grants").await;
+    assert_eq!(limit(&other), "10", "all other endpoints combined");
+    assert_eq!(
+        other.status().as_u16(),
+        401,
+        "a spent read bucket does not stall the rest"
+    );
+}

@@ -193,14 +193,16 @@ fn jwks() -> Value {
                 "minItems": 1,
                 "items": {
                     "type": "object",
-                    "required": ["kty", "kid", "n", "e"],
+                    "required": ["kty", "kid", "n", "e", "x5c", "x5t"],
                     "properties": {
                         "kty": { "const": "RSA" },
                         "kid": { "type": "string" },
                         "use": { "const": "sig" },
                         "alg": { "const": "RS256" },
                         "n": { "type": "string" },
-                        "e": { "type": "string" }
+                        "e": { "type": "string" },
+                        "x5c": { "type": "array", "minItems": 1, "items": { "type": "string" } },
+                        "x5t": { "type": "string" }
                     }
                 }
             }

@@ -25,6 +25,7 @@
 //! ```
 
 mod bucket;
+mod certificate;
 mod failure;
 mod schema;
 mod server;
@@ -155,7 +156,7 @@ impl Auth0SandboxBuilder {
         let lifetime = self.token_lifetime.as_secs().max(1);
         let state: State = Arc::new(Mutex::new(Shared {
             store,
-            issuer: tokens::Issuer::new(lifetime)?,
+            issuer: tokens::Issuer::new(lifetime, &self.domain)?,
             limiter: bucket::Limiter::new(&self.rate_limits),
             controls: dcr_client_core::sandbox::Controls::default(),
         }));
@@ -374,7 +375,7 @@ impl Auth0Sandbox {
 
     /// The public signing key as a JWKS document (also served at `/.well-known/jwks.json`).
     pub fn jwks(&self) -> Value {
-        tokens::jwks()
+        lock(&self.state).issuer.jwks()
     }
 
     /// The current secret of an application, for tests that act as that application.

@@ -280,7 +280,7 @@ impl Shared {
                 {
                     return error_reply(&injected(status, false));
                 }
-                return Reply::json(200, tokens::jwks());
+                return Reply::json(200, self.issuer.jwks());
             }
             Route::OpenIdConfiguration if method == "GET" => {
                 return Reply::json(200, tokens::openid_configuration(&self.store.domain));

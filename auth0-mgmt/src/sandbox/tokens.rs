@@ -14,12 +14,12 @@ use super::store::Store;
 pub const SIGNING_KEY_ID: &str = "dcr-rs-sandbox-2026";
 
 /// RSA modulus (base64url) of the sandbox signing key.
-const JWK_N: &str = "rNBaSzkgZQM_rUdlz88bfc9T3hqbysx1QppRH9wLghNoHhZHDVmjbvqcYvO5aS19LOrjUka9aP5bqGDYeYTazJhepJV2gjbh3jWK78us6nLuLYc6Ri-Y9GKLf24C_lPgPd2g4MangEsbzEIeb1vWcTywIvEBN811hdeQ5tu4zFFLmm7Q4XrpI1-zFVq6nADKeVyspi83lvqNmEoBIdHo_050PKTCiZa2J_bLy8My8jboa6MODvN2T6CWPTRruXxQdZbgrKb3ogg3Zj_m92CmT3090cdGQXNYvt-YFuhvi-OcTHTni9Wxu374r0iBK532a1ZV9doTlq5G8oCoaaNu9w";
-const JWK_E: &str = "AQAB";
+pub(crate) const JWK_N: &str = "rNBaSzkgZQM_rUdlz88bfc9T3hqbysx1QppRH9wLghNoHhZHDVmjbvqcYvO5aS19LOrjUka9aP5bqGDYeYTazJhepJV2gjbh3jWK78us6nLuLYc6Ri-Y9GKLf24C_lPgPd2g4MangEsbzEIeb1vWcTywIvEBN811hdeQ5tu4zFFLmm7Q4XrpI1-zFVq6nADKeVyspi83lvqNmEoBIdHo_050PKTCiZa2J_bLy8My8jboa6MODvN2T6CWPTRruXxQdZbgrKb3ogg3Zj_m92CmT3090cdGQXNYvt-YFuhvi-OcTHTni9Wxu374r0iBK532a1ZV9doTlq5G8oCoaaNu9w";
+pub(crate) const JWK_E: &str = "AQAB";
 
 /// A 2048-bit RSA key made for this sandbox and for nothing else. It is public on purpose:
 /// tokens it signs are worthless outside tests.
-const SIGNING_KEY_PEM: &str = "\
+pub(crate) const SIGNING_KEY_PEM: &str = "\
 -----BEGIN RSA PRIVATE KEY-----\n\
 MIIEowIBAAKCAQEArNBaSzkgZQM/rUdlz88bfc9T3hqbysx1QppRH9wLghNoHhZH\n\
 DVmjbvqcYvO5aS19LOrjUka9aP5bqGDYeYTazJhepJV2gjbh3jWK78us6nLuLYc6\n\
@@ -59,6 +59,8 @@ pub(crate) struct Issued {
 
 pub(crate) struct Issuer {
     key: EncodingKey,
+    /// `x5c` and `x5t` of the key's self-signed certificate.
+    certificate: Option<(String, String)>,
     issued: HashMap<String, Issued>,
     pub(crate) count: u64,
     pub(crate) lifetime_secs: u64,
@@ -72,11 +74,13 @@ pub(crate) fn now_secs() -> u64 {
 }
 
 impl Issuer {
-    pub(crate) fn new(lifetime_secs: u64) -> Outcome<Self> {
+    pub(crate) fn new(lifetime_secs: u64, domain: &str) -> Outcome<Self> {
         let key = EncodingKey::from_rsa_pem(SIGNING_KEY_PEM.as_bytes())
             .map_err(|e| SandboxError::mgmt(500, "internal", format!("sandbox key: {e}")))?;
+        let certificate = super::certificate::x5c_and_x5t(&key, JWK_N, JWK_E, domain);
         Ok(Issuer {
             key,
+            certificate,
             issued: HashMap::new(),
             count: 0,
             lifetime_secs,
@@ -226,11 +230,19 @@ impl Issuer {
     }
 }
 
-/// The JWKS document with the sandbox's public key.
-pub(crate) fn jwks() -> Value {
-    json!({"keys": [{
-        "kty": "RSA", "use": "sig", "alg": "RS256", "kid": SIGNING_KEY_ID, "n": JWK_N, "e": JWK_E,
-    }]})
+impl Issuer {
+    /// The JWKS document with the sandbox's public key, its certificate chain (one
+    /// self-signed certificate) and that certificate's SHA-1 thumbprint, as Auth0 serves.
+    pub(crate) fn jwks(&self) -> Value {
+        let mut key = json!({
+            "kty": "RSA", "use": "sig", "alg": "RS256", "kid": SIGNING_KEY_ID, "n": JWK_N, "e": JWK_E,
+        });
+        if let Some((x5c, x5t)) = &self.certificate {
+            key["x5c"] = json!([x5c]);
+            key["x5t"] = json!(x5t);
+        }
+        json!({ "keys": [key] })
+    }
 }
 
 /// The OpenID Provider metadata for the sandbox tenant.
@@ -240,7 +252,7 @@ pub(crate) fn openid_configuration(domain: &str) -> Value {
         "jwks_uri": format!("https://{domain}/.well-known/jwks.json"),
         "token_endpoint": format!("https://{domain}/oauth/token"),
         "grant_types_supported": ["client_credentials"],
-        "token_endpoint_auth_methods_supported": ["client_secret_post"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "response_types_supported": ["token"],
         "subject_types_supported": ["public"],
