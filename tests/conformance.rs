@@ -380,13 +380,17 @@ async fn every_exchange_of_the_end_to_end_scenarios_conforms() -> anyhow::Result
         .filter(|e| {
             e.method == "POST"
                 && e.path == "/api/v2/clients"
-                && e.request_header("user-agent").is_none_or(|ua| !ua.starts_with("auth0-mgmt/"))
+                && e.request_header("user-agent")
+                    .is_none_or(|ua| !ua.starts_with("auth0-mgmt/"))
                 && e.request_body
                     .as_ref()
                     .is_some_and(|b| b["client_metadata"]["konnect_application_id"].is_string())
         })
         .count();
-    assert!(by_konnect > 0, "Konnect's DCR client creations are among the checked exchanges");
+    assert!(
+        by_konnect > 0,
+        "Konnect's DCR client creations are among the checked exchanges"
+    );
     report.add(&contract, Service::Auth0, &auth0_exchanges);
     report.add(&contract, Service::Konnect, &s.konnect.exchanges());
     let exposed = exposed();
