@@ -278,6 +278,19 @@ async fn the_cli_paces_itself_under_the_free_plan_limits() -> anyhow::Result<()>
         tokio::time::sleep(Duration::from_millis(1100)).await;
     }
     assert!(s.faults.answers() > 10, "the runs went through the proxy");
+    // The same sandbox driven faster than 2 requests per second answers 429, as Auth0 does.
+    let base = s
+        .env
+        .iter()
+        .find(|(k, _)| k == "DCR_AUTH0_BASE_URL")
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let answer = reqwest::get(format!("{base}/api/v2/clients")).await?;
+        statuses.push(answer.status().as_u16());
+    }
+    assert!(statuses.contains(&429), "{statuses:?}");
     let summary: Vec<_> = earned.iter().map(|(c, m, p, _)| (c, m, p)).collect();
     assert!(
         earned.is_empty(),
