@@ -10,7 +10,6 @@
 //! every waiter woke at the reset second and went at once: with 8 requests in flight
 //! against a bucket of 10 per second, a third of all requests were refused.
 
-use std::collections::HashMap;
 use std::pin::pin;
 use std::sync::{Mutex, MutexGuard};
 use std::time::SystemTime;
@@ -57,6 +56,67 @@ impl OpKey {
 /// them, and the two independent lookups a run starts with do not wait for each other.
 const BEFORE_FIRST_ANSWER: usize = 2;
 
+/// A map for a handful of entries (a client has a few buckets and a few dozen
+/// operations): a linear scan of a vector, no hashing, on every request's path.
+#[derive(Debug)]
+struct SmallMap<K, V>(Vec<(K, V)>);
+
+impl<K, V> Default for SmallMap<K, V> {
+    fn default() -> Self {
+        SmallMap(Vec::new())
+    }
+}
+
+impl<K: PartialEq + Copy, V> SmallMap<K, V> {
+    fn get(&self, key: &K) -> Option<&V> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+    fn get_mut(&mut self, key: &K) -> Option<&mut V> {
+        self.0.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+    fn contains_key(&self, key: &K) -> bool {
+        self.get(key).is_some()
+    }
+    fn insert(&mut self, key: K, value: V) {
+        match self.get_mut(&key) {
+            Some(v) => *v = value,
+            None => self.0.push((key, value)),
+        }
+    }
+    fn remove(&mut self, key: &K) -> Option<V> {
+        let i = self.0.iter().position(|(k, _)| k == key)?;
+        Some(self.0.swap_remove(i).1)
+    }
+    fn entry_or_default(&mut self, key: K) -> &mut V
+    where
+        V: Default,
+    {
+        let i = match self.0.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                self.0.push((key, V::default()));
+                self.0.len() - 1
+            }
+        };
+        &mut self.0[i].1
+    }
+    fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+    fn keys(&self) -> impl Iterator<Item = &K> {
+        self.0.iter().map(|(k, _)| k)
+    }
+    fn values(&self) -> impl Iterator<Item = &V> {
+        self.0.iter().map(|(_, v)| v)
+    }
+    fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
+        self.0.iter_mut().map(|(_, v)| v)
+    }
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// Shared by all clones of one client.
 #[derive(Debug, Default)]
 pub(crate) struct RateLimitGate {
@@ -68,19 +128,19 @@ pub(crate) struct RateLimitGate {
 #[derive(Debug, Default)]
 struct State {
     /// One budget per bucket the answers revealed.
-    budgets: HashMap<BucketKey, Budget>,
+    budgets: SmallMap<BucketKey, Budget>,
     /// The bucket each operation's last answer described. An operation's answers apply to
     /// every operation that shares its bucket (Auth0's per-endpoint buckets: a spent
     /// "read clients" bucket must not stall writes, nor a fresh write bucket hide it).
-    buckets: HashMap<OpKey, BucketKey>,
+    buckets: SmallMap<OpKey, BucketKey>,
     /// Requests sent before any bucket was known, by permit id: the bucket the first
     /// answer revealed counts them as in flight until they settle.
-    unassigned: HashMap<u64, (&'static str, Option<BucketKey>)>,
+    unassigned: SmallMap<u64, (&'static str, Option<BucketKey>)>,
     next_permit: u64,
     /// The APIs that answered. Until one does, at most [`BEFORE_FIRST_ANSWER`] requests
     /// to it go: a process that starts while the bucket is spent (by an earlier run) earns
     /// at most that many 429s, instead of one per concurrent first request.
-    answered: std::collections::HashSet<&'static str>,
+    answered: Vec<&'static str>,
 }
 
 #[derive(Debug, Default)]
@@ -120,6 +180,24 @@ fn header_number(headers: &HeaderMap, name: &str) -> Option<u64> {
         .and_then(|v| v.trim().parse().ok())
 }
 
+/// The budgets a permit holds a slot in: one (no allocation on the common path), or every
+/// known one of its API for an operation whose bucket is not known yet.
+#[derive(Debug)]
+enum Held {
+    One(BucketKey),
+    Many(Vec<BucketKey>),
+}
+
+impl Held {
+    fn iter(&self) -> impl Iterator<Item = BucketKey> + '_ {
+        let (one, many) = match self {
+            Held::One(key) => (Some(*key), &[][..]),
+            Held::Many(keys) => (None, keys.as_slice()),
+        };
+        one.into_iter().chain(many.iter().copied())
+    }
+}
+
 /// One request's share of the budget. Give it the answer's headers with
 /// [`Permit::observe`]; dropping it without (a transport failure, a cancelled call) just
 /// returns the slot.
@@ -130,7 +208,7 @@ pub(crate) struct Permit<'a> {
     id: u64,
     /// The budgets it holds a slot in: its bucket's, or, for an operation whose bucket is
     /// not known yet, every known one (it may belong to any).
-    held: Vec<BucketKey>,
+    held: Held,
     /// Sent with a spent budget to learn the new one (after a reset, or with no reset known).
     probe: bool,
     settled: bool,
@@ -224,13 +302,13 @@ impl RateLimitGate {
         let id = state.next_permit;
         let (held, probe) = match state.buckets.get(&op) {
             Some(key) => {
-                let budget = state.budgets.entry(*key).or_default();
+                let budget = state.budgets.entry_or_default(*key);
                 let probe = budget.admits()?;
                 budget.take();
-                (vec![*key], probe)
+                (Held::One(*key), probe)
             }
             None => {
-                if !state.answered.contains(op.api)
+                if !state.answered.contains(&op.api)
                     && state.unassigned.values().filter(|(api, _)| *api == op.api).count() >= BEFORE_FIRST_ANSWER
                 {
                     return Err(Wait::Answer);
@@ -250,6 +328,7 @@ impl RateLimitGate {
                 if keys.is_empty() {
                     state.unassigned.insert(id, (op.api, None));
                 }
+                let keys = Held::Many(keys);
                 (keys, false)
             }
         };
@@ -315,14 +394,14 @@ impl RateLimitGate {
         {
             let mut state = lock(&self.state);
             let state = &mut *state;
-            if headers.is_some() {
-                state.answered.insert(permit.op.api);
+            if headers.is_some() && !state.answered.contains(&permit.op.api) {
+                state.answered.push(permit.op.api);
             }
             let reported = headers.and_then(|h| header_number(h, "x-ratelimit-remaining").map(|r| (h, r)));
             let key: Option<BucketKey> = reported.map(|(h, _)| (permit.op.api, header_number(h, "x-ratelimit-limit")));
             // Sent before any bucket was known: counted by the bucket that adopted it.
             let adopted = state.unassigned.remove(&permit.id).and_then(|(_, key)| key);
-            for held in permit.held.iter().copied().chain(adopted) {
+            for held in permit.held.iter().chain(adopted) {
                 if let Some(budget) = state.budgets.get_mut(&held) {
                     budget.in_flight = budget.in_flight.saturating_sub(1);
                     // A slot held in a bucket the answer turned out not to be of goes back.
@@ -344,14 +423,14 @@ impl RateLimitGate {
                         .filter(|(_, (api, k))| *api == key.0 && k.is_none())
                         .map(|(id, _)| *id)
                         .collect();
-                    let budget = state.budgets.entry(key).or_default();
+                    let budget = state.budgets.entry_or_default(key);
                     budget.in_flight += adopting.len() as u64;
                     for id in adopting {
                         state.unassigned.insert(id, (key.0, Some(key)));
                     }
                 }
-                let ours = permit.held.contains(&key) || adopted == Some(key);
-                let budget = state.budgets.entry(key).or_default();
+                let ours = permit.held.iter().any(|k| k == key) || adopted == Some(key);
+                let budget = state.budgets.entry_or_default(key);
                 // A first answer from a bucket is as good as a probe's: nothing older exists.
                 budget.learn(permit.probe && ours || new, remaining, h);
                 state.buckets.insert(permit.op, key);
