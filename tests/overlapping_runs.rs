@@ -70,6 +70,25 @@ fn owned(s: &Sandboxes) -> Owned {
     }
 }
 
+/// `n` secret stores: `n` machines.
+fn machines(n: usize) -> Vec<Arc<dyn SecretStore>> {
+    (0..n)
+        .map(|_| Arc::new(MemoryStore::new()) as Arc<dyn SecretStore>)
+        .collect()
+}
+
+/// One `converge` per store, all at once.
+async fn converge_at_once(
+    s: &Sandboxes,
+    stores: &[Arc<dyn SecretStore>],
+) -> Vec<dcr_workflow::Result<dcr_workflow::Applied>> {
+    let runs = stores.iter().map(|store| {
+        let workflow = s.workflow(store.clone()).unwrap();
+        async move { workflow.converge().await }
+    });
+    futures::future::join_all(runs).await
+}
+
 const ONE_OF_EACH: Owned = Owned {
     admins: 1,
     admin_grants: 1,
@@ -98,14 +117,8 @@ async fn overlapping_applies_on_separate_machines_leave_one_of_each_after_the_ne
     let s = Sandboxes::start().await?;
     s.auth0.set_latency(Some(Duration::from_millis(20)));
     s.konnect.set_latency(Some(Duration::from_millis(20)));
-    let stores: Vec<Arc<dyn SecretStore>> = (0..4)
-        .map(|_| Arc::new(MemoryStore::new()) as Arc<dyn SecretStore>)
-        .collect();
-    let runs = stores.iter().map(|store| {
-        let workflow = s.workflow(store.clone()).unwrap();
-        async move { workflow.converge().await }
-    });
-    let results = futures::future::join_all(runs).await;
+    let stores = machines(4);
+    let results = converge_at_once(&s, &stores).await;
     s.auth0.set_latency(None);
     s.konnect.set_latency(None);
     let raced = owned(&s);
@@ -262,20 +275,14 @@ async fn the_next_run_on_the_same_machine_removes_what_a_killed_run_recorded() -
 async fn overlapping_applies_under_ten_percent_faults_converge_on_the_next_clean_run() -> anyhow::Result<()> {
     use auth0_mgmt::sandbox::Fault;
     let s = Sandboxes::start().await?;
-    let stores: Vec<Arc<dyn SecretStore>> = (0..2)
-        .map(|_| Arc::new(MemoryStore::new()) as Arc<dyn SecretStore>)
-        .collect();
+    let stores = machines(2);
     for round in 0..8_u64 {
         s.auth0.inject(Fault::status(503).at_rate(5, round));
         s.auth0.inject(Fault::drop_after_processing().at_rate(5, 100 + round));
         s.konnect.inject(Fault::status(503).at_rate(5, 200 + round));
         s.konnect.inject(Fault::drop_after_processing().at_rate(5, 300 + round));
-        let runs = stores.iter().map(|store| {
-            let workflow = s.workflow(store.clone()).unwrap();
-            async move { workflow.converge().await }
-        });
         // A run may fail under faults; what matters is what the next one finds.
-        let _ = futures::future::join_all(runs).await;
+        let _ = converge_at_once(&s, &stores).await;
         s.auth0.clear_faults();
         s.konnect.clear_faults();
     }
@@ -305,14 +312,8 @@ async fn a_create_whose_answer_was_lost_is_found_by_that_machine_s_next_run() ->
     s.konnect.set_latency(Some(Duration::from_millis(20)));
     s.auth0
         .inject(Fault::drop_after_processing().on("POST", "/api/v2/clients"));
-    let stores: Vec<Arc<dyn SecretStore>> = (0..2)
-        .map(|_| Arc::new(MemoryStore::new()) as Arc<dyn SecretStore>)
-        .collect();
-    let runs = stores.iter().map(|store| {
-        let workflow = s.workflow(store.clone()).unwrap();
-        async move { workflow.converge().await }
-    });
-    let results = futures::future::join_all(runs).await;
+    let stores = machines(2);
+    let results = converge_at_once(&s, &stores).await;
     s.auth0.set_latency(None);
     s.konnect.set_latency(None);
     let failed = results

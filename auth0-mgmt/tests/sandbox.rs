@@ -47,6 +47,21 @@ async fn raw(
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+/// Creates `new` and grants it `read:clients` on the Management API.
+async fn granted_reader(auth0: &Auth0Client, new: &NewClient) -> auth0_mgmt::resources::clients::Client {
+    let app = auth0.clients().create(new).await.unwrap();
+    auth0
+        .client_grants()
+        .create(&NewClientGrant::new(
+            app.client_id.clone(),
+            auth0.audience().clone(),
+            ["read:clients"],
+        ))
+        .await
+        .unwrap();
+    app
+}
+
 fn assert_api(err: &Auth0Error, status: u16, code: &str) {
     assert_eq!(err.status(), Some(status), "{err}");
     assert_eq!(err.error_code(), Some(code), "{err}");
@@ -108,20 +123,7 @@ async fn client_lifecycle_create_get_update_rotate_delete() {
 #[tokio::test]
 async fn rotated_secret_replaces_the_old_one_at_the_token_endpoint() {
     let (sandbox, auth0) = sandbox().await;
-    let app = auth0
-        .clients()
-        .create(&NewClient::machine_to_machine("m2m"))
-        .await
-        .unwrap();
-    auth0
-        .client_grants()
-        .create(&NewClientGrant::new(
-            app.client_id.clone(),
-            auth0.audience().clone(),
-            ["read:clients"],
-        ))
-        .await
-        .unwrap();
+    let app = granted_reader(&auth0, &NewClient::machine_to_machine("m2m")).await;
     let old = app.client_secret.unwrap();
     let request = |secret: ClientSecret| {
         ClientCredentialsRequest::new(app.client_id.clone(), secret, sandbox.management_audience())
@@ -844,23 +846,12 @@ async fn an_operation_past_its_deadline_says_what_it_was_waiting_for() {
 async fn the_token_endpoint_accepts_http_basic_client_authentication() {
     use auth0_mgmt::TokenEndpointAuthMethod;
     let (sandbox, auth0) = sandbox().await;
-    let app = auth0
-        .clients()
-        .create(
-            &NewClient::machine_to_machine("basic m2m")
-                .token_endpoint_auth_method(TokenEndpointAuthMethod::ClientSecretBasic),
-        )
-        .await
-        .unwrap();
-    auth0
-        .client_grants()
-        .create(&NewClientGrant::new(
-            app.client_id.clone(),
-            auth0.audience().clone(),
-            ["read:clients"],
-        ))
-        .await
-        .unwrap();
+    let app = granted_reader(
+        &auth0,
+        &NewClient::machine_to_machine("basic m2m")
+            .token_endpoint_auth_method(TokenEndpointAuthMethod::ClientSecretBasic),
+    )
+    .await;
     let secret = app.client_secret.unwrap();
     sandbox.record_exchanges();
     let request = ClientCredentialsRequest::new(app.client_id.clone(), secret.clone(), sandbox.management_audience())

@@ -86,6 +86,20 @@ pub(crate) enum Purpose {
     Sweep,
 }
 
+/// What the Auth0 side of an observation found (the chain from the provider down).
+struct Chain {
+    provider: Option<DcrProvider>,
+    duplicate_providers: Vec<DcrProvider>,
+    strategies: Vec<AuthStrategy>,
+    admin: Option<Client>,
+    duplicate_admins: Vec<Client>,
+    grant: Option<ClientGrant>,
+    secrets: admin_app::SecretsSummary,
+    health: admin_app::SecretHealth,
+    stale_secrets: Vec<String>,
+    create_in_flight: bool,
+}
+
 /// Finds every resource, with independent lookups running concurrently.
 pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> {
     let auth0_side = async {
@@ -132,18 +146,18 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
             }
             None => (None, Default::default(), Default::default(), Vec::new()),
         };
-        Ok::<_, crate::WorkflowError>((
+        Ok::<_, crate::WorkflowError>(Chain {
             provider,
             duplicate_providers,
             strategies,
-            found.kept,
+            admin: found.kept,
             duplicate_admins,
             grant,
             secrets,
             health,
             stale_secrets,
             create_in_flight,
-        ))
+        })
     };
     let konnect_side = async {
         let portal = konnect_appauth::PortalId::new(ctx.config.konnect.portal_id.clone());
@@ -165,22 +179,20 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
         };
         Ok((api, duplicate_apis, publication, portal_missing))
     };
-    let (
-        (
-            provider,
-            duplicate_providers,
-            strategies,
-            admin,
-            duplicate_admins,
-            grant,
-            secrets,
-            health,
-            stale_secrets,
-            create_in_flight,
-        ),
-        resource_server,
-        (api, duplicate_apis, publication, portal_missing),
-    ) = tokio::try_join!(auth0_side, api_audience::observe(ctx), konnect_side)?;
+    let (chain, resource_server, (api, duplicate_apis, publication, portal_missing)) =
+        tokio::try_join!(auth0_side, api_audience::observe(ctx), konnect_side)?;
+    let Chain {
+        provider,
+        duplicate_providers,
+        strategies,
+        admin,
+        duplicate_admins,
+        grant,
+        secrets,
+        health,
+        stale_secrets,
+        create_in_flight,
+    } = chain;
     let published: Vec<_> = publication
         .as_ref()
         .and_then(|p| p.auth_strategy_ids.clone())
