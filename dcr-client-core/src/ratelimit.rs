@@ -121,6 +121,8 @@ impl<K: PartialEq + Copy, V> SmallMap<K, V> {
 #[derive(Debug, Default)]
 pub(crate) struct RateLimitGate {
     state: Mutex<State>,
+    /// The documented refill rate, when the caller knows it.
+    refill_per_second: Option<f64>,
     /// Signalled whenever an answer (or a failure) changes what may be sent.
     changed: Notify,
 }
@@ -242,7 +244,7 @@ impl Budget {
     }
 
     /// Applies an answer's figures.
-    fn learn(&mut self, probe: bool, reported: u64, headers: &HeaderMap) {
+    fn learn(&mut self, probe: bool, reported: u64, headers: &HeaderMap, documented_rate: Option<f64>) {
         // Requests still in flight may or may not be counted in this figure; counting
         // them as spent errs on the side of waiting.
         let fresh = reported.saturating_sub(self.in_flight);
@@ -254,7 +256,14 @@ impl Budget {
             _ => fresh,
         });
         if reported == 0 {
-            self.reset_at = ratelimit_reset(headers, SystemTime::now()).map(|wait| Instant::now() + wait);
+            let by_header = ratelimit_reset(headers, SystemTime::now()).map(|wait| Instant::now() + wait);
+            // When this answer left, the bucket held less than one token; at the documented
+            // rate one is back within 1 / rate, sooner than the whole-second header says.
+            let by_rate = documented_rate.map(|rate| Instant::now() + std::time::Duration::from_secs_f64(1.0 / rate));
+            self.reset_at = match (by_header, by_rate) {
+                (Some(h), Some(r)) => Some(h.min(r)),
+                (h, r) => h.or(r),
+            };
         } else if probe {
             self.reset_at = None;
         }
@@ -296,6 +305,13 @@ impl Budget {
 }
 
 impl RateLimitGate {
+    pub(crate) fn with_refill_rate(refill_per_second: Option<f64>) -> Self {
+        RateLimitGate {
+            refill_per_second,
+            ..Self::default()
+        }
+    }
+
     fn try_acquire(&self, op: OpKey) -> Result<Permit<'_>, Wait> {
         let mut state = lock(&self.state);
         let state = &mut *state;
@@ -432,7 +448,7 @@ impl RateLimitGate {
                 let ours = permit.held.iter().any(|k| k == key) || adopted == Some(key);
                 let budget = state.budgets.entry_or_default(key);
                 // A first answer from a bucket is as good as a probe's: nothing older exists.
-                budget.learn(permit.probe && ours || new, remaining, h);
+                budget.learn(permit.probe && ours || new, remaining, h, self.refill_per_second);
                 state.buckets.insert(permit.op, key);
             }
         }
@@ -630,6 +646,20 @@ mod tests {
         // Its bucket is spent; the token endpoint's is not.
         assert!(matches!(gate.try_acquire(WRITE).err(), Some(Wait::Reset(_))));
         assert!(gate.try_acquire(token).is_ok());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn with_the_documented_rate_a_spent_budget_is_tried_again_when_a_token_is_back() {
+        let gate = RateLimitGate::with_refill_rate(Some(2.0));
+        gate.try_acquire(OP).unwrap().observe(&answer(0, 60));
+        assert!(matches!(gate.try_acquire(OP).err(), Some(Wait::Reset(_))));
+        tokio::time::advance(Duration::from_millis(400)).await;
+        assert!(gate.try_acquire(OP).is_err(), "a token is not back yet at 2 per second");
+        tokio::time::advance(Duration::from_millis(150)).await;
+        assert!(
+            gate.try_acquire(OP).is_ok_and(|p| p.probe),
+            "0.5 s, not the header's 60"
+        );
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub struct RetryConfig {
     pub(crate) total_budget: Duration,
     pub(crate) jitter: bool,
     pub(crate) deadline: Duration,
+    pub(crate) refill_per_second: Option<f64>,
 }
 
 impl Default for RetryConfig {
@@ -45,6 +46,7 @@ impl RetryConfig {
             total_budget: Duration::from_secs(60),
             jitter: true,
             deadline: Duration::from_secs(180),
+            refill_per_second: None,
         }
     }
 
@@ -86,6 +88,17 @@ impl RetryConfig {
     /// waiting for, so no call can wait forever.
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = deadline;
+        self
+    }
+
+    /// The rate at which the server's rate-limit buckets refill, when its documentation
+    /// states it (Auth0 Free: 2 per second). `x-ratelimit-reset` is in whole seconds, so a
+    /// client that only reads it waits for the next second boundary where a token is back
+    /// sooner; with the documented rate, a spent budget is tried again after `1 / rate`
+    /// (never earlier than a token can be back). Give the slowest bucket's rate when
+    /// buckets differ.
+    pub fn refill_per_second(mut self, rate: f64) -> Self {
+        self.refill_per_second = (rate.is_finite() && rate > 0.0).then_some(rate);
         self
     }
 

@@ -167,8 +167,8 @@ impl Transport {
     pub fn new(http: reqwest::Client, retry: RetryConfig) -> Self {
         Transport {
             http,
+            gate: RateLimitGate::with_refill_rate(retry.refill_per_second),
             retry,
-            gate: RateLimitGate::default(),
         }
     }
 

@@ -171,6 +171,9 @@ fn copy(secret: &SecretString) -> SecretString {
 fn auth0_client(config: &DcrConfig) -> Result<Auth0Client> {
     let a = &config.auth0;
     let mut builder = Auth0Client::builder().domain(&a.domain);
+    if let Some(rate) = config.auth0_refill_per_second() {
+        builder = builder.retry(auth0_mgmt::RetryConfig::standard().refill_per_second(rate));
+    }
     if let Some(url) = &a.base_url {
         builder = builder.base_url(url);
     }

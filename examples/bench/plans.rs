@@ -99,10 +99,20 @@ pub(crate) async fn plan(tier: Tier, applications: usize) -> anyhow::Result<Sect
     };
     let s = Sandboxes::start().await?;
     s.auth0.set_rate_limits(&limits);
+    // The user states the tenant's plan, so the client knows its documented refill rate.
+    let plan = match tier {
+        Tier::Free => "free",
+        _ => "essentials",
+    };
+    let config = || {
+        let mut c = s.config();
+        c.auth0.plan = Some(plan.to_owned());
+        c
+    };
     // One secrets file for both runs, as on one machine.
     let store: std::sync::Arc<dyn dcr_workflow::store::SecretStore> = std::sync::Arc::new(MemoryStore::new());
     let cold = {
-        let workflow = Workflow::builder(s.config()).shared_store(store.clone()).build()?;
+        let workflow = Workflow::builder(config()).shared_store(store.clone()).build()?;
         measure(&s, &limits, async {
             workflow.converge().await.map(drop).map_err(Into::into)
         })
@@ -111,7 +121,7 @@ pub(crate) async fn plan(tier: Tier, applications: usize) -> anyhow::Result<Sect
     tokio::time::sleep(refill(&limits)).await;
     // A new process: a new client that knows nothing of the buckets yet.
     let warm = {
-        let workflow = Workflow::builder(s.config()).shared_store(store.clone()).build()?;
+        let workflow = Workflow::builder(config()).shared_store(store.clone()).build()?;
         measure(&s, &limits, async {
             let plan = workflow.plan().await?;
             workflow.apply(&plan).await?;
@@ -122,7 +132,9 @@ pub(crate) async fn plan(tier: Tier, applications: usize) -> anyhow::Result<Sect
     drop(s);
     let linked = seed::linked_portal(applications).await?;
     linked.s.auth0.set_rate_limits(&limits);
-    let workflow = Workflow::new(linked.s.config(), MemoryStore::new())?;
+    let mut audit_config = linked.s.config();
+    audit_config.auth0.plan = Some(plan.to_owned());
+    let workflow = Workflow::new(audit_config, MemoryStore::new())?;
     let mut clean = false;
     let audit = measure(&linked.s, &limits, async {
         clean = workflow.audit().await?.is_clean();

@@ -23,7 +23,7 @@ enum Kind {
 
 /// Every variable [`DcrConfig::load`] reads, after its prefix (`DCR_` by default),
 /// with the field it sets.
-pub const ENV_VARIABLES: [(&str, &str); 25] = [
+pub const ENV_VARIABLES: [(&str, &str); 26] = [
     ("AUTH0_DOMAIN", "auth0.domain"),
     ("AUTH0_CUSTOM_DOMAIN", "auth0.custom_domain"),
     ("AUTH0_BASE_URL", "auth0.base_url"),
@@ -31,6 +31,7 @@ pub const ENV_VARIABLES: [(&str, &str); 25] = [
     ("AUTH0_CLIENT_SECRET", "auth0.client_secret"),
     ("AUTH0_MANAGEMENT_TOKEN", "auth0.management_token"),
     ("AUTH0_ADMIN_APP_NAME", "auth0.admin_app_name"),
+    ("AUTH0_PLAN", "auth0.plan"),
     ("API_AUDIENCE", "api.audience"),
     ("API_NAME", "api.name"),
     ("API_SCOPES", "api.scopes"),

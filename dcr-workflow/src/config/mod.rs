@@ -78,6 +78,10 @@ pub struct Auth0Settings {
     pub management_token: Option<SecretString>,
     /// Name of the DCR admin application. Default "Konnect Portal DCR Admin".
     pub admin_app_name: String,
+    /// The tenant's Auth0 plan (`free`, `essentials`, `professional`, `enterprise`), so
+    /// that the client paces by the plan's documented refill rate instead of whole-second
+    /// `x-ratelimit-reset` headers alone. Optional.
+    pub plan: Option<String>,
 }
 
 impl Default for Auth0Settings {
@@ -90,6 +94,7 @@ impl Default for Auth0Settings {
             client_secret: None,
             management_token: None,
             admin_app_name: DEFAULT_ADMIN_APP_NAME.to_owned(),
+            plan: None,
         }
     }
 }
@@ -212,6 +217,21 @@ impl DcrConfig {
             scopes.push(AUTH0_DEVELOPER_MANAGED_SCOPE.to_owned());
         }
         scopes
+    }
+
+    /// The Management API refill rate documented for `auth0.plan` (the slowest bucket's
+    /// where a plan has several), or `None` without a plan.
+    pub fn auth0_refill_per_second(&self) -> Option<f64> {
+        match self.auth0.plan.as_deref()? {
+            // Free: 2 per second.
+            "free" => Some(2.0),
+            // Essentials and Professional: reading clients refills 100 per minute, the
+            // slowest of the buckets the workflow uses.
+            "essentials" | "professional" => Some(100.0 / 60.0),
+            // Enterprise, production tenant: 16 per second.
+            "enterprise" => Some(16.0),
+            _ => None,
+        }
     }
 
     /// The strategy's scopes: as configured, or `openid` plus the API's scopes.

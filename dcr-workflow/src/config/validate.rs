@@ -148,6 +148,11 @@ impl DcrConfig {
                 "set either a management token or bootstrap client credentials, not both",
             ),
         }
+        if let Some(plan) = &a.plan
+            && !["free", "essentials", "professional", "enterprise"].contains(&plan.as_str())
+        {
+            p.add("auth0.plan", "one of free, essentials, professional, enterprise");
+        }
         if p.required("auth0.admin_app_name", &a.admin_app_name) && a.admin_app_name.contains(['<', '>']) {
             // `CreateClientRequestContent.name`: pattern ^[^<>]+$.
             p.add("auth0.admin_app_name", "must not contain < or >");
@@ -317,6 +322,7 @@ mod tests {
         c.api.name = "n".repeat(201);
         c.konnect.api_name = Some("a".repeat(256));
         c.auth0.admin_app_name = "<script>".into();
+        c.auth0.plan = Some("gold".into());
         c.api.scopes = vec![crate::config::ApiScope {
             value: "s".repeat(281),
             description: Some("d".repeat(501)),
@@ -330,6 +336,7 @@ mod tests {
             "api.name",
             "konnect.api_name",
             "auth0.admin_app_name",
+            "auth0.plan",
             "api.scopes[0].value",
             "api.scopes[0].description",
         ] {
