@@ -10,6 +10,19 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, EncodingKey};
 use sha1::{Digest, Sha1};
 
+/// [`x5c_and_x5t`] made once per subject for the process: signing costs as much as
+/// hundreds of sandbox requests, and the test suites start hundreds of sandboxes.
+pub(crate) fn cached(key: &EncodingKey, n: &str, e: &str, subject: &str) -> Option<(String, String)> {
+    static MADE: std::sync::Mutex<Vec<(String, Option<(String, String)>)>> = std::sync::Mutex::new(Vec::new());
+    let mut made = MADE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, certificate)) = made.iter().find(|(s, _)| s == subject) {
+        return certificate.clone();
+    }
+    let certificate = x5c_and_x5t(key, n, e, subject);
+    made.push((subject.to_owned(), certificate.clone()));
+    certificate
+}
+
 /// `x5c` (standard base64 of the DER, RFC 7517 §4.7) and `x5t` (base64url of its SHA-1,
 /// §4.8) for the key with modulus `n` and exponent `e` (base64url), issued to `subject`.
 pub(crate) fn x5c_and_x5t(key: &EncodingKey, n: &str, e: &str, subject: &str) -> Option<(String, String)> {

@@ -77,7 +77,7 @@ impl Issuer {
     pub(crate) fn new(lifetime_secs: u64, domain: &str) -> Outcome<Self> {
         let key = EncodingKey::from_rsa_pem(SIGNING_KEY_PEM.as_bytes())
             .map_err(|e| SandboxError::mgmt(500, "internal", format!("sandbox key: {e}")))?;
-        let certificate = super::certificate::x5c_and_x5t(&key, JWK_N, JWK_E, domain);
+        let certificate = super::certificate::cached(&key, JWK_N, JWK_E, domain);
         Ok(Issuer {
             key,
             certificate,
