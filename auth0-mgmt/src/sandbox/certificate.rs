@@ -10,10 +10,13 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, EncodingKey};
 use sha1::{Digest, Sha1};
 
+/// `x5c` and `x5t`, or `None` when the key could not sign.
+type Certificate = Option<(String, String)>;
+
 /// [`x5c_and_x5t`] made once per subject for the process: signing costs as much as
 /// hundreds of sandbox requests, and the test suites start hundreds of sandboxes.
 pub(crate) fn cached(key: &EncodingKey, n: &str, e: &str, subject: &str) -> Option<(String, String)> {
-    static MADE: std::sync::Mutex<Vec<(String, Option<(String, String)>)>> = std::sync::Mutex::new(Vec::new());
+    static MADE: std::sync::Mutex<Vec<(String, Certificate)>> = std::sync::Mutex::new(Vec::new());
     let mut made = MADE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some((_, certificate)) = made.iter().find(|(s, _)| s == subject) {
         return certificate.clone();
