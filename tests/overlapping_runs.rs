@@ -109,6 +109,22 @@ const NOTHING: Owned = Owned {
     publications: 0,
 };
 
+/// Exactly one of each owned resource; a second run finds nothing to do; a developer's
+/// application registers and its token checks out; the audit is clean; and after
+/// `destroy` nothing owned is left.
+async fn one_of_each_that_works_then_nothing(s: &Sandboxes, workflow: &dcr_workflow::Workflow) -> anyhow::Result<()> {
+    assert_eq!(owned(s), ONE_OF_EACH);
+    assert!(workflow.plan().await?.is_empty(), "a second run finds nothing to do");
+    let report = workflow
+        .verify(&VerifyOptions::new().mode(VerifyMode::PortalApplication))
+        .await?;
+    assert!(report.is_success(), "{report}");
+    assert!(workflow.audit().await?.is_clean());
+    workflow.destroy().await?;
+    assert_eq!(owned(s), NOTHING);
+    Ok(())
+}
+
 /// Four cold applies at once, each with its own store (four machines), on sandboxes that
 /// answer in 20 ms: they all see nothing and all create. Then one more apply converges
 /// on exactly one of each, verification passes, and destroy leaves nothing owned.
@@ -142,17 +158,7 @@ async fn overlapping_applies_on_separate_machines_leave_one_of_each_after_the_ne
     assert!(plan.steps.iter().any(|s| s.action == Action::Delete));
 
     workflow.apply(&plan).await?;
-    assert_eq!(owned(&s), ONE_OF_EACH);
-    assert!(workflow.plan().await?.is_empty(), "a second run finds nothing to do");
-    let report = workflow
-        .verify(&VerifyOptions::new().mode(VerifyMode::PortalApplication))
-        .await?;
-    assert!(report.is_success(), "{report}");
-    assert!(workflow.audit().await?.is_clean());
-
-    workflow.destroy().await?;
-    assert_eq!(owned(&s), NOTHING);
-    Ok(())
+    one_of_each_that_works_then_nothing(&s, &workflow).await
 }
 
 /// A run killed between creating its admin application and granting it leaves an owned
@@ -288,16 +294,7 @@ async fn overlapping_applies_under_ten_percent_faults_converge_on_the_next_clean
     }
     let workflow = s.workflow(stores[0].clone())?;
     workflow.converge().await?;
-    assert_eq!(owned(&s), ONE_OF_EACH);
-    assert!(workflow.plan().await?.is_empty());
-    let report = workflow
-        .verify(&VerifyOptions::new().mode(VerifyMode::PortalApplication))
-        .await?;
-    assert!(report.is_success(), "{report}");
-    assert!(workflow.audit().await?.is_clean());
-    workflow.destroy().await?;
-    assert_eq!(owned(&s), NOTHING);
-    Ok(())
+    one_of_each_that_works_then_nothing(&s, &workflow).await
 }
 
 /// Two machines apply at once; the answer to one's admin application create is lost, so
