@@ -1,10 +1,12 @@
 //! A small CLI over the workflow.
 //!
 //! ```text
-//! cargo run --example dcr -- plan    [--config dcr.toml]
+//! cargo run --example dcr -- plan    [--config dcr.toml] [--detailed-exitcode]
 //! cargo run --example dcr -- apply   [--config dcr.toml]
 //! cargo run --example dcr -- verify  [--gateway-url URL] [--mode auto|portal-application|auth0-client]
 //! cargo run --example dcr -- rotate | destroy | audit
+//! cargo run --example dcr -- completions bash|zsh|fish
+//! cargo run --example dcr -- --version
 //! ```
 //!
 //! The configuration comes from `--config` and `DCR_*` variables (`AUTH0_*` and
@@ -24,6 +26,7 @@ use dcr_workflow::{VerifyMode, VerifyOptions};
 #[derive(Parser, Debug)]
 #[command(
     name = "dcr",
+    version,
     about = "Konnect Dev Portal DCR with Auth0: plan, apply, destroy, rotate, verify, audit"
 )]
 struct Cli {
@@ -39,7 +42,12 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Show what apply would change (read requests only).
-    Plan,
+    Plan {
+        /// Exit 0 when nothing would change, 2 when changes are pending, 1 on error
+        /// (Terraform's convention), for scripts and CI.
+        #[arg(long)]
+        detailed_exitcode: bool,
+    },
     /// Converge both systems on the configuration.
     Apply,
     /// Remove what the workflow created, newest first.
@@ -57,6 +65,11 @@ enum Command {
     },
     /// Report Auth0 clients and portal applications orphaned on either side.
     Audit,
+    /// Print a completion script for a shell (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -69,6 +82,16 @@ enum Mode {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Completions { shell } = cli.command {
+        // Needs no configuration and no service.
+        clap_complete::generate(
+            shell,
+            &mut <Cli as clap::CommandFactory>::command(),
+            "dcr",
+            &mut std::io::stdout(),
+        );
+        return ExitCode::SUCCESS;
+    }
     common::init_logging(!cli.quiet);
     match run(cli).await {
         Ok(true) => ExitCode::SUCCESS,
@@ -85,7 +108,13 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
     let target = common::Target::resolve(&cli.connection, false).await?;
     let workflow = target.workflow()?;
     match cli.command {
-        Command::Plan => println!("{}", workflow.plan().await?),
+        Command::Plan { detailed_exitcode } => {
+            let plan = workflow.plan().await?;
+            println!("{plan}");
+            if detailed_exitcode && !plan.is_empty() {
+                return Ok(false);
+            }
+        }
         Command::Apply => {
             // A run that waited for another's lock finds its plan stale: it plans again
             // (a few times at most) instead of failing or duplicating.
@@ -153,6 +182,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             println!("{report}");
             return Ok(report.is_clean());
         }
+        Command::Completions { .. } => {}
     }
     Ok(true)
 }

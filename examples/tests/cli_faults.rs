@@ -299,3 +299,44 @@ async fn the_cli_paces_itself_under_the_free_plan_limits() -> anyhow::Result<()>
     );
     Ok(())
 }
+
+/// What scripts rely on: `--version`, completion scripts that need no configuration, and
+/// `plan --detailed-exitcode` (0 nothing to change, 2 changes pending, 1 error).
+#[tokio::test]
+async fn the_cli_reports_its_version_completions_and_plan_exit_codes() -> anyhow::Result<()> {
+    let plain = |args: &[&str]| {
+        std::process::Command::new(example("dcr"))
+            .args(args)
+            .env_clear()
+            .output()
+    };
+    let version = plain(&["--version"])?;
+    assert!(version.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        format!("dcr {}", env!("CARGO_PKG_VERSION"))
+    );
+    for shell in ["bash", "zsh", "fish"] {
+        let script = plain(&["completions", shell])?;
+        assert!(script.status.success(), "{shell}");
+        let text = String::from_utf8_lossy(&script.stdout);
+        assert!(
+            text.contains("detailed-exitcode") && text.contains("apply"),
+            "{shell}: {text}"
+        );
+    }
+
+    let s = Setup::start().await?;
+    let store = s.store("secrets.json");
+    let (code, text) = s.run(&store, &["plan"]).await?;
+    assert_eq!(code, 0, "without the flag, pending changes are no failure:\n{text}");
+    let (code, text) = s.run(&store, &["plan", "--detailed-exitcode"]).await?;
+    assert_eq!(code, 2, "changes pending:\n{text}");
+    s.ok(&store, &["apply"]).await?;
+    let (code, text) = s.run(&store, &["plan", "--detailed-exitcode"]).await?;
+    assert_eq!(code, 0, "nothing to change:\n{text}");
+    let broken = s.dir.path().join("missing-dir").join("secrets.json");
+    let (code, text) = s.run(&broken, &["plan", "--detailed-exitcode"]).await?;
+    assert_eq!(code, 1, "an error:\n{text}");
+    Ok(())
+}
