@@ -35,8 +35,11 @@ struct Cli {
     #[command(flatten)]
     connection: common::Connection,
     /// No per-step progress lines.
-    #[arg(long, short, global = true)]
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
     quiet: bool,
+    /// More on stderr: -v each request, -vv everything (RUST_LOG, when set, decides).
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
 }
 
 #[derive(Subcommand, Debug)]
@@ -92,7 +95,7 @@ async fn main() -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
-    common::init_logging(!cli.quiet);
+    common::init_logging(common::Verbosity::of(cli.quiet, cli.verbose));
     match run(cli).await {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(2),

@@ -33,7 +33,7 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    common::init_logging(false);
+    common::init_logging(common::Verbosity::Quiet);
     let target = common::Target::resolve(&args.connection, true).await?;
     let workflow = target.workflow()?;
     let sandboxes = target.sandboxes.as_ref();

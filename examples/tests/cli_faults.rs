@@ -122,7 +122,13 @@ impl Setup {
 
     /// `dcr ARGS` through the proxies with `store`, started.
     fn spawn(&self, store: &Path, args: &[&str]) -> anyhow::Result<Child> {
-        Ok(Command::new(example("dcr"))
+        Ok(self.command(store, args).spawn()?)
+    }
+
+    /// `dcr ARGS` through the proxies with `store`, ready to start (`RUST_LOG=warn`).
+    fn command(&self, store: &Path, args: &[&str]) -> Command {
+        let mut command = Command::new(example("dcr"));
+        command
             .args(args)
             .arg("--store")
             .arg(store)
@@ -136,8 +142,8 @@ impl Setup {
             .env("HOME", self.dir.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()?)
+            .kill_on_drop(true);
+        command
     }
 
     /// `dcr ARGS` to the end: exit code and stdout + stderr. Fails the test when it hangs.
@@ -338,5 +344,34 @@ async fn the_cli_reports_its_version_completions_and_plan_exit_codes() -> anyhow
     let broken = s.dir.path().join("missing-dir").join("secrets.json");
     let (code, text) = s.run(&broken, &["plan", "--detailed-exitcode"]).await?;
     assert_eq!(code, 1, "an error:\n{text}");
+    Ok(())
+}
+
+/// `-q`, the default and `-v` say less or more on stderr (RUST_LOG unset), each finished
+/// step's line carries its duration, and nothing is coloured when stderr is no terminal.
+#[tokio::test]
+async fn quiet_default_and_verbose_say_less_or_more_without_colour_off_a_terminal() -> anyhow::Result<()> {
+    let s = Setup::start().await?;
+    let store = s.store("secrets.json");
+    let mut stderr = Vec::new();
+    for flags in [&["plan", "-q"][..], &["plan"], &["plan", "-v"]] {
+        let output = s.command(&store, flags).env_remove("RUST_LOG").output().await?;
+        assert!(output.status.success(), "{flags:?}");
+        stderr.push(String::from_utf8_lossy(&output.stderr).into_owned());
+    }
+    let [quiet, default, verbose] = &stderr[..] else {
+        unreachable!()
+    };
+    assert!(!quiet.contains("dcr_step"), "{quiet}");
+    assert!(
+        default.contains("dcr_step") && default.contains("time.busy"),
+        "{default}"
+    );
+    assert!(!default.contains("http{"), "requests only with -v: {default}");
+    assert!(
+        verbose.contains("http{") || verbose.contains("url.template"),
+        "{verbose}"
+    );
+    assert!(stderr.iter().all(|e| !e.contains('\u{1b}')), "no colour off a terminal");
     Ok(())
 }
