@@ -8,17 +8,7 @@
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
-const SPECS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../specs");
-
-fn load(file: &str) -> Value {
-    let path = format!("{SPECS}/{file}");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    if file.ends_with(".json") {
-        serde_json::from_str(&text).unwrap()
-    } else {
-        serde_norway::from_str(&text).unwrap()
-    }
-}
+use dcr_tests::contract::load_document as load;
 
 fn resolve<'a>(doc: &'a Value, mut node: &'a Value) -> &'a Value {
     while let Some(reference) = node.get("$ref").and_then(Value::as_str) {

@@ -93,7 +93,8 @@ pub struct Contract {
     used: Vec<std::sync::atomic::AtomicBool>,
 }
 
-fn load(file: &str) -> Value {
+/// One of the documents in `specs/`, as JSON (YAML documents converted).
+pub fn load_document(file: &str) -> Value {
     let path = format!("{SPECS}/{file}");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     if file.ends_with(".json") {
@@ -183,7 +184,7 @@ impl Contract {
         let mut docs: Vec<Document> = specs
             .into_iter()
             .map(|(file, prefix, service)| {
-                let mut value = load(file);
+                let mut value = load_document(file);
                 let openapi30 = value["openapi"].as_str().is_some_and(|v| v.starts_with("3.0"));
                 openapi::to_json_schema(&mut value, openapi30);
                 Document {

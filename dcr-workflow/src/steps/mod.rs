@@ -181,42 +181,30 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
     };
     let (chain, resource_server, (api, duplicate_apis, publication, portal_missing)) =
         tokio::try_join!(auth0_side, api_audience::observe(ctx), konnect_side)?;
-    let Chain {
-        provider,
-        duplicate_providers,
-        strategies,
-        admin,
-        duplicate_admins,
-        grant,
-        secrets,
-        health,
-        stale_secrets,
-        create_in_flight,
-    } = chain;
     let published: Vec<_> = publication
         .as_ref()
         .and_then(|p| p.auth_strategy_ids.clone())
         .unwrap_or_default();
     let (strategy, duplicate_strategies) =
-        duplicates::choose_strategy(strategies, &published, provider.as_ref().map(|p| &p.id));
+        duplicates::choose_strategy(chain.strategies, &published, chain.provider.as_ref().map(|p| &p.id));
     Ok(Observed {
-        admin,
-        admin_secret_stored: secrets.stored,
-        admin_secret_pending: secrets.pending,
-        provider_secret_rejected: health.provider_rejected,
-        stored_secret_dead: health.stored_dead,
-        grant,
+        admin: chain.admin,
+        admin_secret_stored: chain.secrets.stored,
+        admin_secret_pending: chain.secrets.pending,
+        provider_secret_rejected: chain.health.provider_rejected,
+        stored_secret_dead: chain.health.stored_dead,
+        grant: chain.grant,
         resource_server,
-        provider,
+        provider: chain.provider,
         strategy,
         api,
         publication,
         portal_missing,
-        stale_secrets,
-        create_in_flight,
+        stale_secrets: chain.stale_secrets,
+        create_in_flight: chain.create_in_flight,
         duplicates: duplicates::Duplicates {
-            admins: duplicate_admins,
-            providers: duplicate_providers,
+            admins: chain.duplicate_admins,
+            providers: chain.duplicate_providers,
             strategies: duplicate_strategies,
             apis: duplicate_apis,
         },
