@@ -1,8 +1,8 @@
 //! A small CLI over the workflow.
 //!
 //! ```text
-//! cargo run --example dcr -- plan    [--config dcr.toml] [--detailed-exitcode]
-//! cargo run --example dcr -- apply   [--config dcr.toml]
+//! cargo run --example dcr -- plan    [--config dcr.toml] [--detailed-exitcode] [--adopt]
+//! cargo run --example dcr -- apply   [--config dcr.toml] [--adopt]
 //! cargo run --example dcr -- verify  [--gateway-url URL] [--mode auto|portal-application|auth0-client]
 //! cargo run --example dcr -- rotate | destroy | audit
 //! cargo run --example dcr -- completions bash|zsh|fish
@@ -21,7 +21,7 @@ mod common;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use dcr_workflow::{VerifyMode, VerifyOptions};
+use dcr_workflow::{PlanOptions, VerifyMode, VerifyOptions};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -50,9 +50,18 @@ enum Command {
         /// (Terraform's convention), for scripts and CI.
         #[arg(long)]
         detailed_exitcode: bool,
+        /// Take over resources made by hand that match the configuration (shown as
+        /// `~ adopt`) instead of refusing them.
+        #[arg(long)]
+        adopt: bool,
     },
     /// Converge both systems on the configuration.
-    Apply,
+    Apply {
+        /// Take over resources made by hand that match the configuration: add the
+        /// ownership marks and correct the differences (destroy then removes them).
+        #[arg(long)]
+        adopt: bool,
+    },
     /// Remove what the workflow created, newest first.
     Destroy,
     /// Rotate the admin application's secret and give it to Konnect.
@@ -111,19 +120,22 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
     let target = common::Target::resolve(&cli.connection, false).await?;
     let workflow = target.workflow()?;
     match cli.command {
-        Command::Plan { detailed_exitcode } => {
-            let plan = workflow.plan().await?;
+        Command::Plan {
+            detailed_exitcode,
+            adopt,
+        } => {
+            let plan = workflow.plan_with(&PlanOptions::new().adopt(adopt)).await?;
             println!("{plan}");
             if detailed_exitcode && !plan.is_empty() {
                 return Ok(false);
             }
         }
-        Command::Apply => {
+        Command::Apply { adopt } => {
             // A run that waited for another's lock finds its plan stale: it plans again
             // (a few times at most) instead of failing or duplicating.
             let mut attempts = 0;
             loop {
-                let plan = workflow.plan().await?;
+                let plan = workflow.plan_with(&PlanOptions::new().adopt(adopt)).await?;
                 println!("{plan}");
                 if plan.is_empty() {
                     println!("Nothing to do.");

@@ -118,7 +118,8 @@ pub enum WorkflowError {
     /// it, so it will neither change nor delete it.
     #[error(
         "{resource} {name:?} already exists and is not managed by dcr-rs (it lacks the {mark} mark); \
-         rename it in the configuration, delete it, or add the mark to adopt it"
+         to take it over as it is, plan and apply with --adopt (PlanOptions::adopt); otherwise rename \
+         it in the configuration or delete it"
     )]
     NotOwned {
         /// What kind of resource (`Auth0 client`, `Konnect DCR provider`, …).
@@ -127,6 +128,34 @@ pub enum WorkflowError {
         name: String,
         /// The ownership mark that is missing.
         mark: &'static str,
+    },
+    /// Adoption found several unmarked resources under one natural key and nothing that
+    /// links one of them to the rest of the setup; nothing was written.
+    #[error(
+        "{resource}: {} unmarked candidates named {name:?} ({}) and nothing links one of them to the \
+         rest of the setup; delete or rename all but one, then adopt again", ids.len(), ids.join(", ")
+    )]
+    Ambiguous {
+        /// What kind of resource.
+        resource: &'static str,
+        /// The configured name they share.
+        name: String,
+        /// Every candidate's id.
+        ids: Vec<String>,
+    },
+    /// Adoption found a resource under the configured key that is of another kind than
+    /// the workflow manages (a DCR provider of another type, a strategy that is not
+    /// `openid_connect`); it is never converted, and nothing was written.
+    #[error("{resource} {name:?} ({id}) cannot be adopted: {reason}")]
+    NotAdoptable {
+        /// What kind of resource.
+        resource: &'static str,
+        /// Its name.
+        name: String,
+        /// Its id.
+        id: String,
+        /// Why, and what to do.
+        reason: String,
     },
     /// An operation needs a resource the workflow has not created yet.
     #[error("{resource} {name:?} does not exist: {hint}")]

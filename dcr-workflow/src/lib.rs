@@ -58,6 +58,6 @@ pub use config::{
     KNOWN_AUTH_METHODS, KonnectSettings,
 };
 pub use error::{ConfigProblem, ConfigProblems, Result, WorkflowError};
-pub use plan::{Action, FieldChange, KNOWN_AFTER_APPLY, Plan, StepId, StepPlan};
+pub use plan::{Action, FieldChange, KNOWN_AFTER_APPLY, Plan, PlanOptions, StepId, StepPlan};
 pub use verify::{Check, Link, Outcome, VerifyMode, VerifyOptions, VerifyReport};
 pub use workflow::{Applied, DEFAULT_LOCK_WAIT, Destroyed, Rotated, Workflow, WorkflowBuilder};

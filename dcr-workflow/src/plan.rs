@@ -83,11 +83,16 @@ impl FieldChange {
 
 /// What a step will do.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Action {
     /// Create the resource with these fields.
     Create(Vec<FieldChange>),
     /// Change these fields.
     Update(Vec<FieldChange>),
+    /// Take over a resource made without dcr-rs (by hand, following Kong's guide): add the
+    /// ownership mark and change these fields (the mark among them). Planned only with
+    /// [`PlanOptions::adopt`]; from then on the workflow owns it, and `destroy` removes it.
+    Adopt(Vec<FieldChange>),
     /// Delete the resource: an owned duplicate of one the chain keeps (left by runs that
     /// overlapped on two machines). The step's note says which one is kept.
     Delete,
@@ -128,6 +133,15 @@ impl StepPlan {
         StepPlan::new(step, key, action)
     }
 
+    /// The same changes, as the adoption of a resource the workflow did not create.
+    pub(crate) fn adopted(self) -> Self {
+        let action = match self.action {
+            Action::Update(f) | Action::Adopt(f) | Action::Create(f) => Action::Adopt(f),
+            Action::NoOp | Action::Delete => Action::Adopt(Vec::new()),
+        };
+        StepPlan { action, ..self }
+    }
+
     pub(crate) fn note(mut self, note: impl Into<String>) -> Self {
         self.note = Some(note.into());
         self
@@ -141,7 +155,7 @@ impl StepPlan {
     /// The field changes (empty for a no-op).
     pub fn fields(&self) -> &[FieldChange] {
         match &self.action {
-            Action::Create(f) | Action::Update(f) => f,
+            Action::Create(f) | Action::Update(f) | Action::Adopt(f) => f,
             Action::Delete | Action::NoOp => &[],
         }
     }
@@ -154,10 +168,11 @@ const SENSITIVE: &str = "(sensitive)";
 impl fmt::Display for StepPlan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sign = match self.action {
-            Action::Create(_) => '+',
-            Action::Update(_) => '~',
-            Action::Delete => '-',
-            Action::NoOp => '=',
+            Action::Create(_) => "+",
+            Action::Update(_) => "~",
+            Action::Adopt(_) => "~ adopt",
+            Action::Delete => "-",
+            Action::NoOp => "=",
         };
         write!(f, "  {sign} {} {:?}", self.step, self.key)?;
         if let Some(note) = &self.note {
@@ -167,7 +182,7 @@ impl fmt::Display for StepPlan {
         for change in self.fields() {
             let after = if change.sensitive { SENSITIVE } else { &change.after };
             match (&change.before, &self.action) {
-                (Some(before), Action::Update(_)) => {
+                (Some(before), Action::Update(_) | Action::Adopt(_)) => {
                     let before = if change.sensitive { SENSITIVE } else { before };
                     writeln!(f, "      {}: {before} -> {after}", change.field)?;
                 }
@@ -178,12 +193,52 @@ impl fmt::Display for StepPlan {
     }
 }
 
+/// How [`Workflow::plan_with`](crate::Workflow::plan_with) treats what it finds.
+///
+/// ```
+/// use dcr_workflow::PlanOptions;
+/// let options = PlanOptions::new().adopt(true);
+/// assert!(options.adopts());
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PlanOptions {
+    adopt: bool,
+}
+
+impl PlanOptions {
+    /// The default: resources the workflow did not create are refused
+    /// ([`WorkflowError::NotOwned`](crate::WorkflowError::NotOwned)).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adopt what matches the configuration but carries no ownership mark (a setup made
+    /// by hand): the plan shows `~ adopt` with the differences, and `apply` adds the
+    /// marks and corrects the differences in place. Links beat names: the admin
+    /// application is the one the provider's `initial_client_id` names, the provider the
+    /// one the strategy references. Two unmarked candidates that nothing links are
+    /// refused ([`WorkflowError::Ambiguous`](crate::WorkflowError::Ambiguous)), and a
+    /// resource of another kind is never converted
+    /// ([`WorkflowError::NotAdoptable`](crate::WorkflowError::NotAdoptable)).
+    pub fn adopt(mut self, adopt: bool) -> Self {
+        self.adopt = adopt;
+        self
+    }
+
+    /// Whether unmarked resources are adopted.
+    pub fn adopts(&self) -> bool {
+        self.adopt
+    }
+}
+
 /// The plan: one entry per step, in order.
 #[derive(Clone, Debug)]
 pub struct Plan {
     /// The steps.
     pub steps: Vec<StepPlan>,
     pub(crate) observed: crate::steps::Observed,
+    pub(crate) options: PlanOptions,
 }
 
 impl Plan {
@@ -197,15 +252,28 @@ impl Plan {
         self.steps.iter().find(|s| s.step == step)
     }
 
-    /// (to create, to update, unchanged); deletions are counted by
-    /// [`to_delete`](Self::to_delete).
+    /// (to create, to update, unchanged); deletions and adoptions are counted by
+    /// [`to_delete`](Self::to_delete) and [`to_adopt`](Self::to_adopt).
     pub fn counts(&self) -> (usize, usize, usize) {
         self.steps.iter().fold((0, 0, 0), |(c, u, n), s| match s.action {
             Action::Create(_) => (c + 1, u, n),
             Action::Update(_) => (c, u + 1, n),
             Action::NoOp => (c, u, n + 1),
-            Action::Delete => (c, u, n),
+            Action::Delete | Action::Adopt(_) => (c, u, n),
         })
+    }
+
+    /// How many resources made without dcr-rs the plan adopts.
+    pub fn to_adopt(&self) -> usize {
+        self.steps
+            .iter()
+            .filter(|s| matches!(s.action, Action::Adopt(_)))
+            .count()
+    }
+
+    /// The options the plan was made with (`apply` plans again with the same ones).
+    pub fn options(&self) -> PlanOptions {
+        self.options
     }
 
     /// How many owned duplicates the plan deletes.
@@ -220,13 +288,16 @@ impl fmt::Display for Plan {
             write!(f, "{step}")?;
         }
         let (create, update, same) = self.counts();
-        match self.to_delete() {
-            0 => write!(f, "Plan: {create} to create, {update} to update, {same} unchanged."),
-            delete => write!(
-                f,
-                "Plan: {create} to create, {update} to update, {delete} to delete, {same} unchanged."
-            ),
+        write!(f, "Plan: {create} to create, {update} to update")?;
+        match self.to_adopt() {
+            0 => {}
+            adopt => write!(f, ", {adopt} to adopt")?,
         }
+        match self.to_delete() {
+            0 => {}
+            delete => write!(f, ", {delete} to delete")?,
+        }
+        write!(f, ", {same} unchanged.")
     }
 }
 

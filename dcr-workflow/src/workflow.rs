@@ -8,7 +8,7 @@ use konnect_appauth::resources::dcr_providers::DcrProvider;
 use konnect_appauth::{ApiId, KonnectClient, Region};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::plan::{Plan, StepId, StepPlan};
+use crate::plan::{Plan, PlanOptions, StepId, StepPlan};
 use crate::steps::admin_app::{self, AdminOutput};
 use crate::steps::dcr_provider::AdminView;
 use crate::steps::{
@@ -239,19 +239,42 @@ impl Workflow {
     }
 
     pub(crate) fn ctx(&self) -> Ctx<'_> {
+        self.ctx_with(&PlanOptions::new())
+    }
+
+    fn ctx_with(&self, options: &PlanOptions) -> Ctx<'_> {
         Ctx {
             auth0: &self.auth0,
             konnect: &self.konnect,
             config: &self.config,
             store: self.store.as_ref(),
+            adopt: options.adopts(),
         }
     }
 
     /// Reads the current state of both systems (read requests only) and returns what
     /// [`apply`](Self::apply) would change. Fails with [`WorkflowError::NotOwned`] when a
-    /// resource with one of the configured names exists but was not created by dcr-rs.
+    /// resource with one of the configured names exists but was not created by dcr-rs
+    /// (see [`plan_with`](Self::plan_with) to adopt it instead).
     pub async fn plan(&self) -> Result<Plan> {
-        let ctx = self.ctx();
+        self.plan_with(&PlanOptions::new()).await
+    }
+
+    /// [`plan`](Self::plan) with options; [`PlanOptions::adopt`] takes over a setup made
+    /// by hand:
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> dcr_workflow::Result<()> {
+    /// use dcr_workflow::{PlanOptions, Workflow, sandbox::Sandboxes, store::MemoryStore};
+    /// let sandboxes = Sandboxes::start().await?;
+    /// let workflow = Workflow::new(sandboxes.config(), MemoryStore::new())?;
+    /// let plan = workflow.plan_with(&PlanOptions::new().adopt(true)).await?;
+    /// assert_eq!(plan.to_adopt(), 0); // nothing made by hand here: all is created
+    /// workflow.apply(&plan).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn plan_with(&self, options: &PlanOptions) -> Result<Plan> {
+        let ctx = self.ctx_with(options);
         let observed = in_step(StepId::Observe, observe(ctx, Purpose::Plan)).await?;
         admin_app::check_owned(ctx, &observed)?;
         dcr_provider::check_owned(ctx, &observed)?;
@@ -265,7 +288,12 @@ impl Workflow {
             // The provider step's view of the secret at plan time; at apply time the
             // admin step's output says the same.
             secret_changed: matches!(admin_plan.action, crate::plan::Action::Create(_))
-                || admin_app::needs_new_secret(&observed),
+                || admin_app::secret_reaches_provider(&observed),
+            secret_source: if admin_app::needs_new_secret(&observed) || observed.admin.is_none() {
+                admin_app::NEW_SECRET
+            } else {
+                admin_app::READ_SECRET
+            },
         };
         let mut steps = vec![
             admin_plan,
@@ -277,7 +305,11 @@ impl Workflow {
             publication::diff(ctx, &observed, observed.strategy.as_ref().map(|s| &s.id)),
         ];
         steps.extend(duplicates::diff(&observed));
-        Ok(Plan { steps, observed })
+        Ok(Plan {
+            steps,
+            observed,
+            options: *options,
+        })
     }
 
     /// Carries out a plan. Steps that do not depend on each other run concurrently:
@@ -303,7 +335,7 @@ impl Workflow {
         }
         // Observed again under the lock: a plan made before another run's writes would
         // create a second of everything that run created.
-        let fresh = self.plan().await?;
+        let fresh = self.plan_with(&plan.options).await?;
         if fresh.to_string() != plan.to_string() {
             return Err(WorkflowError::StalePlan);
         }
@@ -316,13 +348,13 @@ impl Workflow {
     }
 
     async fn apply_locked(&self, plan: &Plan) -> Result<Applied> {
-        let ctx = self.ctx();
+        let ctx = self.ctx_with(&plan.options);
         let observed = &plan.observed;
         // Secrets of applications that are gone: bookkeeping in the store only.
         for id in &observed.stale_secrets {
             duplicates::forget_secrets(ctx, id).await?;
         }
-        let admin_needs_secret = observed.admin.is_none() || admin_app::needs_new_secret(observed);
+        let admin_needs_secret = observed.admin.is_none() || admin_app::secret_reaches_provider(observed);
         if admin_needs_secret && !self.store.is_writable() {
             return Err(WorkflowError::ReadOnlyStore {
                 key: observed.admin.as_ref().map_or_else(
@@ -402,10 +434,15 @@ impl Workflow {
 
     /// Plans and applies in one call.
     pub async fn converge(&self) -> Result<Applied> {
+        self.converge_with(&PlanOptions::new()).await
+    }
+
+    /// [`converge`](Self::converge) with options (to adopt a setup made by hand).
+    pub async fn converge_with(&self, options: &PlanOptions) -> Result<Applied> {
         // One lock over both: a run that planned while another applied would act on
         // what it saw before the other's writes.
         let _lock = self.lock().await?;
-        let plan = self.plan().await?;
+        let plan = self.plan_with(options).await?;
         self.apply_locked(&plan).await
     }
 

@@ -34,7 +34,14 @@ pub(crate) struct AdminOutput {
     pub(crate) secret_changed: bool,
     /// The secret is a rotation's pending one: promote it once Konnect has it.
     pub(crate) pending: bool,
+    /// Where a changed secret came from, as the plan says it.
+    pub(crate) secret_source: &'static str,
 }
+
+/// [`AdminOutput::secret_source`] of a created or rotated secret.
+pub(crate) const NEW_SECRET: &str = "(new)";
+/// [`AdminOutput::secret_source`] of an adopted application's secret read from Auth0.
+pub(crate) const READ_SECRET: &str = "(read from Auth0)";
 
 /// The admin application the chain uses, and the owned duplicates found on the way.
 #[derive(Default)]
@@ -60,6 +67,13 @@ pub(crate) async fn observe(
     };
     let via_provider = async {
         match &referenced {
+            // Adopting: the provider's initial client, under whatever name and mark.
+            Some(id) if ctx.adopt => ctx
+                .auth0
+                .clients()
+                .get_opt(id)
+                .await
+                .map_err(WorkflowError::auth0(STEP)),
             Some(id) => get_owned(ctx, id).await,
             None => Ok(None),
         }
@@ -87,6 +101,16 @@ pub(crate) async fn observe(
         // Prefer the one whose secret this run holds: keeping it needs no rotation.
         None => match with_stored_secret(ctx, &owned).await? {
             Some(i) => owned.get(i).cloned(),
+            None if owned.is_empty() && ctx.adopt => {
+                // No provider decides (it would have named one): two namesakes are refused.
+                super::duplicates::pick_candidate(
+                    unowned,
+                    |_| false,
+                    |c| c.client_id.to_string(),
+                    "Auth0 application",
+                    name,
+                )?
+            }
             None => owned.first().cloned().or_else(|| unowned.into_iter().next()),
         },
     };
@@ -254,7 +278,28 @@ pub(crate) async fn secret_health(
 /// Whether the next apply must choose and set a new secret (or finish a pending one).
 pub(crate) fn needs_new_secret(observed: &Observed) -> bool {
     observed.admin.is_some()
-        && (!observed.admin_secret_stored || observed.admin_secret_pending || observed.stored_secret_dead)
+        && ((!observed.admin_secret_stored && !observed.admin_secret_readable)
+            || observed.admin_secret_pending
+            || observed.stored_secret_dead)
+}
+
+/// Whether the next apply gives Konnect's provider a secret it may not hold: a new one,
+/// or an adopted application's secret read from Auth0 (the hand-made provider may hold
+/// an older one).
+pub(crate) fn secret_reaches_provider(observed: &Observed) -> bool {
+    needs_new_secret(observed) || (observed.admin_secret_readable && !observed.admin_secret_stored)
+}
+
+/// The application's current secret, when the bootstrap credentials hold
+/// `read:client_keys` (Auth0 leaves it out otherwise).
+pub(crate) async fn read_secret(ctx: Ctx<'_>, id: &ClientId) -> Result<Option<SecretString>> {
+    let client = ctx
+        .auth0
+        .clients()
+        .get_fields(id, ["client_id", "client_secret"])
+        .await
+        .map_err(WorkflowError::auth0(STEP))?;
+    Ok(client.client_secret.map(ClientSecret::into_secret_string))
 }
 
 /// Whether the admin application records that the workflow created `audience`.
@@ -274,7 +319,7 @@ fn wanted_metadata(ctx: Ctx<'_>, observed: &Observed) -> ClientMetadata {
 /// Refuses an application of that name the workflow did not create.
 pub(crate) fn check_owned(ctx: Ctx<'_>, observed: &Observed) -> Result<()> {
     match &observed.admin {
-        Some(admin) if !owner::owns_client(admin) => Err(WorkflowError::NotOwned {
+        Some(admin) if !owner::owns_client(admin) && !ctx.adopt => Err(WorkflowError::NotOwned {
             resource: "Auth0 application",
             name: ctx.config.auth0.admin_app_name.clone(),
             mark: "client_metadata.managed_by=dcr-rs",
@@ -334,6 +379,26 @@ pub(crate) fn diff(ctx: Ctx<'_>, observed: &Observed) -> StepPlan {
             "(pending secret)",
         ));
         plan_note = Some("a rotation was interrupted: its pending secret is set in Auth0 and Konnect, then kept");
+    } else if !observed.admin_secret_stored && observed.admin_secret_readable {
+        changes.push(FieldChange::sensitive(
+            "client_secret",
+            Some("(not in the store)"),
+            READ_SECRET,
+        ));
+        plan_note = Some(
+            "adopted: its secret is read from Auth0 (the bootstrap credentials hold read:client_keys), stored, \
+             and sent to Konnect's provider in this run",
+        );
+    } else if !observed.admin_secret_stored && observed.adopt && !owner::owns_client(admin) {
+        changes.push(FieldChange::sensitive(
+            "client_secret",
+            Some("(not readable)"),
+            "(rotated)",
+        ));
+        plan_note = Some(
+            "adopted: the bootstrap credentials cannot read its secret (no read:client_keys), so it is rotated \
+             crash-safely and Konnect's provider gets the new one in this run",
+        );
     } else if !observed.admin_secret_stored {
         changes.push(FieldChange::sensitive("client_secret", Some("(missing)"), "(rotated)"));
         plan_note = Some("its secret is not in the secret store: it will be rotated, not re-created");
@@ -345,7 +410,10 @@ pub(crate) fn diff(ctx: Ctx<'_>, observed: &Observed) -> StepPlan {
         ));
         plan_note = Some("Auth0 refuses the stored secret and Konnect's provider check fails: it will be rotated");
     }
-    let plan = StepPlan::from_changes(STEP, name, changes);
+    let mut plan = StepPlan::from_changes(STEP, name, changes);
+    if !owner::owns_client(admin) {
+        plan = plan.adopted();
+    }
     match plan_note {
         Some(note) => plan.note(note),
         None => plan,
@@ -384,6 +452,7 @@ pub(crate) async fn apply(ctx: Ctx<'_>, observed: &Observed) -> Result<(StepPlan
             secret,
             secret_changed: true,
             pending: false,
+            secret_source: NEW_SECRET,
         };
         return Ok((plan, output));
     };
@@ -406,6 +475,24 @@ pub(crate) async fn apply(ctx: Ctx<'_>, observed: &Observed) -> Result<(StepPlan
         }
         clients.update(&id, &update).await.map_err(WorkflowError::auth0(STEP))?;
     }
+    if !needs_new_secret(observed) && !observed.admin_secret_stored && observed.admin_secret_readable {
+        let secret = read_secret(ctx, &id).await?.ok_or_else(|| WorkflowError::Missing {
+            resource: "client_secret of the adopted Auth0 application",
+            name: id.to_string(),
+            hint: "the bootstrap credentials no longer read secrets (read:client_keys): plan again, and the \
+                   secret is rotated instead",
+        })?;
+        ctx.store.put(&admin_secret_key(id.as_str()), &secret).await?;
+        tracing::info!(client_id = %id, "read the adopted admin application's secret from Auth0 and stored it");
+        let output = AdminOutput {
+            client_id: id,
+            secret,
+            secret_changed: true,
+            pending: false,
+            secret_source: READ_SECRET,
+        };
+        return Ok((plan, output));
+    }
     let stored = if needs_new_secret(observed) {
         None
     } else {
@@ -418,12 +505,14 @@ pub(crate) async fn apply(ctx: Ctx<'_>, observed: &Observed) -> Result<(StepPlan
             // Konnect's check failed while the stored secret works: send it again.
             secret_changed: observed.provider_secret_rejected,
             pending: false,
+            secret_source: NEW_SECRET,
         },
         None => AdminOutput {
             secret: crate::rotation::begin(ctx, &id).await?,
             client_id: id,
             secret_changed: true,
             pending: true,
+            secret_source: NEW_SECRET,
         },
     };
     Ok((plan, output))

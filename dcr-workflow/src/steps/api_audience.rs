@@ -77,7 +77,11 @@ pub(crate) fn diff(ctx: Ctx<'_>, observed: &Observed) -> StepPlan {
         changes.push(FieldChange::new("scopes", Some(render(&current)), render(&target)));
     }
     let plan = StepPlan::from_changes(STEP, &api.audience, changes);
-    if owned {
+    if observed.adopt && !crate::steps::admin_app::claims_api(observed.admin.as_ref(), &api.audience) {
+        // Claimed through the admin application's metadata, which that step writes.
+        plan.adopted()
+            .note("made without dcr-rs: adopted (the admin application records the claim), so destroy removes it")
+    } else if owned {
         plan
     } else {
         plan.note("not created by dcr-rs: only missing scopes are added, and destroy keeps it")

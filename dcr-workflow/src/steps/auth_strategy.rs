@@ -30,7 +30,17 @@ pub(crate) async fn observe_all(ctx: Ctx<'_>) -> Result<Vec<AuthStrategy>> {
 
 pub(crate) fn check_owned(ctx: Ctx<'_>, observed: &Observed) -> Result<()> {
     match &observed.strategy {
-        Some(s) if !owner::owns_labels(&s.labels) => Err(WorkflowError::NotOwned {
+        // Never converted: a key-auth strategy (say) serves other applications.
+        Some(s) if ctx.adopt && s.config.as_openid_connect().is_none() => Err(WorkflowError::NotAdoptable {
+            resource: "Konnect auth strategy",
+            name: s.name.clone(),
+            id: s.id.to_string(),
+            reason: format!(
+                "its strategy_type is {}, not openid_connect; give the workflow another konnect.strategy_name",
+                s.config.strategy_type()
+            ),
+        }),
+        Some(s) if !owner::owns_labels(&s.labels) && !ctx.adopt => Err(WorkflowError::NotOwned {
             resource: "Konnect auth strategy",
             name: ctx.config.konnect.strategy_name.clone(),
             mark: "label managed-by=dcr-rs",
@@ -119,7 +129,12 @@ pub(crate) fn diff(ctx: Ctx<'_>, observed: &Observed, provider: Option<&DcrProvi
         &strategy.labels,
         &ctx.config.konnect_labels(),
     ));
-    StepPlan::from_changes(STEP, &k.strategy_name, changes)
+    let plan = StepPlan::from_changes(STEP, &k.strategy_name, changes);
+    if owner::owns_labels(&strategy.labels) {
+        plan
+    } else {
+        plan.adopted()
+    }
 }
 
 pub(crate) async fn apply(

@@ -33,9 +33,42 @@ pub(crate) async fn observe_all(ctx: Ctx<'_>) -> Result<Vec<DcrProvider>> {
         .map_err(WorkflowError::konnect(STEP))
 }
 
+/// When adopting and no provider has the configured name: the one a strategy with the
+/// configured name uses, whatever its name (one request, only then).
+pub(crate) async fn referenced(
+    ctx: Ctx<'_>,
+    strategies: &[konnect_appauth::resources::auth_strategies::AuthStrategy],
+) -> Result<Option<DcrProvider>> {
+    let Some(id) = strategies
+        .iter()
+        .find_map(|s| s.dcr_provider.as_ref().map(|d| d.id.clone()))
+    else {
+        return Ok(None);
+    };
+    let found = ctx
+        .konnect
+        .dcr_providers()
+        .get_opt(&id)
+        .await
+        .map_err(WorkflowError::konnect(STEP))?;
+    Ok(found.filter(|p| !owner::owns_labels(&p.labels)))
+}
+
 pub(crate) fn check_owned(ctx: Ctx<'_>, observed: &Observed) -> Result<()> {
     match &observed.provider {
-        Some(p) if !owner::owns_labels(&p.labels) => Err(WorkflowError::NotOwned {
+        // Never converted: Konnect cannot change a provider's type, and another type's
+        // provider serves another identity provider.
+        Some(p) if ctx.adopt && !matches!(p.config, ProviderConfig::Auth0(_)) => Err(WorkflowError::NotAdoptable {
+            resource: "Konnect DCR provider",
+            name: p.name.clone(),
+            id: p.id.to_string(),
+            reason: format!(
+                "its provider_type is {:?}, not auth0 (a provider's type cannot change); give the workflow \
+                 another konnect.provider_name",
+                p.config.provider_type()
+            ),
+        }),
+        Some(p) if !owner::owns_labels(&p.labels) && !ctx.adopt => Err(WorkflowError::NotOwned {
             resource: "Konnect DCR provider",
             name: ctx.config.konnect.provider_name.clone(),
             mark: "label managed-by=dcr-rs",
@@ -54,6 +87,8 @@ pub(crate) fn check_owned(ctx: Ctx<'_>, observed: &Observed) -> Result<()> {
 pub(crate) struct AdminView<'a> {
     pub(crate) client_id: Option<&'a ClientId>,
     pub(crate) secret_changed: bool,
+    /// Where a changed secret comes from, as the plan says it.
+    pub(crate) secret_source: &'static str,
 }
 
 impl<'a> From<&'a AdminOutput> for AdminView<'a> {
@@ -61,6 +96,7 @@ impl<'a> From<&'a AdminOutput> for AdminView<'a> {
         AdminView {
             client_id: Some(&out.client_id),
             secret_changed: out.secret_changed,
+            secret_source: out.secret_source,
         }
     }
 }
@@ -91,6 +127,10 @@ pub(crate) fn diff(ctx: Ctx<'_>, observed: &Observed, admin: &AdminView<'_>) -> 
         return StepPlan::new(STEP, name, Action::Create(fields));
     };
     let mut changes = Vec::new();
+    // Only an adopted provider found through its strategy can have another name.
+    if &provider.name != name {
+        changes.push(FieldChange::new("name", Some(provider.name.clone()), name));
+    }
     if provider.issuer != issuer {
         changes.push(FieldChange::new("issuer", Some(provider.issuer.clone()), &issuer));
     }
@@ -131,10 +171,19 @@ pub(crate) fn diff(ctx: Ctx<'_>, observed: &Observed, admin: &AdminView<'_>) -> 
             "(from the secret store)",
         ));
     } else if admin.secret_changed || client_changed {
-        changes.push(FieldChange::sensitive(SECRET_FIELD, Some("(write-only)"), "(new)"));
+        changes.push(FieldChange::sensitive(
+            SECRET_FIELD,
+            Some("(write-only)"),
+            admin.secret_source,
+        ));
     }
     changes.extend(crate::plan::missing_labels(&provider.labels, &config.konnect_labels()));
-    StepPlan::from_changes(STEP, name, changes)
+    let plan = StepPlan::from_changes(STEP, name, changes);
+    if owner::owns_labels(&provider.labels) {
+        plan
+    } else {
+        plan.adopted()
+    }
 }
 
 fn copy(secret: &SecretString) -> SecretString {
@@ -176,6 +225,9 @@ pub(crate) async fn apply(ctx: Ctx<'_>, observed: &Observed, admin: &AdminOutput
                 .for_auth0()
                 .issuer(config.issuer())
                 .dcr_config(dcr);
+            if plan.fields().iter().any(|f| f.field == "name") {
+                update = update.name(&config.konnect.provider_name);
+            }
             for (k, v) in config.konnect_labels() {
                 update = update.label(k, v);
             }

@@ -34,34 +34,83 @@ impl Duplicates {
 /// Splits the providers with the configured name into the one kept and the owned rest.
 /// Kept: the owned one an owned strategy references, else the first owned one; without
 /// an owned one, the first (which `plan` then refuses as not owned). Unmarked namesakes
-/// are neither kept nor deleted.
+/// are neither kept nor deleted. When adopting and nothing is owned, the unmarked one a
+/// strategy with the configured name references is kept, else the only one; two that
+/// nothing decides between are refused.
 pub(crate) fn choose_provider(
     all: Vec<DcrProvider>,
     strategies: &[AuthStrategy],
-) -> (Option<DcrProvider>, Vec<DcrProvider>) {
-    let referenced = |p: &DcrProvider| {
-        strategies
-            .iter()
-            .any(|s| owner::owns_labels(&s.labels) && s.dcr_provider.as_ref().is_some_and(|d| d.id == p.id))
+    adopt: bool,
+) -> Result<(Option<DcrProvider>, Vec<DcrProvider>)> {
+    let referenced_by = |p: &DcrProvider, owned_only: bool| {
+        strategies.iter().any(|s| {
+            (!owned_only || owner::owns_labels(&s.labels)) && s.dcr_provider.as_ref().is_some_and(|d| d.id == p.id)
+        })
     };
     let (owned, unowned): (Vec<_>, Vec<_>) = all.into_iter().partition(|p| owner::owns_labels(&p.labels));
-    keep_one(owned, unowned, referenced)
+    if adopt && owned.is_empty() {
+        let name = unowned.first().map(|p| p.name.clone()).unwrap_or_default();
+        let kept = pick_candidate(
+            unowned,
+            |p| referenced_by(p, false),
+            |p| p.id.to_string(),
+            "Konnect DCR provider",
+            &name,
+        )?;
+        return Ok((kept, Vec::new()));
+    }
+    Ok(keep_one(owned, unowned, |p| referenced_by(p, true)))
 }
 
 /// Splits the strategies with the configured name. Kept: the owned one the publication
-/// uses, else the owned one that uses the kept provider, else the first owned one.
+/// uses, else the owned one that uses the kept provider, else the first owned one. When
+/// adopting and nothing is owned: the unmarked one the publication uses or that uses the
+/// kept provider, else the only one; two that nothing decides between are refused.
 pub(crate) fn choose_strategy(
     all: Vec<AuthStrategy>,
     published: &[AuthStrategyId],
     provider: Option<&DcrProviderId>,
-) -> (Option<AuthStrategy>, Vec<AuthStrategy>) {
+    adopt: bool,
+) -> Result<(Option<AuthStrategy>, Vec<AuthStrategy>)> {
+    let uses_provider = |s: &AuthStrategy| s.dcr_provider.as_ref().map(|d| &d.id) == provider && provider.is_some();
     let (owned, unowned): (Vec<_>, Vec<_>) = all.into_iter().partition(|s| owner::owns_labels(&s.labels));
-    if owned.iter().any(|s| published.contains(&s.id)) {
-        return keep_one(owned, unowned, |s| published.contains(&s.id));
+    if adopt && owned.is_empty() {
+        let name = unowned.first().map(|s| s.name.clone()).unwrap_or_default();
+        let kept = pick_candidate(
+            unowned,
+            |s| published.contains(&s.id) || uses_provider(s),
+            |s| s.id.to_string(),
+            "Konnect auth strategy",
+            &name,
+        )?;
+        return Ok((kept, Vec::new()));
     }
-    keep_one(owned, unowned, |s| {
-        s.dcr_provider.as_ref().map(|d| &d.id) == provider && provider.is_some()
-    })
+    if owned.iter().any(|s| published.contains(&s.id)) {
+        return Ok(keep_one(owned, unowned, |s| published.contains(&s.id)));
+    }
+    Ok(keep_one(owned, unowned, uses_provider))
+}
+
+/// Among unmarked candidates for adoption: the first one something links to the rest of
+/// the setup, else the only one; several with no link are refused, naming every id.
+pub(crate) fn pick_candidate<T>(
+    candidates: Vec<T>,
+    linked: impl Fn(&T) -> bool,
+    id: impl Fn(&T) -> String,
+    resource: &'static str,
+    name: &str,
+) -> Result<Option<T>> {
+    if let Some(i) = candidates.iter().position(&linked) {
+        return Ok(candidates.into_iter().nth(i));
+    }
+    if candidates.len() > 1 {
+        return Err(WorkflowError::Ambiguous {
+            resource,
+            name: name.to_owned(),
+            ids: candidates.iter().map(id).collect(),
+        });
+    }
+    Ok(candidates.into_iter().next())
 }
 
 /// Splits the APIs with the configured name. Kept: the one published on the portal,

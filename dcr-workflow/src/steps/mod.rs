@@ -32,6 +32,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) konnect: &'a KonnectClient,
     pub(crate) config: &'a DcrConfig,
     pub(crate) store: &'a dyn SecretStore,
+    /// Unmarked resources matching the configuration are adopted, not refused.
+    pub(crate) adopt: bool,
 }
 
 /// What exists now, found by natural keys, whoever owns it.
@@ -42,6 +44,11 @@ pub(crate) struct Observed {
     pub(crate) admin_secret_stored: bool,
     /// Whether the store holds a pending secret: a rotation was interrupted.
     pub(crate) admin_secret_pending: bool,
+    /// An unmarked admin application being adopted whose secret the bootstrap credentials
+    /// can read (`read:client_keys`): it is read and stored instead of rotated.
+    pub(crate) admin_secret_readable: bool,
+    /// The observation was made to adopt unmarked resources.
+    pub(crate) adopt: bool,
     /// Konnect's own check of the provider failed (`POST /v2/dcr-providers/{id}/verify`).
     pub(crate) provider_secret_rejected: bool,
     /// The stored secret was refused by Auth0's token endpoint (asked only when Konnect's
@@ -68,7 +75,7 @@ impl Observed {
     /// Whether the workflow owns (or will create) the resource server: it was absent, or
     /// the admin application records that the workflow created it.
     pub(crate) fn owns_resource_server(&self, config: &DcrConfig) -> bool {
-        self.resource_server.is_none() || admin_app::claims_api(self.admin.as_ref(), &config.api.audience)
+        self.resource_server.is_none() || self.adopt || admin_app::claims_api(self.admin.as_ref(), &config.api.audience)
     }
 }
 
@@ -95,6 +102,7 @@ struct Chain {
     duplicate_admins: Vec<Client>,
     grant: Option<ClientGrant>,
     secrets: admin_app::SecretsSummary,
+    secret_readable: bool,
     health: admin_app::SecretHealth,
     stale_secrets: Vec<String>,
     create_in_flight: bool,
@@ -105,13 +113,18 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
     let auth0_side = async {
         let (providers, strategies) =
             tokio::try_join!(dcr_provider::observe_all(ctx), auth_strategy::observe_all(ctx))?;
-        let (provider, duplicate_providers) = duplicates::choose_provider(providers, &strategies);
+        let (mut provider, duplicate_providers) = duplicates::choose_provider(providers, &strategies, ctx.adopt)?;
+        if ctx.adopt && provider.is_none() {
+            // Links beat names: the provider a strategy of the configured name uses, even
+            // under another name.
+            provider = dcr_provider::referenced(ctx, &strategies).await?;
+        }
         // An admin application create that never recorded its result: scan once.
         let create_in_flight = ctx.store.get(crate::store::ADMIN_CREATE_IN_FLIGHT).await?.is_some();
         let full_scan = purpose == Purpose::Sweep || create_in_flight;
         let found = admin_app::observe(ctx, provider.as_ref(), &duplicate_providers, full_scan).await?;
         let mut duplicate_admins = found.duplicates;
-        let (grant, secrets, health, stale_secrets) = match &found.kept {
+        let (grant, secrets, secret_readable, health, stale_secrets) = match &found.kept {
             Some(admin) => {
                 let check = async {
                     let secrets = admin_app::secrets_held(ctx, &admin.client_id).await?;
@@ -119,7 +132,14 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
                         Purpose::Plan => admin_app::secret_health(ctx, admin, provider.as_ref(), &secrets).await?,
                         Purpose::Rotate | Purpose::Sweep => Default::default(),
                     };
-                    Ok::<_, crate::WorkflowError>((secrets.summary(), health))
+                    // Adopting an application whose secret this run does not hold: can the
+                    // bootstrap credentials read it, or must it be rotated?
+                    let readable = ctx.adopt
+                        && secrets.stored.is_none()
+                        && secrets.pending.is_none()
+                        && !crate::owner::owns_client(admin)
+                        && admin_app::read_secret(ctx, &admin.client_id).await?.is_some();
+                    Ok::<_, crate::WorkflowError>((secrets.summary(), readable, health))
                 };
                 let grant = async {
                     let (grant, candidates) = admin_grant::observe(ctx, &admin.client_id).await?;
@@ -136,15 +156,16 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
                         .collect();
                     admin_app::recorded(ctx, &known).await
                 };
-                let ((grant, more), (secrets, health), (recorded, stale)) = tokio::try_join!(grant, check, recorded)?;
+                let ((grant, more), (secrets, readable, health), (recorded, stale)) =
+                    tokio::try_join!(grant, check, recorded)?;
                 for client in more.into_iter().chain(recorded) {
                     if !duplicate_admins.iter().any(|d| d.client_id == client.client_id) {
                         duplicate_admins.push(client);
                     }
                 }
-                (grant, secrets, health, stale)
+                (grant, secrets, readable, health, stale)
             }
-            None => (None, Default::default(), Default::default(), Vec::new()),
+            None => (None, Default::default(), false, Default::default(), Vec::new()),
         };
         Ok::<_, crate::WorkflowError>(Chain {
             provider,
@@ -154,6 +175,7 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
             duplicate_admins,
             grant,
             secrets,
+            secret_readable,
             health,
             stale_secrets,
             create_in_flight,
@@ -185,12 +207,18 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
         .as_ref()
         .and_then(|p| p.auth_strategy_ids.clone())
         .unwrap_or_default();
-    let (strategy, duplicate_strategies) =
-        duplicates::choose_strategy(chain.strategies, &published, chain.provider.as_ref().map(|p| &p.id));
+    let (strategy, duplicate_strategies) = duplicates::choose_strategy(
+        chain.strategies,
+        &published,
+        chain.provider.as_ref().map(|p| &p.id),
+        ctx.adopt,
+    )?;
     Ok(Observed {
         admin: chain.admin,
         admin_secret_stored: chain.secrets.stored,
         admin_secret_pending: chain.secrets.pending,
+        admin_secret_readable: chain.secret_readable,
+        adopt: ctx.adopt,
         provider_secret_rejected: chain.health.provider_rejected,
         stored_secret_dead: chain.health.stored_dead,
         grant: chain.grant,
@@ -214,8 +242,8 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
 /// The kept provider and strategy alone (two requests), for `verify`.
 pub(crate) async fn provider_and_strategy(ctx: Ctx<'_>) -> Result<(Option<DcrProvider>, Option<AuthStrategy>)> {
     let (providers, strategies) = tokio::try_join!(dcr_provider::observe_all(ctx), auth_strategy::observe_all(ctx))?;
-    let (provider, _) = duplicates::choose_provider(providers, &strategies);
-    let (strategy, _) = duplicates::choose_strategy(strategies, &[], provider.as_ref().map(|p| &p.id));
+    let (provider, _) = duplicates::choose_provider(providers, &strategies, false)?;
+    let (strategy, _) = duplicates::choose_strategy(strategies, &[], provider.as_ref().map(|p| &p.id), false)?;
     Ok((provider, strategy))
 }
 

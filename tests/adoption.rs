@@ -1,0 +1,373 @@
+//! Adopting a setup made by hand, exactly as Kong's Auth0 DCR guide describes it, through
+//! the two services' own APIs (no workflow code): `plan --adopt` shows only adoptions,
+//! `apply` marks and corrects, the next run writes nothing, `verify` passes and `destroy`
+//! removes what was adopted. Plus the refusals: two unmarked namesakes nothing links, a
+//! provider of another type; and a bootstrap that cannot read secrets (rotation).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use auth0_mgmt::oauth::ClientCredentialsRequest;
+use auth0_mgmt::resources::client_grants::NewClientGrant;
+use auth0_mgmt::resources::clients::NewClient;
+use auth0_mgmt::resources::resource_servers::{NewResourceServer, ResourceServerScope};
+use auth0_mgmt::{ClientId, ClientSecret};
+use dcr_tests::{API_AUDIENCE, API_NAME, API_SCOPE, Sandboxes};
+use dcr_workflow::store::{MemoryStore, SecretStore, admin_secret_key};
+use dcr_workflow::{Action, PlanOptions, StepId, VerifyOptions, Workflow, WorkflowError};
+use konnect_appauth::resources::apis::{NewApi, PublicationRequest};
+use konnect_appauth::resources::auth_strategies::{AuthStrategy, NewAuthStrategy, OidcConfig};
+use konnect_appauth::resources::dcr_providers::{AUTH0_DCR_SCOPES, DcrProvider, NewDcrProvider};
+use secrecy::ExposeSecret;
+
+fn adopt() -> PlanOptions {
+    PlanOptions::new().adopt(true)
+}
+
+/// What the guide's reader made by hand.
+struct HandMade {
+    admin: ClientId,
+    admin_secret: ClientSecret,
+    provider: DcrProvider,
+    strategy: AuthStrategy,
+}
+
+/// The guide's Auth0 part: the M2M application authorized for the Management API with
+/// the nine scopes, and the API whose identifier is the audience.
+async fn auth0_by_hand(s: &Sandboxes, admin_name: &str) -> (ClientId, ClientSecret) {
+    let auth0 = &s.auth0_client;
+    let admin = auth0
+        .clients()
+        .create(&NewClient::machine_to_machine(admin_name))
+        .await
+        .unwrap();
+    auth0
+        .client_grants()
+        .create(&NewClientGrant::new(
+            admin.client_id.clone(),
+            s.auth0.management_audience(),
+            AUTH0_DCR_SCOPES,
+        ))
+        .await
+        .unwrap();
+    auth0
+        .resource_servers()
+        .create(
+            &NewResourceServer::new(API_AUDIENCE)
+                .name("Orders")
+                .scopes([ResourceServerScope::new(API_SCOPE, "Read orders")]),
+        )
+        .await
+        .unwrap();
+    (admin.client_id, admin.client_secret.unwrap())
+}
+
+/// The guide's Konnect part: a DCR provider of type auth0, an openid_connect strategy
+/// using it, and the API published with it.
+async fn konnect_by_hand(s: &Sandboxes, provider_name: &str, admin: &ClientId, secret: &ClientSecret) -> HandMade {
+    let konnect = &s.konnect_client;
+    let provider = konnect
+        .dcr_providers()
+        .create(
+            &NewDcrProvider::auth0(
+                provider_name,
+                s.issuer(),
+                admin.as_str(),
+                secret.expose_secret().to_owned(),
+            )
+            .display_name("Auth0 (by hand)"),
+        )
+        .await
+        .unwrap();
+    let strategy = konnect
+        .auth_strategies()
+        .create(
+            &NewAuthStrategy::openid_connect(
+                "auth0-dcr",
+                "Auth0 DCR (by hand)",
+                OidcConfig::new(
+                    s.issuer(),
+                    ["azp"],
+                    ["openid", API_SCOPE],
+                    ["client_credentials", "bearer", "session"],
+                )
+                .audience(API_AUDIENCE),
+            )
+            .dcr_provider(provider.id.clone()),
+        )
+        .await
+        .unwrap();
+    let api = konnect.apis().create(&NewApi::new(API_NAME)).await.unwrap();
+    konnect
+        .apis()
+        .publish(
+            &api.id,
+            &s.konnect.portal_id(),
+            &PublicationRequest::new().auth_strategy(strategy.id.clone()),
+        )
+        .await
+        .unwrap();
+    HandMade {
+        admin: admin.clone(),
+        admin_secret: secret.clone(),
+        provider,
+        strategy,
+    }
+}
+
+async fn by_hand(s: &Sandboxes, admin_name: &str) -> HandMade {
+    let (admin, secret) = auth0_by_hand(s, admin_name).await;
+    konnect_by_hand(s, "auth0-dcr", &admin, &secret).await
+}
+
+fn action(plan: &dcr_workflow::Plan, step: StepId) -> &Action {
+    &plan.step(step).unwrap().action
+}
+
+#[tokio::test]
+async fn a_setup_made_by_hand_is_adopted_then_owned_and_destroyed() -> anyhow::Result<()> {
+    let s = Sandboxes::start().await?;
+    let hand = by_hand(&s, "Konnect Portal DCR Admin").await;
+    let store: Arc<dyn SecretStore> = Arc::new(MemoryStore::new());
+    let workflow = s.workflow(store.clone())?;
+    s.clear_logs();
+
+    // Without the option: refused, naming the resource and the option.
+    let refused = workflow.plan().await.unwrap_err();
+    assert!(matches!(refused, WorkflowError::NotOwned { .. }), "{refused}");
+    assert!(refused.to_string().contains("--adopt"), "{refused}");
+
+    let plan = workflow.plan_with(&adopt()).await?;
+    assert_eq!(s.writes(), 0, "planning writes nothing");
+    for step in [
+        StepId::AdminApp,
+        StepId::ApiAudience,
+        StepId::DcrProvider,
+        StepId::AuthStrategy,
+    ] {
+        assert!(matches!(action(&plan, step), Action::Adopt(_)), "{step}: {plan}");
+    }
+    for step in [StepId::AdminGrant, StepId::KonnectApi, StepId::Publication] {
+        assert_eq!(action(&plan, step), &Action::NoOp, "{step}: {plan}");
+    }
+    assert_eq!(
+        (plan.to_adopt(), plan.counts(), plan.to_delete()),
+        (4, (0, 0, 3), 0),
+        "{plan}"
+    );
+    let text = plan.to_string();
+    assert!(text.contains("~ adopt Auth0 DCR admin application"), "{text}");
+    assert!(text.contains("read from Auth0"), "{text}");
+    assert!(text.contains("4 to adopt"), "{text}");
+    // The differences to the configuration are shown, with the marks.
+    assert!(text.contains("display_name: Auth0 DCR (by hand) -> Auth0"), "{text}");
+    assert!(text.contains("name: Orders -> Orders (Konnect portal)"), "{text}");
+    assert!(text.contains("managed-by=dcr-rs"), "{text}");
+    assert!(!text.contains(hand.admin_secret.expose_secret()), "{text}");
+
+    let applied = workflow.apply(&plan).await?;
+    assert_eq!(
+        applied.admin_client_id, hand.admin,
+        "the same application, not a new one"
+    );
+    assert_eq!(applied.provider.id, hand.provider.id);
+    assert_eq!(applied.strategy.id, hand.strategy.id);
+    let stored = store.get(&admin_secret_key(hand.admin.as_str())).await?.unwrap();
+    assert_eq!(
+        stored.expose_secret(),
+        hand.admin_secret.expose_secret(),
+        "read from Auth0, not rotated"
+    );
+    assert_eq!(
+        s.auth0.client_count(),
+        2,
+        "bootstrap and the adopted admin: nothing created"
+    );
+
+    // Owned now: the plain plan is empty and a second apply writes nothing.
+    let again = workflow.plan().await?;
+    assert!(again.is_empty(), "{again}");
+    s.clear_logs();
+    workflow.apply(&again).await?;
+    assert_eq!(s.writes(), 0);
+    let report = workflow.verify(&VerifyOptions::new()).await?;
+    assert!(report.is_success(), "{report}");
+
+    let destroyed = workflow.destroy().await?;
+    let removed: Vec<StepId> = destroyed.removed.iter().map(|(step, _)| *step).collect();
+    for step in [
+        StepId::Publication,
+        StepId::AuthStrategy,
+        StepId::DcrProvider,
+        StepId::ApiAudience,
+        StepId::AdminGrant,
+        StepId::AdminApp,
+    ] {
+        assert!(removed.contains(&step), "{step} not removed: {destroyed:?}");
+    }
+    assert!(s.auth0.client_state(hand.admin.as_str()).is_none());
+    assert!(
+        s.auth0
+            .resource_servers()
+            .iter()
+            .all(|r| r["identifier"] != API_AUDIENCE)
+    );
+    assert_eq!(s.konnect.dcr_providers().len(), 0);
+    // The API was the team's own: its publication goes, the API stays.
+    assert_eq!(destroyed.kept, vec![(StepId::KonnectApi, API_NAME.to_owned())]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn links_beat_names_the_provider_names_the_admin_and_the_strategy_names_the_provider() -> anyhow::Result<()> {
+    let s = Sandboxes::start().await?;
+    // The admin application and the provider under other names than the configuration's,
+    // and an unrelated unmarked application that does carry the configured name.
+    let (admin, secret) = auth0_by_hand(&s, "DCR admin (made by hand)").await;
+    let hand = konnect_by_hand(&s, "my-auth0", &admin, &secret).await;
+    let namesake = s
+        .auth0_client
+        .clients()
+        .create(&NewClient::machine_to_machine("Konnect Portal DCR Admin"))
+        .await?;
+    let workflow = s.workflow(Arc::new(MemoryStore::new()))?;
+
+    let plan = workflow.plan_with(&adopt()).await?;
+    let text = plan.to_string();
+    assert_eq!(plan.to_adopt(), 4, "{text}");
+    assert!(
+        text.contains("name: DCR admin (made by hand) -> Konnect Portal DCR Admin"),
+        "{text}"
+    );
+    assert!(text.contains("name: my-auth0 -> auth0-dcr"), "{text}");
+    let applied = workflow.apply(&plan).await?;
+    assert_eq!(
+        applied.admin_client_id, hand.admin,
+        "the provider's initial client wins"
+    );
+    assert_eq!(applied.provider.id, hand.provider.id, "the strategy's provider wins");
+    assert_eq!(applied.provider.name, "auth0-dcr");
+    let untouched = s.auth0.client_state(namesake.client_id.as_str()).unwrap();
+    assert!(untouched["client_metadata"].get("managed_by").is_none(), "{untouched}");
+    assert!(workflow.plan().await?.is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn two_unmarked_namesakes_that_nothing_links_are_refused_naming_both() -> anyhow::Result<()> {
+    let s = Sandboxes::start().await?;
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let app = s
+            .auth0_client
+            .clients()
+            .create(&NewClient::machine_to_machine("Konnect Portal DCR Admin"))
+            .await?;
+        ids.push(app.client_id.to_string());
+    }
+    let workflow = s.workflow(Arc::new(MemoryStore::new()))?;
+    s.clear_logs();
+    let refused = workflow.plan_with(&adopt()).await.unwrap_err();
+    let WorkflowError::Ambiguous {
+        resource, ids: named, ..
+    } = &refused
+    else {
+        panic!("not refused as ambiguous: {refused}");
+    };
+    assert_eq!(*resource, "Auth0 application");
+    let mut named = named.clone();
+    named.sort();
+    ids.sort();
+    assert_eq!(named, ids);
+    for id in &ids {
+        assert!(refused.to_string().contains(id.as_str()), "{refused}");
+    }
+    assert!(workflow.converge_with(&adopt()).await.is_err());
+    assert_eq!(s.writes(), 0, "nothing written");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_provider_of_another_type_is_refused_never_converted() -> anyhow::Result<()> {
+    let s = Sandboxes::start().await?;
+    let okta = s
+        .konnect_client
+        .dcr_providers()
+        .create(&NewDcrProvider::okta(
+            "auth0-dcr",
+            "https://acme.okta.com/oauth2/default",
+            "okta-dcr-token",
+        ))
+        .await?;
+    let workflow = s.workflow(Arc::new(MemoryStore::new()))?;
+    s.clear_logs();
+    let refused = workflow.converge_with(&adopt()).await.unwrap_err();
+    let WorkflowError::NotAdoptable { id, .. } = &refused else {
+        panic!("not refused as the wrong kind: {refused}");
+    };
+    assert_eq!(id, okta.id.as_str());
+    assert!(refused.to_string().contains("okta"), "{refused}");
+    assert_eq!(s.writes(), 0, "nothing written");
+    Ok(())
+}
+
+#[tokio::test]
+async fn without_read_client_keys_the_adopted_secret_is_rotated_and_konnect_gets_it() -> anyhow::Result<()> {
+    let s = Sandboxes::start().await?;
+    let hand = by_hand(&s, "Konnect Portal DCR Admin").await;
+    // A bootstrap application with every Management API scope but read:client_keys.
+    let all = s.admin_grant(&s.auth0.bootstrap_client_id()).await?.scope;
+    let bootstrap = s
+        .auth0_client
+        .clients()
+        .create(&NewClient::machine_to_machine("bootstrap without read:client_keys"))
+        .await?;
+    s.auth0_client
+        .client_grants()
+        .create(&NewClientGrant::new(
+            bootstrap.client_id.clone(),
+            s.auth0.management_audience(),
+            all.iter().filter(|scope| *scope != "read:client_keys"),
+        ))
+        .await?;
+    let auth0 = s
+        .auth0
+        .client_builder()
+        .client_credentials(bootstrap.client_id.clone(), bootstrap.client_secret.unwrap())
+        .build()?;
+    let store: Arc<dyn SecretStore> = Arc::new(MemoryStore::new());
+    let workflow = Workflow::builder(s.config())
+        .auth0(auth0)
+        .shared_store(store.clone())
+        .build()?;
+
+    let plan = workflow.plan_with(&adopt()).await?;
+    let text = plan.to_string();
+    assert!(text.contains("no read:client_keys"), "{text}");
+    assert!(text.contains("rotated"), "{text}");
+    let provider = plan.step(StepId::DcrProvider).unwrap();
+    assert!(
+        provider
+            .fields()
+            .iter()
+            .any(|f| f.field == "dcr_config.initial_client_secret"),
+        "Konnect's provider gets the new secret in the same run: {text}"
+    );
+    workflow.apply(&plan).await?;
+
+    let stored = store.get(&admin_secret_key(hand.admin.as_str())).await?.unwrap();
+    assert_ne!(stored.expose_secret(), hand.admin_secret.expose_secret(), "rotated");
+    let old = ClientCredentialsRequest::new(
+        hand.admin.clone(),
+        hand.admin_secret.clone(),
+        s.auth0.management_audience(),
+    );
+    let refused = s.auth0_client.oauth().client_credentials(&old).await.unwrap_err();
+    assert!(refused.is_unauthorized(), "the hand-made secret is dead: {refused}");
+    let check = s.konnect_client.dcr_providers().verify(&hand.provider.id).await?;
+    assert!(check.is_success(), "Konnect holds the new secret: {check:?}");
+    assert!(workflow.plan().await?.is_empty());
+    let report = workflow.verify(&VerifyOptions::new()).await?;
+    assert!(report.is_success(), "{report}");
+    Ok(())
+}
