@@ -5,6 +5,7 @@
 //! cargo run --example dcr -- apply   [--config dcr.toml] [--adopt]
 //! cargo run --example dcr -- verify  [--gateway-url URL] [--mode auto|portal-application|auth0-client]
 //! cargo run --example dcr -- rotate | destroy | audit
+//! cargo run --example dcr -- import  [--provider NAME] [--strategy NAME] [--out dcr.toml]
 //! cargo run --example dcr -- completions bash|zsh|fish
 //! cargo run --example dcr -- --version
 //! ```
@@ -77,6 +78,22 @@ enum Command {
     },
     /// Report Auth0 clients and portal applications orphaned on either side.
     Audit,
+    /// Read a setup made by hand (Kong's guide) and write the configuration that
+    /// reproduces it (no secret); then `plan --adopt --config FILE`.
+    Import {
+        /// The auth0 DCR provider to import, when the organization has several.
+        #[arg(long)]
+        provider: Option<String>,
+        /// The strategy to import, when several use the provider.
+        #[arg(long)]
+        strategy: Option<String>,
+        /// Where to write the configuration.
+        #[arg(long, default_value = "dcr.toml")]
+        out: std::path::PathBuf,
+        /// Replace the file when it exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// Print a completion script for a shell (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -118,6 +135,15 @@ async fn main() -> ExitCode {
 /// `Ok(false)`: the command ran and found a problem (failed verification, orphans).
 async fn run(cli: Cli) -> anyhow::Result<bool> {
     let target = common::Target::resolve(&cli.connection, false).await?;
+    if let Command::Import {
+        provider,
+        strategy,
+        out,
+        force,
+    } = &cli.command
+    {
+        return import(&target, provider.as_deref(), strategy.as_deref(), out, *force).await;
+    }
     let workflow = target.workflow()?;
     match cli.command {
         Command::Plan {
@@ -197,7 +223,49 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             println!("{report}");
             return Ok(report.is_clean());
         }
-        Command::Completions { .. } => {}
+        Command::Completions { .. } | Command::Import { .. } => {}
     }
+    Ok(true)
+}
+
+/// `dcr import`: the configuration of the setup the credentials reach, written to `out`.
+async fn import(
+    target: &common::Target,
+    provider: Option<&str>,
+    strategy: Option<&str>,
+    out: &std::path::Path,
+    force: bool,
+) -> anyhow::Result<bool> {
+    let mut options = dcr_workflow::ImportOptions::new();
+    if let Some(name) = provider {
+        options = options.provider(name);
+    }
+    if let Some(name) = strategy {
+        options = options.strategy(name);
+    }
+    let imported = dcr_workflow::import(&target.config, &options).await?;
+    for line in &imported.found {
+        println!("  found {line}");
+    }
+    for note in &imported.notes {
+        println!("  note: {note}");
+    }
+    let text = imported.config.to_toml()?;
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true);
+    if force {
+        file.create(true).truncate(true);
+    } else {
+        file.create_new(true);
+    }
+    let mut file = file
+        .open(out)
+        .map_err(|e| anyhow::anyhow!("{}: {e} (--force replaces an existing file)", out.display()))?;
+    std::io::Write::write_all(&mut file, text.as_bytes())?;
+    println!(
+        "Wrote {} (no secrets). Next: dcr plan --adopt --config {}",
+        out.display(),
+        out.display()
+    );
     Ok(true)
 }

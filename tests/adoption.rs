@@ -371,3 +371,126 @@ async fn without_read_client_keys_the_adopted_secret_is_rotated_and_konnect_gets
     assert!(report.is_success(), "{report}");
     Ok(())
 }
+
+/// Only what connects to the services: no names, no audience, no portal.
+fn connection(s: &Sandboxes) -> dcr_workflow::DcrConfig {
+    let full = s.config();
+    let mut c = dcr_workflow::DcrConfig {
+        auth0: full.auth0.clone(),
+        ..Default::default()
+    };
+    c.konnect.base_url = full.konnect.base_url.clone();
+    c.konnect.token = full.konnect.token.clone();
+    c
+}
+
+#[tokio::test]
+async fn an_imported_hand_made_setup_needs_only_the_marks() -> anyhow::Result<()> {
+    let s = Sandboxes::start().await?;
+    let hand = by_hand(&s, "Konnect Portal DCR Admin").await;
+    s.clear_logs();
+    let imported = dcr_workflow::import(&connection(&s), &dcr_workflow::ImportOptions::new()).await?;
+    assert_eq!(s.writes(), 0, "import only reads");
+    assert!(imported.notes.is_empty(), "{:?}", imported.notes);
+    let text = imported.config.to_toml()?;
+    let full = s.config();
+    for secret in [
+        hand.admin_secret.expose_secret(),
+        full.auth0.client_secret.as_ref().unwrap().expose_secret(),
+        full.konnect.token.as_ref().unwrap().expose_secret(),
+    ] {
+        assert!(!text.contains(secret), "a secret was written:\n{text}");
+    }
+    assert!(
+        text.contains("strategy_display_name = \"Auth0 DCR (by hand)\""),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("portal_id = \"{}\"", s.konnect.portal_id())),
+        "{text}"
+    );
+
+    // Read back as a user would, with the secrets from the environment.
+    let mut config = dcr_workflow::DcrConfig::load_with(
+        None,
+        "DCR_",
+        [
+            (
+                "DCR_AUTH0_CLIENT_SECRET".to_owned(),
+                full.auth0.client_secret.as_ref().unwrap().expose_secret().to_owned(),
+            ),
+            (
+                "DCR_KONNECT_TOKEN".to_owned(),
+                full.konnect.token.as_ref().unwrap().expose_secret().to_owned(),
+            ),
+        ],
+    )?;
+    let written = dcr_workflow::DcrConfig::from_toml_str(&text)?;
+    config.auth0 = dcr_workflow::Auth0Settings {
+        client_secret: config.auth0.client_secret.clone(),
+        ..written.auth0.clone()
+    };
+    config.api = written.api.clone();
+    config.konnect = dcr_workflow::KonnectSettings {
+        token: config.konnect.token.clone(),
+        ..written.konnect.clone()
+    };
+    let workflow = Workflow::new(config, MemoryStore::new())?;
+    let plan = workflow.plan_with(&adopt()).await?;
+    assert_eq!(plan.to_adopt(), 4, "{plan}");
+    for step in &plan.steps {
+        match &step.action {
+            Action::NoOp => {}
+            Action::Adopt(fields) => {
+                // The marks, and the secret taken into the store and handed to Konnect:
+                // no setting differs.
+                for f in fields {
+                    assert!(
+                        f.sensitive || ["labels", "client_metadata"].contains(&f.field.as_str()),
+                        "{}: {} is not a mark:\n{plan}",
+                        step.step,
+                        f.field
+                    );
+                }
+            }
+            other => panic!("{}: {other:?}\n{plan}", step.step),
+        }
+    }
+    workflow.apply(&plan).await?;
+    assert!(workflow.plan().await?.is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn import_lists_several_providers_and_takes_the_one_named() -> anyhow::Result<()> {
+    let s = Sandboxes::start().await?;
+    let hand = by_hand(&s, "Konnect Portal DCR Admin").await;
+    s.konnect_client
+        .dcr_providers()
+        .create(&NewDcrProvider::auth0(
+            "auth0-staging",
+            s.issuer(),
+            hand.admin.as_str(),
+            hand.admin_secret.expose_secret().to_owned(),
+        ))
+        .await?;
+    let refused = dcr_workflow::import(&connection(&s), &dcr_workflow::ImportOptions::new())
+        .await
+        .unwrap_err();
+    let WorkflowError::ImportChoice { candidates, .. } = &refused else {
+        panic!("not a choice: {refused}");
+    };
+    assert_eq!(candidates.len(), 2, "{refused}");
+    let message = refused.to_string();
+    assert!(message.contains("auth0-dcr") && message.contains("auth0-staging") && message.contains("--provider"));
+
+    let imported = dcr_workflow::import(
+        &connection(&s),
+        &dcr_workflow::ImportOptions::new().provider("auth0-dcr"),
+    )
+    .await?;
+    assert_eq!(imported.config.konnect.provider_name, "auth0-dcr");
+    assert_eq!(imported.config.konnect.strategy_name, "auth0-dcr");
+    assert_eq!(imported.config.api.audience, API_AUDIENCE);
+    Ok(())
+}

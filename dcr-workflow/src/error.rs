@@ -157,6 +157,22 @@ pub enum WorkflowError {
         /// Why, and what to do.
         reason: String,
     },
+    /// `import` found no candidate, or several, of a resource it reads; each is listed.
+    #[error(
+        "{}", if candidates.is_empty() {
+            format!("no {resource} to import")
+        } else {
+            format!("{resource}: choose one with {flag}; found: {}", candidates.join(", "))
+        }
+    )]
+    ImportChoice {
+        /// What kind of resource.
+        resource: &'static str,
+        /// The option that chooses one.
+        flag: &'static str,
+        /// Every candidate, `name (id)`.
+        candidates: Vec<String>,
+    },
     /// An operation needs a resource the workflow has not created yet.
     #[error("{resource} {name:?} does not exist: {hint}")]
     Missing {

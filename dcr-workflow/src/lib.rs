@@ -38,6 +38,7 @@ mod audit;
 mod config;
 mod destroy;
 mod error;
+mod import;
 mod leftovers;
 pub mod owner;
 mod plan;
@@ -58,6 +59,7 @@ pub use config::{
     KNOWN_AUTH_METHODS, KonnectSettings,
 };
 pub use error::{ConfigProblem, ConfigProblems, Result, WorkflowError};
+pub use import::{ImportOptions, Imported, import, import_with};
 pub use plan::{Action, FieldChange, KNOWN_AFTER_APPLY, Plan, PlanOptions, StepId, StepPlan};
 pub use verify::{Check, Link, Outcome, VerifyMode, VerifyOptions, VerifyReport};
 pub use workflow::{Applied, DEFAULT_LOCK_WAIT, Destroyed, Rotated, Workflow, WorkflowBuilder};

@@ -168,7 +168,7 @@ fn copy(secret: &SecretString) -> SecretString {
     SecretString::from(secret.expose_secret().to_owned())
 }
 
-fn auth0_client(config: &DcrConfig) -> Result<Auth0Client> {
+pub(crate) fn auth0_client(config: &DcrConfig) -> Result<Auth0Client> {
     let a = &config.auth0;
     let mut builder = Auth0Client::builder().domain(&a.domain);
     if let Some(rate) = config.auth0_refill_per_second() {
@@ -185,7 +185,7 @@ fn auth0_client(config: &DcrConfig) -> Result<Auth0Client> {
     builder.build().map_err(WorkflowError::auth0(StepId::AdminApp))
 }
 
-fn konnect_client(config: &DcrConfig) -> Result<KonnectClient> {
+pub(crate) fn konnect_client(config: &DcrConfig) -> Result<KonnectClient> {
     let k = &config.konnect;
     let mut builder = KonnectClient::builder();
     if let Some(token) = &k.token {
@@ -264,6 +264,8 @@ impl Workflow {
     /// by hand:
     ///
     /// ```
+    /// # #[cfg(not(feature = "sandbox"))] fn main() {}
+    /// # #[cfg(feature = "sandbox")]
     /// # #[tokio::main] async fn main() -> dcr_workflow::Result<()> {
     /// use dcr_workflow::{PlanOptions, Workflow, sandbox::Sandboxes, store::MemoryStore};
     /// let sandboxes = Sandboxes::start().await?;

@@ -68,10 +68,11 @@ const ENV_SOURCE: &str = "<environment>";
 impl DcrConfig {
     /// Parses a TOML document. Unknown keys are refused, naming the key.
     pub fn from_toml_str(text: &str) -> Result<Self> {
-        let table: Table = text.parse().map_err(|e: toml::de::Error| WorkflowError::ConfigFile {
+        let mut table: Table = text.parse().map_err(|e: toml::de::Error| WorkflowError::ConfigFile {
             path: "<toml>".into(),
             reason: syntax_error(text, &e),
         })?;
+        apply_older_names(&mut table, Path::new("<toml>"))?;
         from_table(table, Path::new("<toml>"))
     }
 
@@ -100,6 +101,7 @@ impl DcrConfig {
             }
             None => (Table::new(), Path::new(ENV_SOURCE)),
         };
+        apply_older_names(&mut table, source)?;
         apply_env(&mut table, prefix, vars)?;
         from_table(table, source)
     }
@@ -147,6 +149,44 @@ fn from_table(table: Table, source: &Path) -> Result<DcrConfig> {
             reason: format!("{field}: {}", without_values(e.into_inner().message())),
         }
     })
+}
+
+/// Field names of the older (classic portal) guide's console that map one to one onto a
+/// configuration key: `(section, old name, section, key)`.
+pub(crate) const OLDER_GUIDE_NAMES: [(&str, &str, &str, &str); 3] = [
+    ("api", "client_token_audience", "api", "audience"),
+    ("konnect", "client_token_audience", "api", "audience"),
+    ("konnect", "consumer_claims", "konnect", "credential_claim"),
+];
+
+/// Moves values written under the older guide's names to their keys; the same setting
+/// under both names is refused (which one wins would be a guess).
+fn apply_older_names(table: &mut Table, source: &Path) -> Result<()> {
+    for (section, old, target_section, key) in OLDER_GUIDE_NAMES {
+        let Some(value) = table
+            .get_mut(section)
+            .and_then(Value::as_table_mut)
+            .and_then(|t| t.remove(old))
+        else {
+            continue;
+        };
+        let target = table
+            .entry(target_section)
+            .or_insert_with(|| Value::Table(Table::new()));
+        let Some(target) = target.as_table_mut() else {
+            continue;
+        };
+        if target.contains_key(key) {
+            return Err(WorkflowError::ConfigFile {
+                path: source.to_owned(),
+                reason: format!(
+                    "{section}.{old} (the older guide's name) and {target_section}.{key} set the same thing: keep one"
+                ),
+            });
+        }
+        target.insert(key.to_owned(), value);
+    }
+    Ok(())
 }
 
 fn apply_env(table: &mut Table, prefix: &str, vars: impl IntoIterator<Item = (String, String)>) -> Result<()> {
@@ -243,6 +283,32 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("line 3, column"), "{text}");
         assert!(!text.contains("hunter2"), "{text}");
+    }
+
+    #[test]
+    fn the_older_guides_names_map_to_their_keys_and_both_at_once_are_refused() {
+        let config = DcrConfig::from_toml_str(
+            "[konnect]\nclient_token_audience = \"https://api.acme.com\"\nconsumer_claims = [\"azp\", \"sub\"]\n",
+        )
+        .unwrap();
+        assert_eq!(config.api.audience, "https://api.acme.com");
+        assert_eq!(config.konnect.credential_claim, ["azp", "sub"]);
+        let config = DcrConfig::from_toml_str("[api]\nclient_token_audience = \"https://b\"\n").unwrap();
+        assert_eq!(config.api.audience, "https://b");
+        let err = DcrConfig::from_toml_str("[api]\naudience = \"https://a\"\nclient_token_audience = \"https://b\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("api.client_token_audience") && err.contains("api.audience"),
+            "{err}"
+        );
+        // The environment's key still wins over the file's older name.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dcr.toml");
+        std::fs::write(&path, "[konnect]\nconsumer_claims = [\"sub\"]\n").unwrap();
+        let config =
+            DcrConfig::load_with(Some(&path), "DCR_", vars(&[("DCR_KONNECT_CREDENTIAL_CLAIM", "azp")])).unwrap();
+        assert_eq!(config.konnect.credential_claim, ["azp"]);
     }
 
     fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {

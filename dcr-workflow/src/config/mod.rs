@@ -18,6 +18,7 @@
 
 mod load;
 mod validate;
+mod write;
 
 use std::collections::BTreeMap;
 

@@ -79,6 +79,31 @@ impl DcrConfig {
         self.validate_with(true, true)
     }
 
+    /// The checks of what connects to the services (`auth0.*` and `konnect.region`,
+    /// `base_url`, `token`) alone: what [`import`](crate::import) needs.
+    pub(crate) fn validate_connection(&self) -> Result<()> {
+        match self.validate() {
+            Err(WorkflowError::Config { problems }) => {
+                let connection: Vec<ConfigProblem> = problems
+                    .0
+                    .into_iter()
+                    .filter(|p| {
+                        p.field.starts_with("auth0.")
+                            || ["konnect.region", "konnect.base_url", "konnect.token"].contains(&p.field.as_str())
+                    })
+                    .collect();
+                if connection.is_empty() {
+                    Ok(())
+                } else {
+                    Err(WorkflowError::Config {
+                        problems: ConfigProblems(connection),
+                    })
+                }
+            }
+            other => other,
+        }
+    }
+
     /// [`validate`](Self::validate), skipping the credential checks of a service whose
     /// client the caller builds itself.
     pub(crate) fn validate_with(&self, auth0_credentials: bool, konnect_credentials: bool) -> Result<()> {

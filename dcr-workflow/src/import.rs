@@ -1,0 +1,325 @@
+//! `import`: reads a DCR setup that already exists (made by hand, following Kong's guide)
+//! and returns the configuration that reproduces it, so that `plan --adopt` on it shows
+//! only the ownership marks to add. Read requests only; secrets are never read.
+
+use auth0_mgmt::{Audience, Auth0Client, ClientId};
+use futures::TryStreamExt;
+use konnect_appauth::resources::auth_strategies::AuthStrategy;
+use konnect_appauth::resources::dcr_providers::{DcrConfig as ProviderConfig, DcrProvider};
+use konnect_appauth::{KonnectClient, MAX_PAGE_SIZE, PortalId};
+
+use crate::config::ApiScope;
+use crate::plan::StepId;
+use crate::{DcrConfig, Result, WorkflowError};
+
+/// Which provider and strategy [`import`] reads when the organization holds several.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ImportOptions {
+    provider: Option<String>,
+    strategy: Option<String>,
+}
+
+impl ImportOptions {
+    /// Import the only auth0 provider and the only strategy using it.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The DCR provider to import, by name (`dcr import --provider NAME`).
+    pub fn provider(mut self, name: impl Into<String>) -> Self {
+        self.provider = Some(name.into());
+        self
+    }
+
+    /// The strategy to import, by name (`dcr import --strategy NAME`).
+    pub fn strategy(mut self, name: impl Into<String>) -> Self {
+        self.strategy = Some(name.into());
+        self
+    }
+}
+
+/// What [`import`] read.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Imported {
+    /// The configuration: the connection settings given, and everything else read from
+    /// the setup. Write it with [`DcrConfig::to_toml`] (secrets are never written).
+    pub config: DcrConfig,
+    /// What was read, one line per resource (`Konnect DCR provider "auth0-dcr" (id)`).
+    pub found: Vec<String>,
+    /// What the configuration does not reproduce, said plainly (further publications).
+    pub notes: Vec<String>,
+}
+
+/// Reads the setup that `connection`'s credentials reach: the Konnect DCR provider of type
+/// auth0, the openid_connect strategy that uses it and the API published with that
+/// strategy; in Auth0 the provider's initial client, its Management API grant and the
+/// resource server named by the strategy's audience. Only `connection`'s `[auth0]`
+/// connection settings and `[konnect]` region, base URL and token are used (and kept in
+/// the result). Several candidates are refused with [`WorkflowError::ImportChoice`],
+/// listing them; choose with [`ImportOptions`].
+///
+/// ```
+/// # #[cfg(not(feature = "sandbox"))] fn main() {}
+/// # #[cfg(feature = "sandbox")]
+/// # #[tokio::main] async fn main() -> dcr_workflow::Result<()> {
+/// use dcr_workflow::{ImportOptions, Workflow, import, sandbox::Sandboxes, store::MemoryStore};
+/// let sandboxes = Sandboxes::start().await?;
+/// Workflow::new(sandboxes.config(), MemoryStore::new())?.converge().await?;
+/// let imported = import(&sandboxes.config(), &ImportOptions::new()).await?;
+/// assert_eq!(imported.config.konnect.provider_name, "auth0-dcr");
+/// let toml = imported.config.to_toml()?;
+/// assert!(toml.contains("portal_id"));
+/// # Ok(()) }
+/// ```
+pub async fn import(connection: &DcrConfig, options: &ImportOptions) -> Result<Imported> {
+    connection.validate_connection()?;
+    let auth0 = crate::workflow::auth0_client(connection)?;
+    let konnect = crate::workflow::konnect_client(connection)?;
+    import_with(&auth0, &konnect, connection, options).await
+}
+
+/// [`import`] with clients you built yourself.
+pub async fn import_with(
+    auth0: &Auth0Client,
+    konnect: &KonnectClient,
+    connection: &DcrConfig,
+    options: &ImportOptions,
+) -> Result<Imported> {
+    let mut found = Vec::new();
+    let mut notes = Vec::new();
+    let provider = choose_provider(konnect, options).await?;
+    found.push(format!("Konnect DCR provider {:?} ({})", provider.name, provider.id));
+    let strategy = choose_strategy(konnect, &provider, options).await?;
+    found.push(format!("Konnect auth strategy {:?} ({})", strategy.name, strategy.id));
+    // Both were chosen among their kind; the checks only name it for the compiler.
+    let (ProviderConfig::Auth0(dcr), Some(oidc)) = (&provider.config, strategy.config.as_openid_connect()) else {
+        return Err(WorkflowError::NotAdoptable {
+            resource: "Konnect DCR provider or strategy",
+            name: provider.name.clone(),
+            id: provider.id.to_string(),
+            reason: "not an auth0 provider with an openid_connect strategy".into(),
+        });
+    };
+    let audience = oidc.audience_value().ok_or_else(|| WorkflowError::Missing {
+        resource: "audience of the Konnect auth strategy",
+        name: strategy.name.clone(),
+        hint: "the strategy sets no audience: set it to the Auth0 API's identifier (Kong's guide, step 2), then import again",
+    })?;
+
+    let admin_id = ClientId::new(dcr.initial_client_id.clone());
+    let (admin, server, publications) = tokio::try_join!(
+        async {
+            auth0
+                .clients()
+                .get_opt(&admin_id)
+                .await
+                .map_err(WorkflowError::auth0(StepId::AdminApp))
+        },
+        async {
+            auth0
+                .resource_servers()
+                .get_opt(audience)
+                .await
+                .map_err(WorkflowError::auth0(StepId::ApiAudience))
+        },
+        publications_of(konnect, &strategy),
+    )?;
+    let admin = admin.ok_or_else(|| WorkflowError::Missing {
+        resource: "Auth0 application",
+        name: admin_id.to_string(),
+        hint: "the DCR provider's initial client does not exist in this tenant: check auth0.domain, or fix the provider",
+    })?;
+    found.push(format!("Auth0 application {:?} ({})", admin.name, admin.client_id));
+    let server = server.ok_or_else(|| WorkflowError::Missing {
+        resource: "Auth0 API (resource server)",
+        name: audience.to_owned(),
+        hint: "the strategy's audience names no API in this tenant: check auth0.domain, or create the API",
+    })?;
+    found.push(format!(
+        "Auth0 API {:?} ({})",
+        server.name.as_deref().unwrap_or(""),
+        server.identifier
+    ));
+    let management = Audience::new(connection.management_audience());
+    let grant = auth0
+        .client_grants()
+        .find(&admin.client_id, &management)
+        .await
+        .map_err(WorkflowError::auth0(StepId::AdminGrant))?;
+    match &grant {
+        Some(g) => found.push(format!("its Management API grant ({} scopes)", g.scope.len())),
+        None => notes.push("the admin application has no Management API grant: apply creates it".to_owned()),
+    }
+    let mut publications = publications.into_iter();
+    let Some((api_name, portal)) = publications.next() else {
+        return Err(WorkflowError::Missing {
+            resource: "publication using the strategy",
+            name: strategy.name.clone(),
+            hint: "no API is published with this strategy: publish one (Kong's guide, step 4), then import again",
+        });
+    };
+    found.push(format!("API {api_name:?} published on portal {portal}"));
+    for (other, on) in publications {
+        notes.push(format!(
+            "API {other:?} on portal {on} also uses the strategy; the configuration holds one publication, so it \
+             is neither managed nor touched"
+        ));
+    }
+
+    let mut config = DcrConfig {
+        auth0: connection.auth0.clone(),
+        labels: connection.labels.clone(),
+        ..DcrConfig::default()
+    };
+    config.konnect.region = connection.konnect.region.clone();
+    config.konnect.base_url = connection.konnect.base_url.clone();
+    config.konnect.token = connection.konnect.token.clone();
+    config.auth0.admin_app_name = admin.name.clone();
+    let issuer_host = provider.issuer.trim_start_matches("https://").trim_end_matches('/');
+    if issuer_host != config.auth0.domain {
+        config.auth0.custom_domain = Some(issuer_host.to_owned());
+    }
+    config.api.audience = audience.to_owned();
+    config.api.name = server.name.clone().unwrap_or_default();
+    config.api.scopes = server
+        .scopes
+        .iter()
+        .flatten()
+        .map(|s| ApiScope {
+            value: s.value.clone(),
+            description: s.description.clone().filter(|d| d != &s.value),
+        })
+        .collect();
+    config.api.developer_managed_scopes = dcr.use_developer_managed_scopes;
+    let k = &mut config.konnect;
+    k.portal_id = portal.to_string();
+    k.api_name = Some(api_name);
+    k.provider_name = provider.name.clone();
+    k.strategy_name = strategy.name.clone();
+    k.strategy_display_name = strategy.display_name.clone();
+    k.credential_claim = oidc.credential_claim.clone();
+    k.auth_methods = oidc.auth_methods.clone();
+    // Written only when they are not what the API's scopes imply.
+    let implied = config.strategy_scopes();
+    if crate::plan::sorted(&implied) != crate::plan::sorted(&oidc.scopes) {
+        config.konnect.scopes = Some(oidc.scopes.clone());
+    }
+    Ok(Imported { config, found, notes })
+}
+
+/// The auth0 providers, narrowed by name when asked; exactly one must remain.
+async fn choose_provider(konnect: &KonnectClient, options: &ImportOptions) -> Result<DcrProvider> {
+    let all: Vec<DcrProvider> = konnect
+        .dcr_providers()
+        .list()
+        .page_size(MAX_PAGE_SIZE)
+        .stream()
+        .try_filter(|p| std::future::ready(matches!(p.config, ProviderConfig::Auth0(_))))
+        .try_collect()
+        .await
+        .map_err(WorkflowError::konnect(StepId::DcrProvider))?;
+    let named: Vec<DcrProvider> = match &options.provider {
+        Some(name) => all.iter().filter(|p| &p.name == name).cloned().collect(),
+        None => all.clone(),
+    };
+    one(
+        named,
+        "Konnect DCR provider of type auth0",
+        "--provider NAME (ImportOptions::provider)",
+        |p| format!("{} ({})", p.name, p.id),
+        &all.iter().map(|p| format!("{} ({})", p.name, p.id)).collect::<Vec<_>>(),
+    )
+}
+
+/// The openid_connect strategies using `provider`, narrowed by name when asked.
+async fn choose_strategy(
+    konnect: &KonnectClient,
+    provider: &DcrProvider,
+    options: &ImportOptions,
+) -> Result<AuthStrategy> {
+    let all: Vec<AuthStrategy> = konnect
+        .auth_strategies()
+        .list()
+        .page_size(MAX_PAGE_SIZE)
+        .stream()
+        .try_filter(|s| {
+            std::future::ready(
+                s.config.as_openid_connect().is_some() && s.dcr_provider.as_ref().is_some_and(|d| d.id == provider.id),
+            )
+        })
+        .try_collect()
+        .await
+        .map_err(WorkflowError::konnect(StepId::AuthStrategy))?;
+    let named: Vec<AuthStrategy> = match &options.strategy {
+        Some(name) => all.iter().filter(|s| &s.name == name).cloned().collect(),
+        None => all.clone(),
+    };
+    one(
+        named,
+        "openid_connect auth strategy using the provider",
+        "--strategy NAME (ImportOptions::strategy)",
+        |s| format!("{} ({})", s.name, s.id),
+        &all.iter().map(|s| format!("{} ({})", s.name, s.id)).collect::<Vec<_>>(),
+    )
+}
+
+/// Exactly one candidate, or an error that lists them.
+fn one<T>(
+    mut candidates: Vec<T>,
+    resource: &'static str,
+    flag: &'static str,
+    describe: impl Fn(&T) -> String,
+    all: &[String],
+) -> Result<T> {
+    match candidates.len() {
+        1 => Ok(candidates.remove(0)),
+        0 => Err(WorkflowError::ImportChoice {
+            resource,
+            flag,
+            candidates: all.to_vec(),
+        }),
+        _ => Err(WorkflowError::ImportChoice {
+            resource,
+            flag,
+            candidates: candidates.iter().map(describe).collect(),
+        }),
+    }
+}
+
+/// `(API name, portal)` of every publication that uses `strategy`: the APIs are listed
+/// (their portals come with them), and each publication read once.
+async fn publications_of(konnect: &KonnectClient, strategy: &AuthStrategy) -> Result<Vec<(String, PortalId)>> {
+    let apis: Vec<_> = konnect
+        .apis()
+        .list()
+        .page_size(MAX_PAGE_SIZE)
+        .stream()
+        .try_filter(|a| std::future::ready(!a.portals.is_empty()))
+        .try_collect()
+        .await
+        .map_err(WorkflowError::konnect(StepId::KonnectApi))?;
+    let pairs: Vec<_> = apis
+        .iter()
+        .flat_map(|a| a.portals.iter().map(move |p| (a, p.id.clone())))
+        .collect();
+    let apis_client = konnect.apis();
+    let publications = futures::future::try_join_all(
+        pairs
+            .iter()
+            .map(|(api, portal)| apis_client.publication(&api.id, portal)),
+    )
+    .await
+    .map_err(WorkflowError::konnect(StepId::Publication))?;
+    Ok(pairs
+        .into_iter()
+        .zip(publications)
+        .filter(|(_, p)| {
+            p.as_ref()
+                .and_then(|p| p.auth_strategy_ids.as_ref())
+                .is_some_and(|ids| ids.contains(&strategy.id))
+        })
+        .map(|((api, portal), _)| (api.name.clone(), portal))
+        .collect())
+}
