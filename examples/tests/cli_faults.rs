@@ -375,3 +375,169 @@ async fn quiet_default_and_verbose_say_less_or_more_without_colour_off_a_termina
     assert!(stderr.iter().all(|e| !e.contains('\u{1b}')), "no colour off a terminal");
     Ok(())
 }
+
+/// Issue 14 through the binary: a setup made by hand (the guide's steps, through the
+/// services' APIs) is refused by `dcr plan`, imported by `dcr import` (whose first
+/// provider listing meets a 503), adopted by `dcr apply --adopt` on the written file,
+/// and owned afterwards: `plan --detailed-exitcode` exits 0 and `verify` passes.
+#[tokio::test]
+async fn a_hand_made_setup_is_imported_and_adopted_through_the_cli() -> anyhow::Result<()> {
+    use auth0_mgmt::resources::client_grants::NewClientGrant;
+    use auth0_mgmt::resources::clients::NewClient;
+    use auth0_mgmt::resources::resource_servers::{NewResourceServer, ResourceServerScope};
+    use konnect_appauth::resources::apis::{NewApi, PublicationRequest};
+    use konnect_appauth::resources::auth_strategies::{NewAuthStrategy, OidcConfig};
+    use konnect_appauth::resources::dcr_providers::{AUTH0_DCR_SCOPES, NewDcrProvider};
+
+    let s = Setup::start().await?;
+    let var = |name: &str| s.env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap();
+    let domain = var("DCR_AUTH0_DOMAIN");
+    let auth0 = auth0_mgmt::Auth0Client::builder()
+        .domain(&domain)
+        .base_url(var("DCR_AUTH0_BASE_URL"))
+        .client_credentials(
+            auth0_mgmt::ClientId::new(var("DCR_AUTH0_CLIENT_ID")),
+            auth0_mgmt::ClientSecret::new(var("DCR_AUTH0_CLIENT_SECRET")),
+        )
+        .build()?;
+    let konnect = konnect_appauth::KonnectClient::builder()
+        .base_url(var("DCR_KONNECT_BASE_URL"))
+        .token(secrecy::SecretString::from(var("DCR_KONNECT_TOKEN")))
+        .build()?;
+    let admin = auth0
+        .clients()
+        .create(&NewClient::machine_to_machine("Konnect Portal DCR Admin"))
+        .await?;
+    let management = auth0_mgmt::Audience::new(format!("https://{domain}/api/v2/"));
+    auth0
+        .client_grants()
+        .create(&NewClientGrant::new(
+            admin.client_id.clone(),
+            management,
+            AUTH0_DCR_SCOPES,
+        ))
+        .await?;
+    let audience = var("DCR_API_AUDIENCE");
+    auth0
+        .resource_servers()
+        .create(
+            &NewResourceServer::new(audience.as_str())
+                .name("Orders (by hand)")
+                .scopes([ResourceServerScope::new("read:orders", "Read orders")]),
+        )
+        .await?;
+    let secret = admin.client_secret.unwrap();
+    let provider = konnect
+        .dcr_providers()
+        .create(&NewDcrProvider::auth0(
+            "auth0",
+            format!("https://{domain}"),
+            admin.client_id.as_str(),
+            secret.expose_secret().to_owned(),
+        ))
+        .await?;
+    let strategy = konnect
+        .auth_strategies()
+        .create(
+            &NewAuthStrategy::openid_connect(
+                "auth0",
+                "Auth0 (by hand)",
+                OidcConfig::new(
+                    format!("https://{domain}"),
+                    ["azp"],
+                    ["openid", "read:orders"],
+                    ["client_credentials", "bearer", "session"],
+                )
+                .audience(&audience),
+            )
+            .dcr_provider(provider.id.clone()),
+        )
+        .await?;
+    let api = konnect.apis().create(&NewApi::new("Orders by hand")).await?;
+    let portal = konnect_appauth::PortalId::new(var("DCR_KONNECT_PORTAL_ID"));
+    konnect
+        .apis()
+        .publish(
+            &api.id,
+            &portal,
+            &PublicationRequest::new().auth_strategy(strategy.id.clone()),
+        )
+        .await?;
+
+    let store = s.store("secrets.json");
+    let file = s.dir.path().join("dcr.toml");
+    let config = file.to_str().unwrap();
+    // The sandbox's environment names other resources: only the connection stays, the
+    // rest comes from the imported file.
+    let connection_only = |args: &[&str]| {
+        let mut command = s.command(&store, args);
+        for (name, _) in &s.env {
+            if name.starts_with("DCR_API_") || (name.starts_with("DCR_KONNECT_") && !name.ends_with("_TOKEN")) {
+                command.env_remove(name);
+            }
+        }
+        command
+    };
+    let run = |mut command: Command| async move {
+        let output = tokio::time::timeout(RUN_LIMIT, command.output()).await??;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        anyhow::Ok((output.status.code().unwrap_or(-1), text))
+    };
+
+    let (code, text) = s.run(&store, &["plan"]).await?;
+    assert_eq!(code, 1, "an unmarked setup is refused without --adopt:\n{text}");
+    assert!(text.contains("--adopt"), "{text}");
+
+    s.faults.answer(Canned {
+        method: "GET",
+        path: "/v2/dcr-providers",
+        status: 503,
+        headers: vec![],
+        body: r#"{"status":503,"title":"Service Unavailable"}"#.into(),
+        times: 1,
+    });
+    let (code, text) = run(connection_only(&["import", "--out", config])).await?;
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("found Konnect DCR provider \"auth0\""), "{text}");
+    assert_eq!(s.faults.canned_left(), 0, "the 503 was met (and retried)");
+    let written = std::fs::read_to_string(&file)?;
+    for secret in [
+        var("DCR_AUTH0_CLIENT_SECRET"),
+        var("DCR_KONNECT_TOKEN"),
+        secret.expose_secret().to_owned(),
+    ] {
+        assert!(!written.contains(&secret), "a secret was written:\n{written}");
+    }
+    let (code, text) = run(connection_only(&["import", "--out", config])).await?;
+    assert_eq!(code, 1, "an existing file is kept without --force:\n{text}");
+
+    let (code, text) = run(connection_only(&[
+        "plan",
+        "--adopt",
+        "--detailed-exitcode",
+        "--config",
+        config,
+    ]))
+    .await?;
+    assert_eq!(code, 2, "{text}");
+    assert_eq!(text.matches("~ adopt").count(), 4, "{text}");
+    assert!(text.contains("0 to create, 0 to update, 4 to adopt"), "{text}");
+    let (code, text) = run(connection_only(&["apply", "--adopt", "--config", config])).await?;
+    assert_eq!(code, 0, "{text}");
+    let (code, text) = run(connection_only(&["plan", "--detailed-exitcode", "--config", config])).await?;
+    assert_eq!(code, 0, "owned now, nothing to do:\n{text}");
+    let (code, text) = run(connection_only(&[
+        "verify",
+        "--mode",
+        "auth0-client",
+        "--config",
+        config,
+    ]))
+    .await?;
+    assert_eq!(code, 0, "{text}");
+    Ok(())
+}

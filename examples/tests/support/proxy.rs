@@ -100,6 +100,11 @@ impl Faults {
             .collect()
     }
 
+    /// How many canned answers are still to be given (0: every one was delivered).
+    pub(crate) fn canned_left(&self) -> usize {
+        self.state().canned.iter().map(|c| c.times).sum()
+    }
+
     /// How many requests the service answered.
     pub(crate) fn answers(&self) -> usize {
         self.state().statuses.len()
