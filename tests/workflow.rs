@@ -106,6 +106,72 @@ async fn fresh_apply_then_second_apply_writes_nothing() -> anyhow::Result<()> {
 }
 
 #[tokio::test]
+async fn publication_visibility_and_auto_approve_drift_is_corrected_both_ways() -> anyhow::Result<()> {
+    let s = Sandboxes::start().await?;
+    let workflow = s.workflow(store())?;
+    let applied = workflow.converge().await?;
+    let portal = s.konnect.portal_id();
+    let publication = || async {
+        s.konnect_client
+            .apis()
+            .publication(&applied.api_id, &portal)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    assert_eq!(
+        publication().await.visibility,
+        konnect_appauth::resources::apis::Visibility::Public
+    );
+
+    // Switched to private and auto-approving by hand, strategy kept.
+    s.konnect_client
+        .apis()
+        .publish(
+            &applied.api_id,
+            &portal,
+            &PublicationRequest::new()
+                .auth_strategy(applied.strategy.id.clone())
+                .visibility(konnect_appauth::resources::apis::Visibility::Private)
+                .auto_approve_registrations(true),
+        )
+        .await?;
+    let plan = workflow.plan().await?;
+    let step = plan.step(StepId::Publication).unwrap();
+    let fields: Vec<&str> = step.fields().iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(fields, ["visibility", "auto_approve_registrations"], "{plan}");
+    assert!(plan.to_string().contains("visibility: private -> public"), "{plan}");
+    workflow.apply(&plan).await?;
+    let now = publication().await;
+    assert_eq!(now.visibility, konnect_appauth::resources::apis::Visibility::Public);
+    assert_eq!(now.auto_approve_registrations, Some(false));
+    assert!(workflow.plan().await?.is_empty());
+
+    // And the configuration can ask for the other way round.
+    let mut config = s.config();
+    config.konnect.visibility = "private".into();
+    config.konnect.auto_approve_registrations = true;
+    let private = dcr_workflow::Workflow::builder(config).shared_store(store()).build()?;
+    let plan = private.plan().await;
+    // A fresh store: the admin secret is not there, so that step rotates; the
+    // publication's two settings change.
+    let plan = plan?;
+    let fields: Vec<&str> = plan
+        .step(StepId::Publication)
+        .unwrap()
+        .fields()
+        .iter()
+        .map(|f| f.field.as_str())
+        .collect();
+    assert_eq!(fields, ["visibility", "auto_approve_registrations"], "{plan}");
+    private.apply(&plan).await?;
+    let now = publication().await;
+    assert_eq!(now.visibility, konnect_appauth::resources::apis::Visibility::Private);
+    assert_eq!(now.auto_approve_registrations, Some(true));
+    Ok(())
+}
+
+#[tokio::test]
 async fn drift_in_each_resource_is_detected_and_corrected() -> anyhow::Result<()> {
     let s = Sandboxes::start().await?;
     let workflow = s.workflow(store())?;
@@ -183,7 +249,12 @@ async fn drift_in_each_resource_is_detected_and_corrected() -> anyhow::Result<()
         "{plan}"
     );
     assert_eq!(fields(StepId::AuthStrategy), ["scopes", "audience"], "{plan}");
-    assert_eq!(fields(StepId::Publication), ["auth_strategy_ids"], "{plan}");
+    // The PUT without a visibility also made it private (Konnect's default).
+    assert_eq!(
+        fields(StepId::Publication),
+        ["auth_strategy_ids", "visibility"],
+        "{plan}"
+    );
     assert_eq!(fields(StepId::AdminApp), ["grant_types"], "{plan}");
     assert_eq!(plan.counts(), (0, 6, 1), "{plan}");
 

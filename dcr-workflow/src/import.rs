@@ -4,6 +4,7 @@
 
 use auth0_mgmt::{Audience, Auth0Client, ClientId};
 use futures::TryStreamExt;
+use konnect_appauth::resources::apis::Publication;
 use konnect_appauth::resources::auth_strategies::AuthStrategy;
 use konnect_appauth::resources::dcr_providers::{DcrConfig as ProviderConfig, DcrProvider};
 use konnect_appauth::{KonnectClient, MAX_PAGE_SIZE, PortalId};
@@ -153,7 +154,7 @@ pub async fn import_with(
         None => notes.push("the admin application has no Management API grant: apply creates it".to_owned()),
     }
     let mut publications = publications.into_iter();
-    let Some((api_name, portal)) = publications.next() else {
+    let Some((api_name, portal, publication)) = publications.next() else {
         return Err(WorkflowError::Missing {
             resource: "publication using the strategy",
             name: strategy.name.clone(),
@@ -161,7 +162,7 @@ pub async fn import_with(
         });
     };
     found.push(format!("API {api_name:?} published on portal {portal}"));
-    for (other, on) in publications {
+    for (other, on, _) in publications {
         notes.push(format!(
             "API {other:?} on portal {on} also uses the strategy; the configuration holds one publication, so it \
              is neither managed nor touched"
@@ -196,6 +197,11 @@ pub async fn import_with(
     let k = &mut config.konnect;
     k.portal_id = portal.to_string();
     k.api_name = Some(api_name);
+    k.visibility = match publication.visibility {
+        konnect_appauth::resources::apis::Visibility::Private => "private".to_owned(),
+        _ => "public".to_owned(),
+    };
+    k.auto_approve_registrations = publication.auto_approve_registrations.unwrap_or(false);
     k.provider_name = provider.name.clone();
     k.strategy_name = strategy.name.clone();
     k.strategy_display_name = strategy.display_name.clone();
@@ -288,9 +294,12 @@ fn one<T>(
     }
 }
 
-/// `(API name, portal)` of every publication that uses `strategy`: the APIs are listed
-/// (their portals come with them), and each publication read once.
-async fn publications_of(konnect: &KonnectClient, strategy: &AuthStrategy) -> Result<Vec<(String, PortalId)>> {
+/// `(API name, portal, publication)` of every publication that uses `strategy`: the APIs
+/// are listed (their portals come with them), and each publication read once.
+async fn publications_of(
+    konnect: &KonnectClient,
+    strategy: &AuthStrategy,
+) -> Result<Vec<(String, PortalId, Publication)>> {
     let apis: Vec<_> = konnect
         .apis()
         .list()
@@ -315,11 +324,13 @@ async fn publications_of(konnect: &KonnectClient, strategy: &AuthStrategy) -> Re
     Ok(pairs
         .into_iter()
         .zip(publications)
-        .filter(|(_, p)| {
-            p.as_ref()
-                .and_then(|p| p.auth_strategy_ids.as_ref())
-                .is_some_and(|ids| ids.contains(&strategy.id))
+        .filter_map(|((api, portal), publication)| {
+            let publication = publication?;
+            let uses = publication
+                .auth_strategy_ids
+                .as_ref()
+                .is_some_and(|ids| ids.contains(&strategy.id));
+            uses.then(|| (api.name.clone(), portal, publication))
         })
-        .map(|((api, portal), _)| (api.name.clone(), portal))
         .collect())
 }

@@ -23,7 +23,7 @@ enum Kind {
 
 /// Every variable [`DcrConfig::load`] reads, after its prefix (`DCR_` by default),
 /// with the field it sets.
-pub const ENV_VARIABLES: [(&str, &str); 26] = [
+pub const ENV_VARIABLES: [(&str, &str); 28] = [
     ("AUTH0_DOMAIN", "auth0.domain"),
     ("AUTH0_CUSTOM_DOMAIN", "auth0.custom_domain"),
     ("AUTH0_BASE_URL", "auth0.base_url"),
@@ -42,6 +42,11 @@ pub const ENV_VARIABLES: [(&str, &str); 26] = [
     ("KONNECT_PORTAL_ID", "konnect.portal_id"),
     ("KONNECT_API_ID", "konnect.api_id"),
     ("KONNECT_API_NAME", "konnect.api_name"),
+    ("KONNECT_VISIBILITY", "konnect.visibility"),
+    (
+        "KONNECT_AUTO_APPROVE_REGISTRATIONS",
+        "konnect.auto_approve_registrations",
+    ),
     ("KONNECT_PROVIDER_NAME", "konnect.provider_name"),
     ("KONNECT_STRATEGY_NAME", "konnect.strategy_name"),
     ("KONNECT_STRATEGY_DISPLAY_NAME", "konnect.strategy_display_name"),
@@ -56,7 +61,7 @@ fn kind_of(field: &str) -> Kind {
     match field {
         "api.scopes" => Kind::Scopes,
         "labels" => Kind::Labels,
-        "api.developer_managed_scopes" => Kind::Flag,
+        "api.developer_managed_scopes" | "konnect.auto_approve_registrations" => Kind::Flag,
         "konnect.scopes" | "konnect.credential_claim" | "konnect.auth_methods" => Kind::List,
         _ => Kind::Text,
     }

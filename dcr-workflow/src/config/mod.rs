@@ -156,6 +156,12 @@ pub struct KonnectSettings {
     pub api_id: Option<String>,
     /// …or by name (created when missing, and then owned by the workflow).
     pub api_name: Option<String>,
+    /// Who sees the published API: `public` (default: everyone) or `private` (signed-in
+    /// developers). Drift is corrected.
+    pub visibility: String,
+    /// Whether the publication approves registrations by itself (default `false`: the
+    /// portal's `auto_approve_applications` decides). Drift is corrected.
+    pub auto_approve_registrations: bool,
     /// Name of the DCR provider. Default `auth0-dcr`.
     pub provider_name: String,
     /// Name of the auth strategy. Default `auth0-dcr`.
@@ -181,6 +187,8 @@ impl Default for KonnectSettings {
             portal_id: String::new(),
             api_id: None,
             api_name: None,
+            visibility: "public".to_owned(),
+            auto_approve_registrations: false,
             provider_name: "auth0-dcr".to_owned(),
             strategy_name: "auth0-dcr".to_owned(),
             strategy_display_name: "Auth0".to_owned(),

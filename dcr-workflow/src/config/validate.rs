@@ -230,6 +230,9 @@ impl DcrConfig {
             p.add("konnect.token", "is required (a kpat_… or spat_… token)");
         }
         p.required("konnect.portal_id", &k.portal_id);
+        if !["public", "private"].contains(&k.visibility.as_str()) {
+            p.add("konnect.visibility", "public or private");
+        }
         match (&k.api_id, &k.api_name) {
             (Some(_), Some(_)) => p.add("konnect.api_name", "set konnect.api_id or konnect.api_name, not both"),
             (None, None) => p.add(

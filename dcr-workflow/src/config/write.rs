@@ -83,6 +83,11 @@ impl DcrConfig {
         text(&mut konnect, "portal_id", &k.portal_id);
         optional(&mut konnect, "api_id", k.api_id.as_ref());
         optional(&mut konnect, "api_name", k.api_name.as_ref());
+        text(&mut konnect, "visibility", &k.visibility);
+        konnect.insert(
+            "auto_approve_registrations".into(),
+            Value::Boolean(k.auto_approve_registrations),
+        );
         text(&mut konnect, "provider_name", &k.provider_name);
         text(&mut konnect, "strategy_name", &k.strategy_name);
         text(&mut konnect, "strategy_display_name", &k.strategy_display_name);

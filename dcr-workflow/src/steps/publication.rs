@@ -34,37 +34,64 @@ pub(crate) fn check_portal(ctx: Ctx<'_>, observed: &Observed) -> Result<()> {
     Ok(())
 }
 
+/// The configured visibility (validated as one of the two).
+fn visibility(ctx: Ctx<'_>) -> Visibility {
+    match ctx.config.konnect.visibility.as_str() {
+        "private" => Visibility::Private,
+        _ => Visibility::Public,
+    }
+}
+
+fn render(visibility: Visibility) -> &'static str {
+    match visibility {
+        Visibility::Private => "private",
+        _ => "public",
+    }
+}
+
 pub(crate) fn diff(ctx: Ctx<'_>, observed: &Observed, strategy: Option<&AuthStrategyId>) -> StepPlan {
     let key = format!("portal {}", ctx.config.konnect.portal_id);
     let wanted = list(&[strategy.map_or(KNOWN_AFTER_APPLY, AuthStrategyId::as_str)]);
-    match &observed.publication {
-        None => StepPlan::new(
+    let auto_approve = ctx.config.konnect.auto_approve_registrations;
+    let Some(p) = &observed.publication else {
+        return StepPlan::new(
             STEP,
             key,
             Action::Create(vec![
                 FieldChange::new("auth_strategy_ids", None, wanted),
-                FieldChange::new("visibility", None, "public"),
+                FieldChange::new("visibility", None, render(visibility(ctx))),
+                FieldChange::new("auto_approve_registrations", None, auto_approve.to_string()),
             ]),
-        ),
-        Some(p) => {
-            let current: Vec<&str> = p
-                .auth_strategy_ids
-                .iter()
-                .flatten()
-                .map(AuthStrategyId::as_str)
-                .collect();
-            let current = list(&current);
-            if current == wanted {
-                StepPlan::new(STEP, key, Action::NoOp)
-            } else {
-                StepPlan::new(
-                    STEP,
-                    key,
-                    Action::Update(vec![FieldChange::new("auth_strategy_ids", Some(current), wanted)]),
-                )
-            }
-        }
+        );
+    };
+    let current: Vec<&str> = p
+        .auth_strategy_ids
+        .iter()
+        .flatten()
+        .map(AuthStrategyId::as_str)
+        .collect();
+    let current = list(&current);
+    let mut changes = Vec::new();
+    if current != wanted {
+        changes.push(FieldChange::new("auth_strategy_ids", Some(current), wanted));
     }
+    if p.visibility != visibility(ctx) {
+        changes.push(FieldChange::new(
+            "visibility",
+            Some(render(p.visibility).to_owned()),
+            render(visibility(ctx)),
+        ));
+    }
+    // Absent means false: the portal's own setting decides.
+    let current_auto = p.auto_approve_registrations.unwrap_or(false);
+    if current_auto != auto_approve {
+        changes.push(FieldChange::new(
+            "auto_approve_registrations",
+            Some(current_auto.to_string()),
+            auto_approve.to_string(),
+        ));
+    }
+    StepPlan::from_changes(STEP, key, changes)
 }
 
 pub(crate) async fn apply(
@@ -75,10 +102,7 @@ pub(crate) async fn apply(
 ) -> Result<StepPlan> {
     let plan = diff(ctx, observed, Some(strategy));
     if plan.changes() {
-        let visibility = observed
-            .publication
-            .as_ref()
-            .map_or(Visibility::Public, |p| p.visibility);
+        // A PUT replaces the publication: every setting is sent.
         ctx.konnect
             .apis()
             .publish(
@@ -86,7 +110,8 @@ pub(crate) async fn apply(
                 &portal(ctx),
                 &PublicationRequest::new()
                     .auth_strategy(strategy.clone())
-                    .visibility(visibility),
+                    .visibility(visibility(ctx))
+                    .auto_approve_registrations(ctx.config.konnect.auto_approve_registrations),
             )
             .await
             .map_err(WorkflowError::konnect(STEP))?;
