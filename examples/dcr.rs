@@ -2,9 +2,10 @@
 //!
 //! ```text
 //! cargo run --example dcr -- plan    [--config dcr.toml] [--detailed-exitcode] [--adopt]
-//! cargo run --example dcr -- apply   [--config dcr.toml] [--adopt]
+//! cargo run --example dcr -- apply   [--config dcr.toml] [--adopt] [--auto-approve]
 //! cargo run --example dcr -- verify  [--gateway-url URL] [--mode auto|portal-application|auth0-client]
-//! cargo run --example dcr -- rotate | destroy | audit
+//! cargo run --example dcr -- destroy [--auto-approve]
+//! cargo run --example dcr -- rotate | audit
 //! cargo run --example dcr -- import  [--provider NAME] [--strategy NAME] [--out dcr.toml]
 //! cargo run --example dcr -- completions bash|zsh|fish
 //! cargo run --example dcr -- --version
@@ -56,15 +57,22 @@ enum Command {
         #[arg(long)]
         adopt: bool,
     },
-    /// Converge both systems on the configuration.
+    /// Converge both systems on the configuration (shows the plan and asks for `yes`).
     Apply {
         /// Take over resources made by hand that match the configuration: add the
         /// ownership marks and correct the differences (destroy then removes them).
         #[arg(long)]
         adopt: bool,
+        /// Do not ask: required when stdin is not a terminal (CI).
+        #[arg(long)]
+        auto_approve: bool,
     },
-    /// Remove what the workflow created, newest first.
-    Destroy,
+    /// Remove what the workflow created, newest first (shows what and asks for `yes`).
+    Destroy {
+        /// Do not ask: required when stdin is not a terminal (CI).
+        #[arg(long)]
+        auto_approve: bool,
+    },
     /// Rotate the admin application's secret and give it to Konnect.
     Rotate,
     /// Register an application like a developer would and check its token.
@@ -156,7 +164,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                 return Ok(false);
             }
         }
-        Command::Apply { adopt } => {
+        Command::Apply { adopt, auto_approve } => {
             // A run that waited for another's lock finds its plan stale: it plans again
             // (a few times at most) instead of failing or duplicating.
             let mut attempts = 0;
@@ -167,6 +175,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                     println!("Nothing to do.");
                     break;
                 }
+                confirm("apply this plan", auto_approve)?;
                 match workflow.apply(&plan).await {
                     Ok(applied) => {
                         println!(
@@ -183,7 +192,19 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                 }
             }
         }
-        Command::Destroy => {
+        Command::Destroy { auto_approve } => {
+            let preview = workflow.destroy_preview().await?;
+            if preview.removed.is_empty() {
+                println!("Nothing dcr-rs owns was found: nothing to destroy.");
+                return Ok(true);
+            }
+            for (step, key) in &preview.removed {
+                println!("  - {step} {key:?}");
+            }
+            confirm(
+                &format!("destroy these {} resources", preview.removed.len()),
+                auto_approve,
+            )?;
             let destroyed = workflow.destroy().await?;
             for (step, key) in &destroyed.removed {
                 println!("  - {step} {key:?}");
@@ -226,6 +247,29 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         Command::Completions { .. } | Command::Import { .. } => {}
     }
     Ok(true)
+}
+
+/// Asks for `yes` on a terminal before `what`; refuses without a terminal unless
+/// `--auto-approve` was given, so an unattended job never writes by accident.
+fn confirm(what: &str, auto_approve: bool) -> anyhow::Result<()> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if auto_approve {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "not confirmed: stdin is not a terminal, so nobody can answer whether to {what}; \
+             pass --auto-approve to run unattended (CI)"
+        );
+    }
+    eprint!("\nDo you want to {what}? Only 'yes' will be accepted: ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if answer.trim() != "yes" {
+        anyhow::bail!("cancelled: the answer was not 'yes', nothing was written");
+    }
+    Ok(())
 }
 
 /// `dcr import`: the configuration of the setup the credentials reach, written to `out`.

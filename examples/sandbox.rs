@@ -4,7 +4,7 @@
 //! ```text
 //! cargo run --example sandbox -- [--auth0-port 8081] [--konnect-port 8082] [--env-file target/dcr-sandbox.env]
 //! set -a; . target/dcr-sandbox.env; set +a
-//! cargo run --example dcr -- apply
+//! cargo run --example dcr -- apply --auto-approve
 //! ```
 #![allow(clippy::print_stdout)]
 
@@ -104,7 +104,7 @@ async fn main() -> anyhow::Result<()> {
     );
     println!("\nPoint the workflow at them (sandbox credentials, not real ones):\n");
     println!("  set -a; . {}; set +a", args.env_file.display());
-    println!("  cargo run --example dcr -- apply --store target/dcr-sandbox-secrets.json\n");
+    println!("  cargo run --example dcr -- apply --auto-approve --store target/dcr-sandbox-secrets.json\n");
     println!("Running until Ctrl-C.");
     tokio::signal::ctrl_c().await?;
     println!(

@@ -298,7 +298,14 @@ async fn destroy_removes_what_it_owns_and_nothing_else() -> anyhow::Result<()> {
         "only the missing scope added"
     );
 
+    // The preview (what a confirmation shows) writes nothing and says exactly what
+    // destroy then does.
+    s.clear_logs();
+    let preview = workflow.destroy_preview().await?;
+    assert_eq!(s.writes(), 0, "a preview only reads");
     let destroyed = workflow.destroy().await?;
+    assert_eq!(preview.removed, destroyed.removed);
+    assert_eq!(preview.kept, destroyed.kept);
     let removed: Vec<StepId> = destroyed.removed.iter().map(|(s, _)| *s).collect();
     assert_eq!(
         removed,

@@ -17,11 +17,24 @@ impl Workflow {
     /// [`Destroyed::kept`] and left alone. Running it twice is safe.
     pub async fn destroy(&self) -> Result<Destroyed> {
         let _lock = self.store.lock(self.lock_wait).await?;
+        self.destroy_or_preview(false).await
+    }
+
+    /// What [`destroy`](Self::destroy) would remove and keep, found the same way, without
+    /// removing anything (read requests only): what a confirmation prompt shows.
+    pub async fn destroy_preview(&self) -> Result<Destroyed> {
+        self.destroy_or_preview(true).await
+    }
+
+    /// One walk for both, so the preview cannot disagree with the teardown: with
+    /// `preview`, every delete is skipped and only recorded.
+    async fn destroy_or_preview(&self, preview: bool) -> Result<Destroyed> {
         let ctx = self.ctx();
+        let delete = !preview;
         let observed = in_step(StepId::Observe, observe(ctx, Purpose::Sweep)).await?;
         let mut done = Destroyed::default();
         // First what earlier verifications left: their applications use the strategy.
-        done.removed.extend(crate::leftovers::sweep(ctx).await?);
+        done.removed.extend(crate::leftovers::sweep(ctx, delete).await?);
         let k = &self.config.konnect;
         let konnect = &self.konnect;
         let strategy = observed.strategy.as_ref().filter(|s| owner::owns_labels(&s.labels));
@@ -32,7 +45,9 @@ impl Workflow {
             let uses_ours =
                 strategy.is_some_and(|s| publication.auth_strategy_ids.iter().flatten().any(|id| id == &s.id));
             let key = format!("{} on portal {}", api.name, k.portal_id);
-            if uses_ours || api_owned {
+            if (uses_ours || api_owned) && preview {
+                done.removed.push((StepId::Publication, key));
+            } else if uses_ours || api_owned {
                 in_step(StepId::Publication, async {
                     gone_ok(
                         konnect
@@ -54,7 +69,9 @@ impl Workflow {
             admins: Vec::new(),
             ..observed.duplicates.clone()
         };
-        duplicates::remove(ctx, &konnect_duplicates).await?;
+        if delete {
+            duplicates::remove(ctx, &konnect_duplicates).await?;
+        }
         for d in duplicates::diff(&observed) {
             if d.step != StepId::AdminApp {
                 done.removed.push((d.step, d.key));
@@ -62,7 +79,10 @@ impl Workflow {
         }
         if let Some(api) = &observed.api {
             if api_owned {
-                gone_ok(konnect.apis().delete(&api.id).await).map_err(WorkflowError::konnect(StepId::KonnectApi))?;
+                if delete {
+                    gone_ok(konnect.apis().delete(&api.id).await)
+                        .map_err(WorkflowError::konnect(StepId::KonnectApi))?;
+                }
                 done.removed.push((StepId::KonnectApi, api.name.clone()));
             } else {
                 done.kept.push((StepId::KonnectApi, api.name.clone()));
@@ -70,8 +90,10 @@ impl Workflow {
         }
         match (&observed.strategy, strategy) {
             (Some(s), Some(_)) => {
-                gone_ok(konnect.auth_strategies().delete(&s.id).await)
-                    .map_err(WorkflowError::konnect(StepId::AuthStrategy))?;
+                if delete {
+                    gone_ok(konnect.auth_strategies().delete(&s.id).await)
+                        .map_err(WorkflowError::konnect(StepId::AuthStrategy))?;
+                }
                 done.removed.push((StepId::AuthStrategy, s.name.clone()));
             }
             (Some(s), None) => done.kept.push((StepId::AuthStrategy, s.name.clone())),
@@ -79,8 +101,10 @@ impl Workflow {
         }
         if let Some(p) = &observed.provider {
             if owner::owns_labels(&p.labels) {
-                gone_ok(konnect.dcr_providers().delete(&p.id).await)
-                    .map_err(WorkflowError::konnect(StepId::DcrProvider))?;
+                if delete {
+                    gone_ok(konnect.dcr_providers().delete(&p.id).await)
+                        .map_err(WorkflowError::konnect(StepId::DcrProvider))?;
+                }
                 done.removed.push((StepId::DcrProvider, p.name.clone()));
             } else {
                 done.kept.push((StepId::DcrProvider, p.name.clone()));
@@ -91,8 +115,10 @@ impl Workflow {
         let admin = observed.admin.as_ref().filter(|a| owner::owns_client(a));
         if let Some(server) = &observed.resource_server {
             if admin_app::claims_api(admin, &self.config.api.audience) {
-                gone_ok(auth0.resource_servers().delete(&server.id).await)
-                    .map_err(WorkflowError::auth0(StepId::ApiAudience))?;
+                if delete {
+                    gone_ok(auth0.resource_servers().delete(&server.id).await)
+                        .map_err(WorkflowError::auth0(StepId::ApiAudience))?;
+                }
                 done.removed.push((StepId::ApiAudience, server.identifier.to_string()));
             } else {
                 done.kept.push((StepId::ApiAudience, server.identifier.to_string()));
@@ -101,20 +127,26 @@ impl Workflow {
         match (&observed.admin, admin) {
             (Some(_), Some(admin)) => {
                 if let Some(grant) = &observed.grant {
-                    gone_ok(auth0.client_grants().delete(&grant.id).await)
-                        .map_err(WorkflowError::auth0(StepId::AdminGrant))?;
+                    if delete {
+                        gone_ok(auth0.client_grants().delete(&grant.id).await)
+                            .map_err(WorkflowError::auth0(StepId::AdminGrant))?;
+                    }
                     done.removed.push((StepId::AdminGrant, grant.audience.to_string()));
                 }
-                gone_ok(auth0.clients().delete(&admin.client_id).await)
-                    .map_err(WorkflowError::auth0(StepId::AdminApp))?;
-                duplicates::forget_secrets(ctx, admin.client_id.as_str()).await?;
+                if delete {
+                    gone_ok(auth0.clients().delete(&admin.client_id).await)
+                        .map_err(WorkflowError::auth0(StepId::AdminApp))?;
+                    duplicates::forget_secrets(ctx, admin.client_id.as_str()).await?;
+                }
                 done.removed.push((StepId::AdminApp, admin.name.clone()));
             }
             (Some(other), None) => done.kept.push((StepId::AdminApp, other.name.clone())),
             _ => {}
         }
         for admin in &observed.duplicates.admins {
-            duplicates::remove_admin(ctx, admin).await?;
+            if delete {
+                duplicates::remove_admin(ctx, admin).await?;
+            }
             done.removed
                 .push((StepId::AdminApp, format!("{} ({})", admin.name, admin.client_id)));
         }

@@ -30,8 +30,8 @@ pub(crate) fn is_verify_client(client: &Client) -> bool {
 
 /// Deletes every leftover of earlier verifications: the portal's marked applications
 /// (Konnect deletes their Auth0 clients with them) and the tenant's marked clients.
-/// Returns what it removed (kind and id).
-pub(crate) async fn sweep(ctx: Ctx<'_>) -> Result<Vec<(StepId, String)>> {
+/// Returns what it removed (kind and id); with `delete` false, only what it would.
+pub(crate) async fn sweep(ctx: Ctx<'_>, delete: bool) -> Result<Vec<(StepId, String)>> {
     let portal = PortalId::new(ctx.config.konnect.portal_id.clone());
     let applications = ctx.konnect.portal_applications(portal);
     // Collected first: deleting while paging would shift the pages.
@@ -45,8 +45,10 @@ pub(crate) async fn sweep(ctx: Ctx<'_>) -> Result<Vec<(StepId, String)>> {
         .map_err(WorkflowError::konnect(StepId::Verify))?;
     let mut removed = Vec::new();
     for app in marked {
-        tracing::info!(application = %app.id, "removing a portal application an earlier verify left");
-        gone_ok(applications.delete(&app.id).await).map_err(WorkflowError::konnect(StepId::Verify))?;
+        if delete {
+            tracing::info!(application = %app.id, "removing a portal application an earlier verify left");
+            gone_ok(applications.delete(&app.id).await).map_err(WorkflowError::konnect(StepId::Verify))?;
+        }
         removed.push((StepId::Verify, format!("portal application {}", app.id)));
     }
     let clients: Vec<Client> = ctx
@@ -60,8 +62,11 @@ pub(crate) async fn sweep(ctx: Ctx<'_>) -> Result<Vec<(StepId, String)>> {
         .await
         .map_err(WorkflowError::auth0(StepId::Verify))?;
     for client in clients {
-        tracing::info!(client_id = %client.client_id, "removing an Auth0 client an earlier verify left");
-        gone_ok(ctx.auth0.clients().delete(&client.client_id).await).map_err(WorkflowError::auth0(StepId::Verify))?;
+        if delete {
+            tracing::info!(client_id = %client.client_id, "removing an Auth0 client an earlier verify left");
+            gone_ok(ctx.auth0.clients().delete(&client.client_id).await)
+                .map_err(WorkflowError::auth0(StepId::Verify))?;
+        }
         removed.push((StepId::Verify, format!("Auth0 client {}", client.client_id)));
     }
     Ok(removed)

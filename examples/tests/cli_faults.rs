@@ -140,6 +140,8 @@ impl Setup {
             .envs(self.env.iter().cloned())
             .env("RUST_LOG", "warn")
             .env("HOME", self.dir.path())
+            // As in CI: nobody at a terminal to answer a confirmation.
+            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
@@ -201,7 +203,7 @@ async fn the_cli_waits_out_a_429_from_the_token_endpoint_instead_of_hanging() ->
 async fn a_rotate_killed_at_any_write_is_finished_by_the_next_apply() -> anyhow::Result<()> {
     let s = Setup::start().await?;
     let store = s.store("secrets.json");
-    s.ok(&store, &["apply"]).await?;
+    s.ok(&store, &["apply", "--auto-approve"]).await?;
     s.faults.clear();
     s.ok(&store, &["rotate"]).await?;
     let writes = s.faults.writes();
@@ -215,7 +217,9 @@ async fn a_rotate_killed_at_any_write_is_finished_by_the_next_apply() -> anyhow:
             tokio::time::timeout(RUN_LIMIT, reached).await??;
             rotate.kill().await?;
             s.faults.clear();
-            s.ok(&store, &["apply"]).await.map_err(|e| e.context(what.clone()))?;
+            s.ok(&store, &["apply", "--auto-approve"])
+                .await
+                .map_err(|e| e.context(what.clone()))?;
             s.ok(&store, &["verify"]).await.map_err(|e| e.context(what.clone()))?;
             let plan = s.ok(&store, &["plan"]).await?;
             assert!(plan.contains("Plan: 0 to create, 0 to update"), "{what}:\n{plan}");
@@ -236,7 +240,7 @@ async fn overlapping_cli_applies_on_separate_machines_converge() -> anyhow::Resu
     let stores: Vec<PathBuf> = (0..3).map(|i| s.store(&format!("machine-{i}.json"))).collect();
     let mut runs = Vec::new();
     for store in &stores {
-        runs.push(s.spawn(store, &["apply"])?);
+        runs.push(s.spawn(store, &["apply", "--auto-approve"])?);
     }
     let mut outcomes = Vec::new();
     for run in runs {
@@ -254,10 +258,10 @@ async fn overlapping_cli_applies_on_separate_machines_converge() -> anyhow::Resu
         "the race left duplicates for audit to report:\n{audit}\n{outcomes:#?}"
     );
     assert!(audit.contains("duplicate"), "{audit}");
-    s.ok(&stores[0], &["apply"]).await?;
+    s.ok(&stores[0], &["apply", "--auto-approve"]).await?;
     s.ok(&stores[0], &["audit"]).await?;
     s.ok(&stores[0], &["verify"]).await?;
-    s.ok(&stores[0], &["destroy"]).await?;
+    s.ok(&stores[0], &["destroy", "--auto-approve"]).await?;
     let audit = s.ok(&stores[0], &["audit"]).await?;
     assert!(audit.contains("0 duplicates"), "{audit}");
     Ok(())
@@ -273,8 +277,9 @@ async fn the_cli_paces_itself_under_the_free_plan_limits() -> anyhow::Result<()>
     let s = Setup::start_with(&["--auth0-tier", "free"]).await?;
     let store = s.store("secrets.json");
     let mut earned = Vec::new();
-    for command in ["apply", "verify", "audit"] {
-        let text = s.ok(&store, &[command]).await?;
+    for command in [&["apply", "--auto-approve"][..], &["verify"], &["audit"]] {
+        let text = s.ok(&store, command).await?;
+        let command = command[0];
         for (method, path) in s.faults.answered_with(429).into_iter().skip(earned.len()) {
             earned.push((command, method, path, text.clone()));
         }
@@ -338,9 +343,25 @@ async fn the_cli_reports_its_version_completions_and_plan_exit_codes() -> anyhow
     assert_eq!(code, 0, "without the flag, pending changes are no failure:\n{text}");
     let (code, text) = s.run(&store, &["plan", "--detailed-exitcode"]).await?;
     assert_eq!(code, 2, "changes pending:\n{text}");
-    s.ok(&store, &["apply"]).await?;
+    let (code, text) = s.run(&store, &["apply"]).await?;
+    assert_eq!(code, 1, "no terminal and no --auto-approve: refused\n{text}");
+    assert!(text.contains("--auto-approve"), "{text}");
+    assert!(
+        s.faults.writes().is_empty(),
+        "refused before any write: {:?}",
+        s.faults.writes()
+    );
+    s.ok(&store, &["apply", "--auto-approve"]).await?;
     let (code, text) = s.run(&store, &["plan", "--detailed-exitcode"]).await?;
     assert_eq!(code, 0, "nothing to change:\n{text}");
+    let (code, text) = s.run(&store, &["destroy"]).await?;
+    assert_eq!(code, 1, "destroy refuses the same way\n{text}");
+    assert!(
+        text.contains("- Konnect DCR provider"),
+        "it shows what it would remove:\n{text}"
+    );
+    let (code, _) = s.run(&store, &["plan", "--detailed-exitcode"]).await?;
+    assert_eq!(code, 0, "and removed nothing");
     let broken = s.dir.path().join("missing-dir").join("secrets.json");
     let (code, text) = s.run(&broken, &["plan", "--detailed-exitcode"]).await?;
     assert_eq!(code, 1, "an error:\n{text}");
@@ -526,7 +547,14 @@ async fn a_hand_made_setup_is_imported_and_adopted_through_the_cli() -> anyhow::
     assert_eq!(code, 2, "{text}");
     assert_eq!(text.matches("~ adopt").count(), 4, "{text}");
     assert!(text.contains("0 to create, 0 to update, 4 to adopt"), "{text}");
-    let (code, text) = run(connection_only(&["apply", "--adopt", "--config", config])).await?;
+    let (code, text) = run(connection_only(&[
+        "apply",
+        "--adopt",
+        "--auto-approve",
+        "--config",
+        config,
+    ]))
+    .await?;
     assert_eq!(code, 0, "{text}");
     let (code, text) = run(connection_only(&["plan", "--detailed-exitcode", "--config", config])).await?;
     assert_eq!(code, 0, "owned now, nothing to do:\n{text}");
