@@ -103,7 +103,10 @@ async fn konnect_by_hand(s: &Sandboxes, provider_name: &str, admin: &ClientId, s
         .publish(
             &api.id,
             &s.konnect.portal_id(),
-            &PublicationRequest::new().auth_strategy(strategy.id.clone()),
+            // Public, as the configuration's default is (import reads whichever it is).
+            &PublicationRequest::new()
+                .auth_strategy(strategy.id.clone())
+                .visibility(konnect_appauth::resources::apis::Visibility::Public),
         )
         .await
         .unwrap();
