@@ -10,13 +10,11 @@ use std::sync::Arc;
 use auth0_mgmt::oauth::ClientCredentialsRequest;
 use auth0_mgmt::resources::client_grants::NewClientGrant;
 use auth0_mgmt::resources::clients::NewClient;
-use auth0_mgmt::resources::resource_servers::{NewResourceServer, ResourceServerScope};
 use auth0_mgmt::{ClientId, ClientSecret};
-use dcr_tests::{API_AUDIENCE, API_NAME, API_SCOPE, Sandboxes};
+use dcr_tests::{API_AUDIENCE, API_NAME, Sandboxes, changed_fields};
 use dcr_workflow::store::{MemoryStore, SecretStore, admin_secret_key};
 use dcr_workflow::{Action, PlanOptions, StepId, VerifyOptions, Workflow, WorkflowError};
-use konnect_appauth::resources::apis::{NewApi, PublicationRequest};
-use konnect_appauth::resources::auth_strategies::{AuthStrategy, NewAuthStrategy, OidcConfig};
+use konnect_appauth::resources::auth_strategies::AuthStrategy;
 use konnect_appauth::resources::dcr_providers::{AUTH0_DCR_SCOPES, DcrProvider, NewDcrProvider};
 use secrecy::ExposeSecret;
 
@@ -32,95 +30,15 @@ struct HandMade {
     strategy: AuthStrategy,
 }
 
-/// The guide's Auth0 part: the M2M application authorized for the Management API with
-/// the nine scopes, and the API whose identifier is the audience.
-async fn auth0_by_hand(s: &Sandboxes, admin_name: &str) -> (ClientId, ClientSecret) {
-    let auth0 = &s.auth0_client;
-    let admin = auth0
-        .clients()
-        .create(&NewClient::machine_to_machine(admin_name))
-        .await
-        .unwrap();
-    auth0
-        .client_grants()
-        .create(&NewClientGrant::new(
-            admin.client_id.clone(),
-            s.auth0.management_audience(),
-            AUTH0_DCR_SCOPES,
-        ))
-        .await
-        .unwrap();
-    auth0
-        .resource_servers()
-        .create(
-            &NewResourceServer::new(API_AUDIENCE)
-                .name("Orders")
-                .scopes([ResourceServerScope::new(API_SCOPE, "Read orders")]),
-        )
-        .await
-        .unwrap();
-    (admin.client_id, admin.client_secret.unwrap())
-}
-
-/// The guide's Konnect part: a DCR provider of type auth0, an openid_connect strategy
-/// using it, and the API published with it.
-async fn konnect_by_hand(s: &Sandboxes, provider_name: &str, admin: &ClientId, secret: &ClientSecret) -> HandMade {
-    let konnect = &s.konnect_client;
-    let provider = konnect
-        .dcr_providers()
-        .create(
-            &NewDcrProvider::auth0(
-                provider_name,
-                s.issuer(),
-                admin.as_str(),
-                secret.expose_secret().to_owned(),
-            )
-            .display_name("Auth0 (by hand)"),
-        )
-        .await
-        .unwrap();
-    let strategy = konnect
-        .auth_strategies()
-        .create(
-            &NewAuthStrategy::openid_connect(
-                "auth0-dcr",
-                "Auth0 DCR (by hand)",
-                OidcConfig::new(
-                    s.issuer(),
-                    ["azp"],
-                    ["openid", API_SCOPE],
-                    ["client_credentials", "bearer", "session"],
-                )
-                .audience(API_AUDIENCE),
-            )
-            .dcr_provider(provider.id.clone()),
-        )
-        .await
-        .unwrap();
-    let api = konnect.apis().create(&NewApi::new(API_NAME)).await.unwrap();
-    konnect
-        .apis()
-        .publish(
-            &api.id,
-            &s.konnect.portal_id(),
-            // Public, as the configuration's default is (import reads whichever it is).
-            &PublicationRequest::new()
-                .auth_strategy(strategy.id.clone())
-                .visibility(konnect_appauth::resources::apis::Visibility::Public),
-        )
-        .await
-        .unwrap();
+async fn by_hand(s: &Sandboxes, admin_name: &str) -> HandMade {
+    let (admin, secret) = s.auth0_dcr_setup_named(admin_name, &AUTH0_DCR_SCOPES).await.unwrap();
+    let (provider, strategy) = s.konnect_dcr_setup("auth0-dcr", &admin, &secret).await.unwrap();
     HandMade {
-        admin: admin.clone(),
-        admin_secret: secret.clone(),
+        admin,
+        admin_secret: secret,
         provider,
         strategy,
     }
-}
-
-async fn by_hand(s: &Sandboxes, admin_name: &str) -> HandMade {
-    let (admin, secret) = auth0_by_hand(s, admin_name).await;
-    konnect_by_hand(s, "auth0-dcr", &admin, &secret).await
 }
 
 fn action(plan: &dcr_workflow::Plan, step: StepId) -> &Action {
@@ -226,8 +144,10 @@ async fn links_beat_names_the_provider_names_the_admin_and_the_strategy_names_th
     let s = Sandboxes::start().await?;
     // The admin application and the provider under other names than the configuration's,
     // and an unrelated unmarked application that does carry the configured name.
-    let (admin, secret) = auth0_by_hand(&s, "DCR admin (made by hand)").await;
-    let hand = konnect_by_hand(&s, "my-auth0", &admin, &secret).await;
+    let (admin, secret) = s
+        .auth0_dcr_setup_named("DCR admin (made by hand)", &AUTH0_DCR_SCOPES)
+        .await?;
+    let (provider, _) = s.konnect_dcr_setup("my-auth0", &admin, &secret).await?;
     let namesake = s
         .auth0_client
         .clients()
@@ -244,11 +164,8 @@ async fn links_beat_names_the_provider_names_the_admin_and_the_strategy_names_th
     );
     assert!(text.contains("name: my-auth0 -> auth0-dcr"), "{text}");
     let applied = workflow.apply(&plan).await?;
-    assert_eq!(
-        applied.admin_client_id, hand.admin,
-        "the provider's initial client wins"
-    );
-    assert_eq!(applied.provider.id, hand.provider.id, "the strategy's provider wins");
+    assert_eq!(applied.admin_client_id, admin, "the provider's initial client wins");
+    assert_eq!(applied.provider.id, provider.id, "the strategy's provider wins");
     assert_eq!(applied.provider.name, "auth0-dcr");
     let untouched = s.auth0.client_state(namesake.client_id.as_str()).unwrap();
     assert!(untouched["client_metadata"].get("managed_by").is_none(), "{untouched}");
@@ -348,12 +265,8 @@ async fn without_read_client_keys_the_adopted_secret_is_rotated_and_konnect_gets
     let text = plan.to_string();
     assert!(text.contains("no read:client_keys"), "{text}");
     assert!(text.contains("rotated"), "{text}");
-    let provider = plan.step(StepId::DcrProvider).unwrap();
     assert!(
-        provider
-            .fields()
-            .iter()
-            .any(|f| f.field == "dcr_config.initial_client_secret"),
+        changed_fields(&plan, StepId::DcrProvider).contains(&"dcr_config.initial_client_secret"),
         "Konnect's provider gets the new secret in the same run: {text}"
     );
     workflow.apply(&plan).await?;

@@ -6,59 +6,18 @@
 use auth0_mgmt::oauth::ClientCredentialsRequest;
 use auth0_mgmt::{Audience, ClientId, ClientSecret};
 use dcr_tests::{API_AUDIENCE, API_SCOPE, Sandboxes};
-use konnect_appauth::resources::apis::{NewApi, PublicationRequest};
 use konnect_appauth::resources::auth_strategies::{AuthStrategy, NewAuthStrategy, OidcConfig};
 use konnect_appauth::resources::dcr_providers::{
-    AUTH0_DCR_SCOPES, AUTH0_DEVELOPER_MANAGED_SCOPE, DcrConfigUpdate, DcrProvider, DcrProviderUpdate, NewDcrProvider,
+    AUTH0_DCR_SCOPES, AUTH0_DEVELOPER_MANAGED_SCOPE, DcrConfigUpdate, DcrProvider, DcrProviderUpdate,
 };
 use konnect_appauth::resources::portal_applications::{NewApplication, Owner};
 use secrecy::ExposeSecret;
 use serde_json::Value;
 
 async fn konnect_side(s: &Sandboxes, admin_id: &ClientId, admin_secret: &ClientSecret) -> (DcrProvider, AuthStrategy) {
-    let konnect = &s.konnect_client;
-    let provider = konnect
-        .dcr_providers()
-        .create(
-            &NewDcrProvider::auth0(
-                "auth0-sandbox",
-                s.issuer(),
-                admin_id.as_str(),
-                admin_secret.expose_secret().to_owned(),
-            )
-            .display_name("Auth0 sandbox"),
-        )
+    s.konnect_dcr_setup("auth0-sandbox", admin_id, admin_secret)
         .await
-        .unwrap();
-    let strategy = konnect
-        .auth_strategies()
-        .create(
-            &NewAuthStrategy::openid_connect(
-                "auth0-dcr",
-                "Auth0 client credentials",
-                OidcConfig::new(
-                    s.issuer(),
-                    ["azp"],
-                    ["openid", API_SCOPE],
-                    ["client_credentials", "bearer", "session"],
-                )
-                .audience(API_AUDIENCE),
-            )
-            .dcr_provider(provider.id.clone()),
-        )
-        .await
-        .unwrap();
-    let api = konnect.apis().create(&NewApi::new("Orders")).await.unwrap();
-    konnect
-        .apis()
-        .publish(
-            &api.id,
-            &s.konnect.portal_id(),
-            &PublicationRequest::new().auth_strategy(strategy.id.clone()),
-        )
-        .await
-        .unwrap();
-    (provider, strategy)
+        .unwrap()
 }
 
 async fn verify_token(s: &Sandboxes, token: &str) -> Value {
@@ -300,7 +259,13 @@ async fn an_application_outliving_its_provider_leaves_a_recorded_orphan() {
         .application;
     let client_id = app.client_id.clone().unwrap();
     // Tear the Konnect side down under the application.
-    let api = s.konnect_client.apis().find_by_name("Orders").await.unwrap().unwrap();
+    let api = s
+        .konnect_client
+        .apis()
+        .find_by_name(dcr_tests::API_NAME)
+        .await
+        .unwrap()
+        .unwrap();
     s.konnect_client
         .apis()
         .unpublish(&api.id, &s.konnect.portal_id())

@@ -15,6 +15,9 @@ use auth0_mgmt::resources::clients::NewClient;
 use auth0_mgmt::resources::resource_servers::{NewResourceServer, ResourceServerScope};
 use auth0_mgmt::{Auth0Client, ClientId, ClientSecret};
 use konnect_appauth::KonnectClient;
+use konnect_appauth::resources::apis::{NewApi, PublicationRequest, Visibility};
+use konnect_appauth::resources::auth_strategies::{AuthStrategy, NewAuthStrategy, OidcConfig};
+use konnect_appauth::resources::dcr_providers::{DcrProvider, NewDcrProvider};
 
 pub use dcr_workflow::sandbox::{API_AUDIENCE, API_NAME, API_SCOPE};
 
@@ -36,6 +39,14 @@ impl std::ops::Deref for Sandboxes {
     fn deref(&self) -> &Self::Target {
         &self.pair
     }
+}
+
+/// The fields a plan changes in `step`, in the plan's order (none for a no-op, or when
+/// the plan has no such step).
+pub fn changed_fields(plan: &dcr_workflow::Plan, step: dcr_workflow::StepId) -> Vec<&str> {
+    plan.step(step)
+        .map(|s| s.fields().iter().map(|f| f.field.as_str()).collect())
+        .unwrap_or_default()
 }
 
 /// The documents, loaded once per test binary.
@@ -88,10 +99,16 @@ impl Sandboxes {
     /// Creates the DCR admin M2M application with a Management API grant holding `scopes`,
     /// and the API (`API_AUDIENCE` with `API_SCOPE`). Returns the admin app's credentials.
     pub async fn auth0_dcr_setup(&self, scopes: &[&str]) -> anyhow::Result<(ClientId, ClientSecret)> {
+        self.auth0_dcr_setup_named("Konnect Portal DCR Admin", scopes).await
+    }
+
+    /// [`auth0_dcr_setup`](Self::auth0_dcr_setup) with the admin application named `name`:
+    /// Kong's guide, Auth0 part, by hand.
+    pub async fn auth0_dcr_setup_named(&self, name: &str, scopes: &[&str]) -> anyhow::Result<(ClientId, ClientSecret)> {
         let admin = self
             .auth0_client
             .clients()
-            .create(&NewClient::machine_to_machine("Konnect Portal DCR Admin"))
+            .create(&NewClient::machine_to_machine(name))
             .await?;
         self.auth0_client
             .client_grants()
@@ -113,6 +130,61 @@ impl Sandboxes {
             .client_secret
             .ok_or_else(|| anyhow::anyhow!("the created admin app carries no secret"))?;
         Ok((admin.client_id, secret))
+    }
+
+    /// Kong's guide, Konnect part, by hand: a DCR provider of type auth0 named
+    /// `provider_name` using the admin application, the openid_connect strategy
+    /// `auth0-dcr` ("Auth0 DCR (by hand)") using it, and the API `API_NAME` published
+    /// publicly on the portal with that strategy.
+    pub async fn konnect_dcr_setup(
+        &self,
+        provider_name: &str,
+        admin: &ClientId,
+        secret: &ClientSecret,
+    ) -> anyhow::Result<(DcrProvider, AuthStrategy)> {
+        let konnect = &self.konnect_client;
+        let provider = konnect
+            .dcr_providers()
+            .create(
+                &NewDcrProvider::auth0(
+                    provider_name,
+                    self.issuer(),
+                    admin.as_str(),
+                    secret.expose_secret().to_owned(),
+                )
+                .display_name("Auth0 (by hand)"),
+            )
+            .await?;
+        let strategy = konnect
+            .auth_strategies()
+            .create(
+                &NewAuthStrategy::openid_connect(
+                    "auth0-dcr",
+                    "Auth0 DCR (by hand)",
+                    OidcConfig::new(
+                        self.issuer(),
+                        ["azp"],
+                        ["openid", API_SCOPE],
+                        ["client_credentials", "bearer", "session"],
+                    )
+                    .audience(API_AUDIENCE),
+                )
+                .dcr_provider(provider.id.clone()),
+            )
+            .await?;
+        let api = konnect.apis().create(&NewApi::new(API_NAME)).await?;
+        konnect
+            .apis()
+            .publish(
+                &api.id,
+                &self.konnect.portal_id(),
+                // Public, as the workflow's default is.
+                &PublicationRequest::new()
+                    .auth_strategy(strategy.id.clone())
+                    .visibility(Visibility::Public),
+            )
+            .await?;
+        Ok((provider, strategy))
     }
 }
 

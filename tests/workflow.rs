@@ -9,7 +9,7 @@ use auth0_mgmt::resources::client_grants::ClientGrantUpdate;
 use auth0_mgmt::resources::clients::NewClient;
 use auth0_mgmt::resources::resource_servers::{NewResourceServer, ResourceServerScope, ResourceServerUpdate};
 use auth0_mgmt::{ClientId, ClientSecret};
-use dcr_tests::{API_AUDIENCE, API_SCOPE, Sandboxes};
+use dcr_tests::{API_AUDIENCE, API_SCOPE, Sandboxes, changed_fields};
 use dcr_workflow::store::{EnvStore, MemoryStore, SecretStore, admin_secret_key};
 use dcr_workflow::{Action, Link, Outcome, StepId, VerifyMode, VerifyOptions, WorkflowError};
 use konnect_appauth::resources::apis::PublicationRequest;
@@ -137,9 +137,11 @@ async fn publication_visibility_and_auto_approve_drift_is_corrected_both_ways() 
         )
         .await?;
     let plan = workflow.plan().await?;
-    let step = plan.step(StepId::Publication).unwrap();
-    let fields: Vec<&str> = step.fields().iter().map(|f| f.field.as_str()).collect();
-    assert_eq!(fields, ["visibility", "auto_approve_registrations"], "{plan}");
+    assert_eq!(
+        changed_fields(&plan, StepId::Publication),
+        ["visibility", "auto_approve_registrations"],
+        "{plan}"
+    );
     assert!(plan.to_string().contains("visibility: private -> public"), "{plan}");
     workflow.apply(&plan).await?;
     let now = publication().await;
@@ -152,18 +154,14 @@ async fn publication_visibility_and_auto_approve_drift_is_corrected_both_ways() 
     config.konnect.visibility = "private".into();
     config.konnect.auto_approve_registrations = true;
     let private = dcr_workflow::Workflow::builder(config).shared_store(store()).build()?;
-    let plan = private.plan().await;
     // A fresh store: the admin secret is not there, so that step rotates; the
     // publication's two settings change.
-    let plan = plan?;
-    let fields: Vec<&str> = plan
-        .step(StepId::Publication)
-        .unwrap()
-        .fields()
-        .iter()
-        .map(|f| f.field.as_str())
-        .collect();
-    assert_eq!(fields, ["visibility", "auto_approve_registrations"], "{plan}");
+    let plan = private.plan().await?;
+    assert_eq!(
+        changed_fields(&plan, StepId::Publication),
+        ["visibility", "auto_approve_registrations"],
+        "{plan}"
+    );
     private.apply(&plan).await?;
     let now = publication().await;
     assert_eq!(now.visibility, konnect_appauth::resources::apis::Visibility::Private);
@@ -228,14 +226,7 @@ async fn drift_in_each_resource_is_detected_and_corrected() -> anyhow::Result<()
         .await?;
 
     let plan = workflow.plan().await?;
-    let fields = |step| -> Vec<String> {
-        plan.step(step)
-            .unwrap()
-            .fields()
-            .iter()
-            .map(|f| f.field.clone())
-            .collect()
-    };
+    let fields = |step| changed_fields(&plan, step);
     assert_eq!(fields(StepId::AdminGrant), ["scope"], "{plan}");
     assert_eq!(fields(StepId::ApiAudience), ["name", "scopes"], "{plan}");
     // Konnect's provider check fails too (the grant lost its scopes), so the stored
@@ -615,14 +606,7 @@ async fn renaming_the_admin_app_in_the_config_renames_it_in_place() -> anyhow::R
     config.auth0.admin_app_name = "DCR admin (renamed)".into();
     let workflow = dcr_workflow::Workflow::builder(config).shared_store(store).build()?;
     let plan = workflow.plan().await?;
-    let fields: Vec<&str> = plan
-        .step(StepId::AdminApp)
-        .unwrap()
-        .fields()
-        .iter()
-        .map(|f| f.field.as_str())
-        .collect();
-    assert_eq!(fields, ["name"], "{plan}");
+    assert_eq!(changed_fields(&plan, StepId::AdminApp), ["name"], "{plan}");
     assert_eq!(plan.counts(), (0, 1, 6), "{plan}");
     workflow.apply(&plan).await?;
     let admin = s.auth0_client.clients().get(&applied.admin_client_id).await?;

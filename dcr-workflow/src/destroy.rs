@@ -31,6 +31,7 @@ impl Workflow {
     async fn destroy_or_preview(&self, preview: bool) -> Result<Destroyed> {
         let ctx = self.ctx();
         let delete = !preview;
+        // Every delete below sits behind `delete`; everything else is the same walk.
         let observed = in_step(StepId::Observe, observe(ctx, Purpose::Sweep)).await?;
         let mut done = Destroyed::default();
         // First what earlier verifications left: their applications use the strategy.
@@ -45,19 +46,19 @@ impl Workflow {
             let uses_ours =
                 strategy.is_some_and(|s| publication.auth_strategy_ids.iter().flatten().any(|id| id == &s.id));
             let key = format!("{} on portal {}", api.name, k.portal_id);
-            if (uses_ours || api_owned) && preview {
-                done.removed.push((StepId::Publication, key));
-            } else if uses_ours || api_owned {
-                in_step(StepId::Publication, async {
-                    gone_ok(
-                        konnect
-                            .apis()
-                            .unpublish(&api.id, &PortalId::new(k.portal_id.clone()))
-                            .await,
-                    )
-                    .map_err(WorkflowError::konnect(StepId::Publication))
-                })
-                .await?;
+            if uses_ours || api_owned {
+                if delete {
+                    in_step(StepId::Publication, async {
+                        gone_ok(
+                            konnect
+                                .apis()
+                                .unpublish(&api.id, &PortalId::new(k.portal_id.clone()))
+                                .await,
+                        )
+                        .map_err(WorkflowError::konnect(StepId::Publication))
+                    })
+                    .await?;
+                }
                 done.removed.push((StepId::Publication, key));
             } else {
                 done.kept.push((StepId::Publication, key));

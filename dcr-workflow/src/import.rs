@@ -5,8 +5,8 @@
 use auth0_mgmt::{Audience, Auth0Client, ClientId};
 use futures::TryStreamExt;
 use konnect_appauth::resources::apis::Publication;
-use konnect_appauth::resources::auth_strategies::AuthStrategy;
-use konnect_appauth::resources::dcr_providers::{DcrConfig as ProviderConfig, DcrProvider};
+use konnect_appauth::resources::auth_strategies::{AuthStrategy, OidcConfig};
+use konnect_appauth::resources::dcr_providers::{Auth0Config, DcrConfig as ProviderConfig, DcrProvider};
 use konnect_appauth::{KonnectClient, MAX_PAGE_SIZE, PortalId};
 
 use crate::config::ApiScope;
@@ -90,19 +90,10 @@ pub async fn import_with(
 ) -> Result<Imported> {
     let mut found = Vec::new();
     let mut notes = Vec::new();
-    let provider = choose_provider(konnect, options).await?;
+    let (provider, dcr) = choose_provider(konnect, options).await?;
     found.push(format!("Konnect DCR provider {:?} ({})", provider.name, provider.id));
-    let strategy = choose_strategy(konnect, &provider, options).await?;
+    let (strategy, oidc) = choose_strategy(konnect, &provider, options).await?;
     found.push(format!("Konnect auth strategy {:?} ({})", strategy.name, strategy.id));
-    // Both were chosen among their kind; the checks only name it for the compiler.
-    let (ProviderConfig::Auth0(dcr), Some(oidc)) = (&provider.config, strategy.config.as_openid_connect()) else {
-        return Err(WorkflowError::NotAdoptable {
-            resource: "Konnect DCR provider or strategy",
-            name: provider.name.clone(),
-            id: provider.id.to_string(),
-            reason: "not an auth0 provider with an openid_connect strategy".into(),
-        });
-    };
     let audience = oidc.audience_value().ok_or_else(|| WorkflowError::Missing {
         resource: "audience of the Konnect auth strategy",
         name: strategy.name.clone(),
@@ -215,81 +206,90 @@ pub async fn import_with(
     Ok(Imported { config, found, notes })
 }
 
-/// The auth0 providers, narrowed by name when asked; exactly one must remain.
-async fn choose_provider(konnect: &KonnectClient, options: &ImportOptions) -> Result<DcrProvider> {
-    let all: Vec<DcrProvider> = konnect
+/// The auth0 providers with their Auth0 settings, narrowed by name when asked; exactly
+/// one must remain.
+async fn choose_provider(konnect: &KonnectClient, options: &ImportOptions) -> Result<(DcrProvider, Auth0Config)> {
+    let all: Vec<(DcrProvider, Auth0Config)> = konnect
         .dcr_providers()
         .list()
         .page_size(MAX_PAGE_SIZE)
         .stream()
-        .try_filter(|p| std::future::ready(matches!(p.config, ProviderConfig::Auth0(_))))
+        .try_filter_map(|p| {
+            std::future::ready(Ok(match &p.config {
+                ProviderConfig::Auth0(c) => Some((p.clone(), c.clone())),
+                _ => None,
+            }))
+        })
         .try_collect()
         .await
         .map_err(WorkflowError::konnect(StepId::DcrProvider))?;
-    let named: Vec<DcrProvider> = match &options.provider {
-        Some(name) => all.iter().filter(|p| &p.name == name).cloned().collect(),
-        None => all.clone(),
-    };
     one(
-        named,
+        all,
+        options.provider.as_deref(),
+        |(p, _)| (&p.name, p.id.as_str()),
         "Konnect DCR provider of type auth0",
         "--provider NAME (ImportOptions::provider)",
-        |p| format!("{} ({})", p.name, p.id),
-        &all.iter().map(|p| format!("{} ({})", p.name, p.id)).collect::<Vec<_>>(),
     )
 }
 
-/// The openid_connect strategies using `provider`, narrowed by name when asked.
+/// The openid_connect strategies using `provider` with their settings, narrowed by name
+/// when asked.
 async fn choose_strategy(
     konnect: &KonnectClient,
     provider: &DcrProvider,
     options: &ImportOptions,
-) -> Result<AuthStrategy> {
-    let all: Vec<AuthStrategy> = konnect
+) -> Result<(AuthStrategy, OidcConfig)> {
+    let all: Vec<(AuthStrategy, OidcConfig)> = konnect
         .auth_strategies()
         .list()
         .page_size(MAX_PAGE_SIZE)
         .stream()
-        .try_filter(|s| {
-            std::future::ready(
-                s.config.as_openid_connect().is_some() && s.dcr_provider.as_ref().is_some_and(|d| d.id == provider.id),
-            )
+        .try_filter_map(|s| {
+            let uses = s.dcr_provider.as_ref().is_some_and(|d| d.id == provider.id);
+            let oidc = s.config.as_openid_connect().filter(|_| uses).cloned();
+            std::future::ready(Ok(oidc.map(|c| (s, c))))
         })
         .try_collect()
         .await
         .map_err(WorkflowError::konnect(StepId::AuthStrategy))?;
-    let named: Vec<AuthStrategy> = match &options.strategy {
-        Some(name) => all.iter().filter(|s| &s.name == name).cloned().collect(),
-        None => all.clone(),
-    };
     one(
-        named,
+        all,
+        options.strategy.as_deref(),
+        |(s, _)| (&s.name, s.id.as_str()),
         "openid_connect auth strategy using the provider",
         "--strategy NAME (ImportOptions::strategy)",
-        |s| format!("{} ({})", s.name, s.id),
-        &all.iter().map(|s| format!("{} ({})", s.name, s.id)).collect::<Vec<_>>(),
     )
 }
 
-/// Exactly one candidate, or an error that lists them.
+/// The one candidate (named `wanted`, when given), or an error listing the candidates:
+/// those with that name when there are several, else every one.
 fn one<T>(
-    mut candidates: Vec<T>,
+    all: Vec<T>,
+    wanted: Option<&str>,
+    name_and_id: impl Fn(&T) -> (&String, &str),
     resource: &'static str,
     flag: &'static str,
-    describe: impl Fn(&T) -> String,
-    all: &[String],
 ) -> Result<T> {
-    match candidates.len() {
-        1 => Ok(candidates.remove(0)),
+    let describe = |c: &T| {
+        let (name, id) = name_and_id(c);
+        format!("{name} ({id})")
+    };
+    let every: Vec<String> = all.iter().map(describe).collect();
+    let mut named: Vec<T> = all
+        .into_iter()
+        .filter(|c| wanted.is_none_or(|w| name_and_id(c).0 == w))
+        .collect();
+    match named.len() {
+        1 => Ok(named.remove(0)),
         0 => Err(WorkflowError::ImportChoice {
             resource,
             flag,
-            candidates: all.to_vec(),
+            candidates: every,
         }),
         _ => Err(WorkflowError::ImportChoice {
             resource,
             flag,
-            candidates: candidates.iter().map(describe).collect(),
+            candidates: named.iter().map(describe).collect(),
         }),
     }
 }

@@ -291,11 +291,6 @@ impl Workflow {
             // admin step's output says the same.
             secret_changed: matches!(admin_plan.action, crate::plan::Action::Create(_))
                 || admin_app::secret_reaches_provider(&observed),
-            secret_source: if admin_app::needs_new_secret(&observed) || observed.admin.is_none() {
-                admin_app::NEW_SECRET
-            } else {
-                admin_app::READ_SECRET
-            },
         };
         let mut steps = vec![
             admin_plan,

@@ -150,16 +150,7 @@ impl Setup {
 
     /// `dcr ARGS` to the end: exit code and stdout + stderr. Fails the test when it hangs.
     async fn run(&self, store: &Path, args: &[&str]) -> anyhow::Result<(i32, String)> {
-        let child = self.spawn(store, args)?;
-        let output = tokio::time::timeout(RUN_LIMIT, child.wait_with_output())
-            .await
-            .map_err(|_| anyhow::anyhow!("`dcr {}` hung for {RUN_LIMIT:?}", args.join(" ")))??;
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        Ok((output.status.code().unwrap_or(-1), text))
+        run_to_end(self.command(store, args), args).await
     }
 
     /// Runs `dcr ARGS` and requires exit code 0.
@@ -168,6 +159,21 @@ impl Setup {
         anyhow::ensure!(code == 0, "`dcr {}` exited {code}:\n{text}", args.join(" "));
         Ok(text)
     }
+}
+
+/// A prepared `dcr ARGS` run to the end: exit code and stdout + stderr. Fails the test
+/// when it hangs.
+async fn run_to_end(mut command: Command, args: &[&str]) -> anyhow::Result<(i32, String)> {
+    let child = command.spawn()?;
+    let output = tokio::time::timeout(RUN_LIMIT, child.wait_with_output())
+        .await
+        .map_err(|_| anyhow::anyhow!("`dcr {}` hung for {RUN_LIMIT:?}", args.join(" ")))??;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok((output.status.code().unwrap_or(-1), text))
 }
 
 /// Issue 12, item 1, through the binary: `/oauth/token` answers one 429 that reports a
@@ -499,15 +505,7 @@ async fn a_hand_made_setup_is_imported_and_adopted_through_the_cli() -> anyhow::
         }
         command
     };
-    let run = |mut command: Command| async move {
-        let output = tokio::time::timeout(RUN_LIMIT, command.output()).await??;
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        anyhow::Ok((output.status.code().unwrap_or(-1), text))
-    };
+    let run = async |args: &[&str]| run_to_end(connection_only(args), args).await;
 
     let (code, text) = s.run(&store, &["plan"]).await?;
     assert_eq!(code, 1, "an unmarked setup is refused without --adopt:\n{text}");
@@ -521,7 +519,7 @@ async fn a_hand_made_setup_is_imported_and_adopted_through_the_cli() -> anyhow::
         body: r#"{"status":503,"title":"Service Unavailable"}"#.into(),
         times: 1,
     });
-    let (code, text) = run(connection_only(&["import", "--out", config])).await?;
+    let (code, text) = run(&["import", "--out", config]).await?;
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("found Konnect DCR provider \"auth0\""), "{text}");
     assert_eq!(s.faults.canned_left(), 0, "the 503 was met (and retried)");
@@ -533,39 +531,18 @@ async fn a_hand_made_setup_is_imported_and_adopted_through_the_cli() -> anyhow::
     ] {
         assert!(!written.contains(&secret), "a secret was written:\n{written}");
     }
-    let (code, text) = run(connection_only(&["import", "--out", config])).await?;
+    let (code, text) = run(&["import", "--out", config]).await?;
     assert_eq!(code, 1, "an existing file is kept without --force:\n{text}");
 
-    let (code, text) = run(connection_only(&[
-        "plan",
-        "--adopt",
-        "--detailed-exitcode",
-        "--config",
-        config,
-    ]))
-    .await?;
+    let (code, text) = run(&["plan", "--adopt", "--detailed-exitcode", "--config", config]).await?;
     assert_eq!(code, 2, "{text}");
     assert_eq!(text.matches("~ adopt").count(), 4, "{text}");
     assert!(text.contains("0 to create, 0 to update, 4 to adopt"), "{text}");
-    let (code, text) = run(connection_only(&[
-        "apply",
-        "--adopt",
-        "--auto-approve",
-        "--config",
-        config,
-    ]))
-    .await?;
+    let (code, text) = run(&["apply", "--adopt", "--auto-approve", "--config", config]).await?;
     assert_eq!(code, 0, "{text}");
-    let (code, text) = run(connection_only(&["plan", "--detailed-exitcode", "--config", config])).await?;
+    let (code, text) = run(&["plan", "--detailed-exitcode", "--config", config]).await?;
     assert_eq!(code, 0, "owned now, nothing to do:\n{text}");
-    let (code, text) = run(connection_only(&[
-        "verify",
-        "--mode",
-        "auth0-client",
-        "--config",
-        config,
-    ]))
-    .await?;
+    let (code, text) = run(&["verify", "--mode", "auth0-client", "--config", config]).await?;
     assert_eq!(code, 0, "{text}");
     Ok(())
 }

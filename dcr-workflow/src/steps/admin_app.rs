@@ -34,14 +34,7 @@ pub(crate) struct AdminOutput {
     pub(crate) secret_changed: bool,
     /// The secret is a rotation's pending one: promote it once Konnect has it.
     pub(crate) pending: bool,
-    /// Where a changed secret came from, as the plan says it.
-    pub(crate) secret_source: &'static str,
 }
-
-/// [`AdminOutput::secret_source`] of a created or rotated secret.
-pub(crate) const NEW_SECRET: &str = "(new)";
-/// [`AdminOutput::secret_source`] of an adopted application's secret read from Auth0.
-pub(crate) const READ_SECRET: &str = "(read from Auth0)";
 
 /// The admin application the chain uses, and the owned duplicates found on the way.
 #[derive(Default)]
@@ -278,7 +271,7 @@ pub(crate) async fn secret_health(
 /// Whether the next apply must choose and set a new secret (or finish a pending one).
 pub(crate) fn needs_new_secret(observed: &Observed) -> bool {
     observed.admin.is_some()
-        && ((!observed.admin_secret_stored && !observed.admin_secret_readable)
+        && ((!observed.admin_secret_stored && observed.admin_secret_read.is_none())
             || observed.admin_secret_pending
             || observed.stored_secret_dead)
 }
@@ -287,7 +280,7 @@ pub(crate) fn needs_new_secret(observed: &Observed) -> bool {
 /// or an adopted application's secret read from Auth0 (the hand-made provider may hold
 /// an older one).
 pub(crate) fn secret_reaches_provider(observed: &Observed) -> bool {
-    needs_new_secret(observed) || (observed.admin_secret_readable && !observed.admin_secret_stored)
+    needs_new_secret(observed) || observed.admin_secret_read.is_some()
 }
 
 /// The application's current secret, when the bootstrap credentials hold
@@ -379,11 +372,11 @@ pub(crate) fn diff(ctx: Ctx<'_>, observed: &Observed) -> StepPlan {
             "(pending secret)",
         ));
         plan_note = Some("a rotation was interrupted: its pending secret is set in Auth0 and Konnect, then kept");
-    } else if !observed.admin_secret_stored && observed.admin_secret_readable {
+    } else if observed.admin_secret_read.is_some() {
         changes.push(FieldChange::sensitive(
             "client_secret",
             Some("(not in the store)"),
-            READ_SECRET,
+            "(read from Auth0)",
         ));
         plan_note = Some(
             "adopted: its secret is read from Auth0 (the bootstrap credentials hold read:client_keys), stored, \
@@ -452,7 +445,6 @@ pub(crate) async fn apply(ctx: Ctx<'_>, observed: &Observed) -> Result<(StepPlan
             secret,
             secret_changed: true,
             pending: false,
-            secret_source: NEW_SECRET,
         };
         return Ok((plan, output));
     };
@@ -475,13 +467,8 @@ pub(crate) async fn apply(ctx: Ctx<'_>, observed: &Observed) -> Result<(StepPlan
         }
         clients.update(&id, &update).await.map_err(WorkflowError::auth0(STEP))?;
     }
-    if !needs_new_secret(observed) && !observed.admin_secret_stored && observed.admin_secret_readable {
-        let secret = read_secret(ctx, &id).await?.ok_or_else(|| WorkflowError::Missing {
-            resource: "client_secret of the adopted Auth0 application",
-            name: id.to_string(),
-            hint: "the bootstrap credentials no longer read secrets (read:client_keys): plan again, and the \
-                   secret is rotated instead",
-        })?;
+    if let Some(secret) = observed.admin_secret_read.clone() {
+        // Read by the observation: stored before Konnect is sent it.
         ctx.store.put(&admin_secret_key(id.as_str()), &secret).await?;
         tracing::info!(client_id = %id, "read the adopted admin application's secret from Auth0 and stored it");
         let output = AdminOutput {
@@ -489,7 +476,6 @@ pub(crate) async fn apply(ctx: Ctx<'_>, observed: &Observed) -> Result<(StepPlan
             secret,
             secret_changed: true,
             pending: false,
-            secret_source: READ_SECRET,
         };
         return Ok((plan, output));
     }
@@ -505,14 +491,12 @@ pub(crate) async fn apply(ctx: Ctx<'_>, observed: &Observed) -> Result<(StepPlan
             // Konnect's check failed while the stored secret works: send it again.
             secret_changed: observed.provider_secret_rejected,
             pending: false,
-            secret_source: NEW_SECRET,
         },
         None => AdminOutput {
             secret: crate::rotation::begin(ctx, &id).await?,
             client_id: id,
             secret_changed: true,
             pending: true,
-            secret_source: NEW_SECRET,
         },
     };
     Ok((plan, output))

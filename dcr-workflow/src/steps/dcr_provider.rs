@@ -87,8 +87,6 @@ pub(crate) fn check_owned(ctx: Ctx<'_>, observed: &Observed) -> Result<()> {
 pub(crate) struct AdminView<'a> {
     pub(crate) client_id: Option<&'a ClientId>,
     pub(crate) secret_changed: bool,
-    /// Where a changed secret comes from, as the plan says it.
-    pub(crate) secret_source: &'static str,
 }
 
 impl<'a> From<&'a AdminOutput> for AdminView<'a> {
@@ -96,7 +94,6 @@ impl<'a> From<&'a AdminOutput> for AdminView<'a> {
         AdminView {
             client_id: Some(&out.client_id),
             secret_changed: out.secret_changed,
-            secret_source: out.secret_source,
         }
     }
 }
@@ -171,11 +168,7 @@ pub(crate) fn diff(ctx: Ctx<'_>, observed: &Observed, admin: &AdminView<'_>) -> 
             "(from the secret store)",
         ));
     } else if admin.secret_changed || client_changed {
-        changes.push(FieldChange::sensitive(
-            SECRET_FIELD,
-            Some("(write-only)"),
-            admin.secret_source,
-        ));
+        changes.push(FieldChange::sensitive(SECRET_FIELD, Some("(write-only)"), "(new)"));
     }
     changes.extend(crate::plan::missing_labels(&provider.labels, &config.konnect_labels()));
     let plan = StepPlan::from_changes(STEP, name, changes);

@@ -19,6 +19,7 @@ use konnect_appauth::KonnectClient;
 use konnect_appauth::resources::apis::{Api, Publication};
 use konnect_appauth::resources::auth_strategies::AuthStrategy;
 use konnect_appauth::resources::dcr_providers::DcrProvider;
+use secrecy::SecretString;
 use tracing::Instrument;
 
 use crate::plan::StepId;
@@ -44,9 +45,10 @@ pub(crate) struct Observed {
     pub(crate) admin_secret_stored: bool,
     /// Whether the store holds a pending secret: a rotation was interrupted.
     pub(crate) admin_secret_pending: bool,
-    /// An unmarked admin application being adopted whose secret the bootstrap credentials
-    /// can read (`read:client_keys`): it is read and stored instead of rotated.
-    pub(crate) admin_secret_readable: bool,
+    /// The secret of an unmarked admin application being adopted, which the store does
+    /// not hold, as Auth0 returned it (the bootstrap credentials hold `read:client_keys`):
+    /// `apply` stores it and hands it to Konnect instead of rotating.
+    pub(crate) admin_secret_read: Option<SecretString>,
     /// The observation was made to adopt unmarked resources.
     pub(crate) adopt: bool,
     /// Konnect's own check of the provider failed (`POST /v2/dcr-providers/{id}/verify`).
@@ -102,7 +104,7 @@ struct Chain {
     duplicate_admins: Vec<Client>,
     grant: Option<ClientGrant>,
     secrets: admin_app::SecretsSummary,
-    secret_readable: bool,
+    secret_read: Option<SecretString>,
     health: admin_app::SecretHealth,
     stale_secrets: Vec<String>,
     create_in_flight: bool,
@@ -124,7 +126,7 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
         let full_scan = purpose == Purpose::Sweep || create_in_flight;
         let found = admin_app::observe(ctx, provider.as_ref(), &duplicate_providers, full_scan).await?;
         let mut duplicate_admins = found.duplicates;
-        let (grant, secrets, secret_readable, health, stale_secrets) = match &found.kept {
+        let (grant, secrets, secret_read, health, stale_secrets) = match &found.kept {
             Some(admin) => {
                 let check = async {
                     let secrets = admin_app::secrets_held(ctx, &admin.client_id).await?;
@@ -134,12 +136,16 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
                     };
                     // Adopting an application whose secret this run does not hold: can the
                     // bootstrap credentials read it, or must it be rotated?
-                    let readable = ctx.adopt
+                    let read = if ctx.adopt
                         && secrets.stored.is_none()
                         && secrets.pending.is_none()
                         && !crate::owner::owns_client(admin)
-                        && admin_app::read_secret(ctx, &admin.client_id).await?.is_some();
-                    Ok::<_, crate::WorkflowError>((secrets.summary(), readable, health))
+                    {
+                        admin_app::read_secret(ctx, &admin.client_id).await?
+                    } else {
+                        None
+                    };
+                    Ok::<_, crate::WorkflowError>((secrets.summary(), read, health))
                 };
                 let grant = async {
                     let (grant, candidates) = admin_grant::observe(ctx, &admin.client_id).await?;
@@ -156,16 +162,16 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
                         .collect();
                     admin_app::recorded(ctx, &known).await
                 };
-                let ((grant, more), (secrets, readable, health), (recorded, stale)) =
+                let ((grant, more), (secrets, read, health), (recorded, stale)) =
                     tokio::try_join!(grant, check, recorded)?;
                 for client in more.into_iter().chain(recorded) {
                     if !duplicate_admins.iter().any(|d| d.client_id == client.client_id) {
                         duplicate_admins.push(client);
                     }
                 }
-                (grant, secrets, readable, health, stale)
+                (grant, secrets, read, health, stale)
             }
-            None => (None, Default::default(), false, Default::default(), Vec::new()),
+            None => (None, Default::default(), None, Default::default(), Vec::new()),
         };
         Ok::<_, crate::WorkflowError>(Chain {
             provider,
@@ -175,7 +181,7 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
             duplicate_admins,
             grant,
             secrets,
-            secret_readable,
+            secret_read,
             health,
             stale_secrets,
             create_in_flight,
@@ -217,7 +223,7 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
         admin: chain.admin,
         admin_secret_stored: chain.secrets.stored,
         admin_secret_pending: chain.secrets.pending,
-        admin_secret_readable: chain.secret_readable,
+        admin_secret_read: chain.secret_read,
         adopt: ctx.adopt,
         provider_secret_rejected: chain.health.provider_rejected,
         stored_secret_dead: chain.health.stored_dead,
