@@ -41,6 +41,32 @@ async fn by_hand(s: &Sandboxes, admin_name: &str) -> HandMade {
     }
 }
 
+/// A workflow whose bootstrap application has every Management API scope but
+/// `read:client_keys`, so an adopted secret cannot be read and is rotated.
+async fn without_read_client_keys(s: &Sandboxes, store: Arc<dyn SecretStore>) -> anyhow::Result<Workflow> {
+    let all = s.admin_grant(&s.auth0.bootstrap_client_id()).await?.scope;
+    let bootstrap = s
+        .auth0_client
+        .clients()
+        .create(&NewClient::machine_to_machine("bootstrap without read:client_keys"))
+        .await?;
+    s.auth0_client
+        .client_grants()
+        .create(&NewClientGrant::new(
+            bootstrap.client_id.clone(),
+            s.auth0.management_audience(),
+            all.iter().filter(|scope| *scope != "read:client_keys"),
+        ))
+        .await?;
+    let secret = bootstrap.client_secret.ok_or_else(|| anyhow::anyhow!("no secret"))?;
+    let auth0 = s
+        .auth0
+        .client_builder()
+        .client_credentials(bootstrap.client_id.clone(), secret)
+        .build()?;
+    Ok(Workflow::builder(s.config()).auth0(auth0).shared_store(store).build()?)
+}
+
 fn action(plan: &dcr_workflow::Plan, step: StepId) -> &Action {
     &plan.step(step).unwrap().action
 }
@@ -235,31 +261,8 @@ async fn a_provider_of_another_type_is_refused_never_converted() -> anyhow::Resu
 async fn without_read_client_keys_the_adopted_secret_is_rotated_and_konnect_gets_it() -> anyhow::Result<()> {
     let s = Sandboxes::start().await?;
     let hand = by_hand(&s, "Konnect Portal DCR Admin").await;
-    // A bootstrap application with every Management API scope but read:client_keys.
-    let all = s.admin_grant(&s.auth0.bootstrap_client_id()).await?.scope;
-    let bootstrap = s
-        .auth0_client
-        .clients()
-        .create(&NewClient::machine_to_machine("bootstrap without read:client_keys"))
-        .await?;
-    s.auth0_client
-        .client_grants()
-        .create(&NewClientGrant::new(
-            bootstrap.client_id.clone(),
-            s.auth0.management_audience(),
-            all.iter().filter(|scope| *scope != "read:client_keys"),
-        ))
-        .await?;
-    let auth0 = s
-        .auth0
-        .client_builder()
-        .client_credentials(bootstrap.client_id.clone(), bootstrap.client_secret.unwrap())
-        .build()?;
     let store: Arc<dyn SecretStore> = Arc::new(MemoryStore::new());
-    let workflow = Workflow::builder(s.config())
-        .auth0(auth0)
-        .shared_store(store.clone())
-        .build()?;
+    let workflow = without_read_client_keys(&s, store.clone()).await?;
 
     let plan = workflow.plan_with(&adopt()).await?;
     let text = plan.to_string();
@@ -408,5 +411,63 @@ async fn import_lists_several_providers_and_takes_the_one_named() -> anyhow::Res
     assert_eq!(imported.config.konnect.provider_name, "auth0-dcr");
     assert_eq!(imported.config.konnect.strategy_name, "auth0-dcr");
     assert_eq!(imported.config.api.audience, API_AUDIENCE);
+    Ok(())
+}
+
+/// An adoption cut short at each of its writes, by a service that keeps failing it (503)
+/// or that carries it out and loses the answer, both with the secret readable (read and
+/// stored) and not (rotated: Auth0 may hold the new secret while Konnect's provider still
+/// holds the dead one): the next `apply --adopt` finishes it, the plain plan is empty,
+/// Konnect's provider check and `verify` pass.
+#[tokio::test]
+async fn an_adoption_cut_short_at_any_write_is_finished_by_the_next_one() -> anyhow::Result<()> {
+    use auth0_mgmt::sandbox::Fault;
+    let writes = [
+        ("PATCH", "/api/v2/clients/"),
+        ("PATCH", "/api/v2/resource-servers/"),
+        ("PATCH", "/v2/dcr-providers/"),
+        ("PATCH", "/v2/application-auth-strategies/"),
+    ];
+    for readable in [true, false] {
+        for (method, path) in writes {
+            for lost in [false, true] {
+                let what = format!("{method} {path}, answer lost: {lost}, secret readable: {readable}");
+                let s = Sandboxes::start().await?;
+                let hand = by_hand(&s, "Konnect Portal DCR Admin").await;
+                let store: Arc<dyn SecretStore> = Arc::new(MemoryStore::new());
+                let workflow = if readable {
+                    s.workflow(store.clone())?
+                } else {
+                    without_read_client_keys(&s, store.clone()).await?
+                };
+                let fault = if lost {
+                    Fault::drop_after_processing()
+                } else {
+                    Fault::status(503)
+                }
+                .times(20)
+                .on(method, path);
+                if path.starts_with("/api/") {
+                    s.auth0.inject(fault);
+                } else {
+                    s.konnect.inject(fault);
+                }
+                assert!(workflow.converge_with(&adopt()).await.is_err(), "{what}: not cut short");
+                s.auth0.clear_faults();
+                s.konnect.clear_faults();
+
+                workflow
+                    .converge_with(&adopt())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{what}: {e:#}"))?;
+                let plan = workflow.plan().await?;
+                assert!(plan.is_empty(), "{what}:\n{plan}");
+                let check = s.konnect_client.dcr_providers().verify(&hand.provider.id).await?;
+                assert!(check.is_success(), "{what}: Konnect's provider: {check:?}");
+                let report = workflow.verify(&VerifyOptions::new()).await?;
+                assert!(report.is_success(), "{what}: {report}");
+            }
+        }
+    }
     Ok(())
 }

@@ -153,6 +153,104 @@ impl Setup {
         run_to_end(self.command(store, args), args).await
     }
 
+    /// A variable the sandbox wrote.
+    fn var(&self, name: &str) -> String {
+        self.env
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
+    /// Kong's guide done by hand through the services' APIs, straight to the sandbox (not
+    /// through the proxies): the admin application "Konnect Portal DCR Admin" with the
+    /// nine scopes, the API, a provider and a strategy both called `name`, and the API
+    /// `api_name` published with the strategy (private, Konnect's default). Returns the
+    /// admin application's secret.
+    async fn by_hand(&self, name: &str, api_name: &str) -> anyhow::Result<auth0_mgmt::ClientSecret> {
+        use auth0_mgmt::resources::client_grants::NewClientGrant;
+        use auth0_mgmt::resources::clients::NewClient;
+        use auth0_mgmt::resources::resource_servers::{NewResourceServer, ResourceServerScope};
+        use konnect_appauth::resources::apis::{NewApi, PublicationRequest};
+        use konnect_appauth::resources::auth_strategies::{NewAuthStrategy, OidcConfig};
+        use konnect_appauth::resources::dcr_providers::{AUTH0_DCR_SCOPES, NewDcrProvider};
+
+        let var = |key: &str| self.var(key);
+        let domain = var("DCR_AUTH0_DOMAIN");
+        let auth0 = auth0_mgmt::Auth0Client::builder()
+            .domain(&domain)
+            .base_url(var("DCR_AUTH0_BASE_URL"))
+            .client_credentials(
+                auth0_mgmt::ClientId::new(var("DCR_AUTH0_CLIENT_ID")),
+                auth0_mgmt::ClientSecret::new(var("DCR_AUTH0_CLIENT_SECRET")),
+            )
+            .build()?;
+        let konnect = konnect_appauth::KonnectClient::builder()
+            .base_url(var("DCR_KONNECT_BASE_URL"))
+            .token(secrecy::SecretString::from(var("DCR_KONNECT_TOKEN")))
+            .build()?;
+        let admin = auth0
+            .clients()
+            .create(&NewClient::machine_to_machine("Konnect Portal DCR Admin"))
+            .await?;
+        let management = auth0_mgmt::Audience::new(format!("https://{domain}/api/v2/"));
+        auth0
+            .client_grants()
+            .create(&NewClientGrant::new(
+                admin.client_id.clone(),
+                management,
+                AUTH0_DCR_SCOPES,
+            ))
+            .await?;
+        let audience = var("DCR_API_AUDIENCE");
+        auth0
+            .resource_servers()
+            .create(
+                &NewResourceServer::new(audience.as_str())
+                    .name("Orders (by hand)")
+                    .scopes([ResourceServerScope::new("read:orders", "Read orders")]),
+            )
+            .await?;
+        let secret = admin.client_secret.unwrap();
+        let provider = konnect
+            .dcr_providers()
+            .create(&NewDcrProvider::auth0(
+                name,
+                format!("https://{domain}"),
+                admin.client_id.as_str(),
+                secret.expose_secret().to_owned(),
+            ))
+            .await?;
+        let strategy = konnect
+            .auth_strategies()
+            .create(
+                &NewAuthStrategy::openid_connect(
+                    name,
+                    "Auth0 (by hand)",
+                    OidcConfig::new(
+                        format!("https://{domain}"),
+                        ["azp"],
+                        ["openid", "read:orders"],
+                        ["client_credentials", "bearer", "session"],
+                    )
+                    .audience(&audience),
+                )
+                .dcr_provider(provider.id.clone()),
+            )
+            .await?;
+        let api = konnect.apis().create(&NewApi::new(api_name)).await?;
+        let portal = konnect_appauth::PortalId::new(var("DCR_KONNECT_PORTAL_ID"));
+        konnect
+            .apis()
+            .publish(
+                &api.id,
+                &portal,
+                &PublicationRequest::new().auth_strategy(strategy.id.clone()),
+            )
+            .await?;
+        Ok(secret)
+    }
+
     /// Runs `dcr ARGS` and requires exit code 0.
     async fn ok(&self, store: &Path, args: &[&str]) -> anyhow::Result<String> {
         let (code, text) = self.run(store, args).await?;
@@ -409,87 +507,9 @@ async fn quiet_default_and_verbose_say_less_or_more_without_colour_off_a_termina
 /// and owned afterwards: `plan --detailed-exitcode` exits 0 and `verify` passes.
 #[tokio::test]
 async fn a_hand_made_setup_is_imported_and_adopted_through_the_cli() -> anyhow::Result<()> {
-    use auth0_mgmt::resources::client_grants::NewClientGrant;
-    use auth0_mgmt::resources::clients::NewClient;
-    use auth0_mgmt::resources::resource_servers::{NewResourceServer, ResourceServerScope};
-    use konnect_appauth::resources::apis::{NewApi, PublicationRequest};
-    use konnect_appauth::resources::auth_strategies::{NewAuthStrategy, OidcConfig};
-    use konnect_appauth::resources::dcr_providers::{AUTH0_DCR_SCOPES, NewDcrProvider};
-
     let s = Setup::start().await?;
-    let var = |name: &str| s.env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap();
-    let domain = var("DCR_AUTH0_DOMAIN");
-    let auth0 = auth0_mgmt::Auth0Client::builder()
-        .domain(&domain)
-        .base_url(var("DCR_AUTH0_BASE_URL"))
-        .client_credentials(
-            auth0_mgmt::ClientId::new(var("DCR_AUTH0_CLIENT_ID")),
-            auth0_mgmt::ClientSecret::new(var("DCR_AUTH0_CLIENT_SECRET")),
-        )
-        .build()?;
-    let konnect = konnect_appauth::KonnectClient::builder()
-        .base_url(var("DCR_KONNECT_BASE_URL"))
-        .token(secrecy::SecretString::from(var("DCR_KONNECT_TOKEN")))
-        .build()?;
-    let admin = auth0
-        .clients()
-        .create(&NewClient::machine_to_machine("Konnect Portal DCR Admin"))
-        .await?;
-    let management = auth0_mgmt::Audience::new(format!("https://{domain}/api/v2/"));
-    auth0
-        .client_grants()
-        .create(&NewClientGrant::new(
-            admin.client_id.clone(),
-            management,
-            AUTH0_DCR_SCOPES,
-        ))
-        .await?;
-    let audience = var("DCR_API_AUDIENCE");
-    auth0
-        .resource_servers()
-        .create(
-            &NewResourceServer::new(audience.as_str())
-                .name("Orders (by hand)")
-                .scopes([ResourceServerScope::new("read:orders", "Read orders")]),
-        )
-        .await?;
-    let secret = admin.client_secret.unwrap();
-    let provider = konnect
-        .dcr_providers()
-        .create(&NewDcrProvider::auth0(
-            "auth0",
-            format!("https://{domain}"),
-            admin.client_id.as_str(),
-            secret.expose_secret().to_owned(),
-        ))
-        .await?;
-    let strategy = konnect
-        .auth_strategies()
-        .create(
-            &NewAuthStrategy::openid_connect(
-                "auth0",
-                "Auth0 (by hand)",
-                OidcConfig::new(
-                    format!("https://{domain}"),
-                    ["azp"],
-                    ["openid", "read:orders"],
-                    ["client_credentials", "bearer", "session"],
-                )
-                .audience(&audience),
-            )
-            .dcr_provider(provider.id.clone()),
-        )
-        .await?;
-    let api = konnect.apis().create(&NewApi::new("Orders by hand")).await?;
-    let portal = konnect_appauth::PortalId::new(var("DCR_KONNECT_PORTAL_ID"));
-    konnect
-        .apis()
-        .publish(
-            &api.id,
-            &portal,
-            &PublicationRequest::new().auth_strategy(strategy.id.clone()),
-        )
-        .await?;
+    let secret = s.by_hand("auth0", "Orders by hand").await?;
+    let var = |name: &str| s.var(name);
 
     let store = s.store("secrets.json");
     let file = s.dir.path().join("dcr.toml");
@@ -544,5 +564,42 @@ async fn a_hand_made_setup_is_imported_and_adopted_through_the_cli() -> anyhow::
     assert_eq!(code, 0, "owned now, nothing to do:\n{text}");
     let (code, text) = run(&["verify", "--mode", "auth0-client", "--config", config]).await?;
     assert_eq!(code, 0, "{text}");
+    Ok(())
+}
+
+/// Issue 14 through the binary, killed: `dcr apply --adopt` on a hand-made setup is
+/// killed (SIGKILL) at each of its writes in turn, once with the write carried out and
+/// its answer never delivered, once with the write never reaching the service. Each time
+/// the next `dcr apply --adopt` finishes the adoption: `plan --detailed-exitcode` exits 0
+/// and `verify` passes.
+#[tokio::test]
+async fn an_adopting_apply_killed_at_any_write_is_finished_by_the_next() -> anyhow::Result<()> {
+    const ADOPT: [&str; 3] = ["apply", "--adopt", "--auto-approve"];
+    // The hand-made resources carry the names the sandbox's configuration uses.
+    let by_hand = async |s: &Setup| s.by_hand("auth0-dcr", &s.var("DCR_KONNECT_API_NAME")).await;
+    let writes = {
+        let s = Setup::start().await?;
+        by_hand(&s).await?;
+        s.ok(&s.store("secrets.json"), &ADOPT).await?;
+        s.faults.writes()
+    };
+    assert!(writes.len() >= 4, "marks on four resources at least: {writes:?}");
+    for (nth, write) in writes.iter().enumerate() {
+        for carried_out in [true, false] {
+            let what = format!("killed at write {nth} ({write:?}), carried out: {carried_out}");
+            let s = Setup::start().await?;
+            by_hand(&s).await?;
+            let store = s.store("secrets.json");
+            let reached = s.faults.hold_write(nth, carried_out);
+            let mut apply = s.spawn(&store, &ADOPT)?;
+            tokio::time::timeout(RUN_LIMIT, reached).await??;
+            apply.kill().await?;
+            s.faults.clear();
+            s.ok(&store, &ADOPT).await.map_err(|e| e.context(what.clone()))?;
+            let (code, text) = s.run(&store, &["plan", "--detailed-exitcode"]).await?;
+            assert_eq!(code, 0, "{what}:\n{text}");
+            s.ok(&store, &["verify"]).await.map_err(|e| e.context(what.clone()))?;
+        }
+    }
     Ok(())
 }
