@@ -111,6 +111,9 @@ async fn a_setup_made_by_hand_is_adopted_then_owned_and_destroyed() -> anyhow::R
     assert!(text.contains("name: Orders -> Orders (Konnect portal)"), "{text}");
     assert!(text.contains("managed-by=dcr-rs"), "{text}");
     assert!(!text.contains(hand.admin_secret.expose_secret()), "{text}");
+    // The plan carries the secret it read to apply, never in what it prints.
+    let debug = format!("{plan:?}");
+    assert!(!debug.contains(hand.admin_secret.expose_secret()), "{debug}");
 
     let applied = workflow.apply(&plan).await?;
     assert_eq!(
