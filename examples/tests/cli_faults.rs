@@ -333,14 +333,16 @@ async fn a_rotate_killed_at_any_write_is_finished_by_the_next_apply() -> anyhow:
 }
 
 /// Issue 12, item 3, through the binary: three `dcr apply` at once, each with its own
-/// secrets file (three machines), on services that answer in 100 ms (so that all three
-/// observe the empty state before any creates). One more apply
+/// secrets file (three machines). The proxy holds every write until 3 s after the first
+/// one, so that all three observe the empty state before any creates, however the
+/// machine schedules the processes (left to timing, a loaded CI machine once ran them one
+/// after the other and no race happened). One more apply
 /// leaves one of everything: `audit` is clean (exit 0), `verify` passes, and after
 /// `destroy` the audit is clean again.
 #[tokio::test]
 async fn overlapping_cli_applies_on_separate_machines_converge() -> anyhow::Result<()> {
     let s = Setup::start().await?;
-    s.faults.latency(Some(Duration::from_millis(100)));
+    s.faults.gate_writes(Some(Duration::from_secs(3)));
     let stores: Vec<PathBuf> = (0..3).map(|i| s.store(&format!("machine-{i}.json"))).collect();
     let mut runs = Vec::new();
     for store in &stores {
@@ -355,7 +357,7 @@ async fn overlapping_cli_applies_on_separate_machines_converge() -> anyhow::Resu
             String::from_utf8_lossy(&output.stderr).into_owned(),
         ));
     }
-    s.faults.latency(None);
+    s.faults.gate_writes(None);
     let (code, audit) = s.run(&stores[0], &["audit"]).await?;
     assert_eq!(
         code, 2,

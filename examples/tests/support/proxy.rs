@@ -7,7 +7,7 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -39,11 +39,20 @@ struct State {
     canned: Vec<Canned>,
     hold: Option<Hold>,
     writes: usize,
-    latency: Option<Duration>,
+    /// Writes wait until this window, started by the first write, has passed.
+    gate: Option<Gate>,
     /// (method, path) of every write forwarded.
     log: Vec<(String, String)>,
     /// Every answer the service sent through the proxy: method, path, status.
     statuses: Vec<(String, String, u16)>,
+}
+
+/// Holds every write until `window` after the first one arrived, then lets them all
+/// through: runs started together all observe the state before any of them changes it,
+/// however the machine schedules them.
+struct Gate {
+    window: Duration,
+    opens_at: Option<Instant>,
 }
 
 /// What the test arms; shared by the proxies.
@@ -84,9 +93,10 @@ impl Faults {
         state.log.clear();
     }
 
-    /// Adds `latency` before every forwarded request.
-    pub(crate) fn latency(&self, latency: Option<Duration>) {
-        self.state().latency = latency;
+    /// Holds the writes that arrive within `window` of the first one (counted from
+    /// now) until that window has passed; `None` lets writes through at once.
+    pub(crate) fn gate_writes(&self, window: Option<Duration>) {
+        self.state().gate = window.map(|window| Gate { window, opens_at: None });
     }
 
     /// The requests the service answered with `status`: method and path.
@@ -118,7 +128,10 @@ impl Faults {
 
 enum Decision {
     Canned(u16, Vec<(&'static str, String)>, String),
-    Forward { hold_after: bool },
+    Forward {
+        hold_after: bool,
+        not_before: Option<Instant>,
+    },
     HoldForever,
 }
 
@@ -136,8 +149,18 @@ impl State {
         let write =
             !matches!(method, "GET" | "HEAD" | "OPTIONS") && path != "/oauth/token" && !path.ends_with("/verify");
         if !write {
-            return (Decision::Forward { hold_after: false }, None);
+            return (
+                Decision::Forward {
+                    hold_after: false,
+                    not_before: None,
+                },
+                None,
+            );
         }
+        let not_before = self.gate.as_mut().map(|gate| {
+            let window = gate.window;
+            *gate.opens_at.get_or_insert_with(|| Instant::now() + window)
+        });
         let index = self.writes;
         self.writes += 1;
         match &mut self.hold {
@@ -145,14 +168,26 @@ impl State {
                 let reached = hold.reached.take();
                 if hold.forward {
                     self.log.push((method.to_owned(), path.to_owned()));
-                    (Decision::Forward { hold_after: true }, reached)
+                    (
+                        Decision::Forward {
+                            hold_after: true,
+                            not_before,
+                        },
+                        reached,
+                    )
                 } else {
                     (Decision::HoldForever, reached)
                 }
             }
             _ => {
                 self.log.push((method.to_owned(), path.to_owned()));
-                (Decision::Forward { hold_after: false }, None)
+                (
+                    Decision::Forward {
+                        hold_after: false,
+                        not_before,
+                    },
+                    None,
+                )
             }
         }
     }
@@ -218,11 +253,7 @@ async fn forward(
     let method = parts.method.as_str().to_owned();
     let target = parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
     let path = parts.uri.path().to_owned();
-    let (decision, reached, latency) = {
-        let mut state = faults.state();
-        let (decision, reached) = state.decide(&method, &path);
-        (decision, reached, state.latency)
-    };
+    let (decision, reached) = faults.state().decide(&method, &path);
     let respond = |status: u16, headers: Vec<(String, String)>, body: Bytes| {
         let mut response = hyper::Response::new(Full::new(body));
         *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::BAD_GATEWAY);
@@ -236,7 +267,7 @@ async fn forward(
         }
         response
     };
-    let hold_after = match decision {
+    let (hold_after, not_before) = match decision {
         Decision::Canned(status, headers, body) => {
             let mut headers: Vec<(String, String)> = headers.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
             headers.push(("content-type".into(), "application/json".into()));
@@ -249,10 +280,10 @@ async fn forward(
             std::future::pending::<()>().await;
             unreachable!()
         }
-        Decision::Forward { hold_after } => hold_after,
+        Decision::Forward { hold_after, not_before } => (hold_after, not_before),
     };
-    if let Some(latency) = latency {
-        tokio::time::sleep(latency).await;
+    if let Some(at) = not_before {
+        tokio::time::sleep_until(at.into()).await;
     }
     let method_name = method.clone();
     let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(std::io::Error::other)?;
