@@ -1,8 +1,8 @@
 //! A small CLI over the workflow.
 //!
 //! ```text
-//! cargo run --example dcr -- plan    [--config dcr.toml] [--detailed-exitcode] [--adopt]
-//! cargo run --example dcr -- apply   [--config dcr.toml] [--adopt] [--auto-approve]
+//! cargo run --example dcr -- plan    [--config dcr.toml] [--detailed-exitcode] [--adopt] [--prune]
+//! cargo run --example dcr -- apply   [--config dcr.toml] [--adopt] [--prune] [--auto-approve]
 //! cargo run --example dcr -- verify  [--gateway-url URL] [--mode auto|portal-application|auth0-client]
 //! cargo run --example dcr -- destroy [--auto-approve]
 //! cargo run --example dcr -- rotate | audit
@@ -56,6 +56,10 @@ enum Command {
         /// `~ adopt`) instead of refusing them.
         #[arg(long)]
         adopt: bool,
+        /// Show the publications of the strategy that are no longer configured as
+        /// removed (`-`) instead of kept.
+        #[arg(long)]
+        prune: bool,
     },
     /// Converge both systems on the configuration (shows the plan and asks for `yes`).
     Apply {
@@ -63,6 +67,10 @@ enum Command {
         /// ownership marks and correct the differences (destroy then removes them).
         #[arg(long)]
         adopt: bool,
+        /// Unpublish the APIs that use the strategy but are no longer configured, on any
+        /// portal.
+        #[arg(long)]
+        prune: bool,
         /// Do not ask: required when stdin is not a terminal (CI).
         #[arg(long)]
         auto_approve: bool,
@@ -157,19 +165,28 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         Command::Plan {
             detailed_exitcode,
             adopt,
+            prune,
         } => {
-            let plan = workflow.plan_with(&PlanOptions::new().adopt(adopt)).await?;
+            let plan = workflow
+                .plan_with(&PlanOptions::new().adopt(adopt).prune(prune))
+                .await?;
             println!("{plan}");
             if detailed_exitcode && !plan.is_empty() {
                 return Ok(false);
             }
         }
-        Command::Apply { adopt, auto_approve } => {
+        Command::Apply {
+            adopt,
+            prune,
+            auto_approve,
+        } => {
             // A run that waited for another's lock finds its plan stale: it plans again
             // (a few times at most) instead of failing or duplicating.
             let mut attempts = 0;
             loop {
-                let plan = workflow.plan_with(&PlanOptions::new().adopt(adopt)).await?;
+                let plan = workflow
+                    .plan_with(&PlanOptions::new().adopt(adopt).prune(prune))
+                    .await?;
                 println!("{plan}");
                 if plan.is_empty() {
                     println!("Nothing to do.");

@@ -367,6 +367,14 @@ async fn every_exchange_of_the_end_to_end_scenarios_conforms() -> anyhow::Result
             &PublicationRequest::new().auth_strategy(applied.strategy.id.clone()),
         )
         .await?;
+    // Read one by one, as a caller without the lists would.
+    assert!(
+        k.apis()
+            .publication(&applied.api_id, &s.konnect.portal_id())
+            .await?
+            .is_some()
+    );
+    assert!(k.portals().get_opt(&s.konnect.portal_id()).await?.is_some());
 
     // And the end of it.
     workflow.destroy().await?;

@@ -7,7 +7,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::fmt;
 use tokio::sync::Notify;
 
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use konnect_appauth::PortalId;
 
 use crate::plan::StepId;
@@ -231,7 +231,8 @@ impl Workflow {
     }
 
     async fn audit_inner(&self) -> Result<AuditReport> {
-        let portal = &self.config.konnect.portal_id;
+        // Every configured portal, one after the other (each list in creation order).
+        let portals = self.config.portal_ids();
         let join = Join {
             unmatched: Mutex::new(Unmatched::default()),
             progress: Notify::new(),
@@ -241,11 +242,14 @@ impl Workflow {
         let mut leftover_applications = Vec::new();
         let applications = async {
             let mut apps = std::pin::pin!(
-                self.konnect
-                    .portal_applications(PortalId::new(portal.clone()))
-                    .list()
-                    .page_size(konnect_appauth::MAX_PAGE_SIZE)
-                    .stream()
+                futures::stream::iter(portals.iter().map(|portal| {
+                    self.konnect
+                        .portal_applications(PortalId::new(portal.clone()))
+                        .list()
+                        .page_size(konnect_appauth::MAX_PAGE_SIZE)
+                        .stream()
+                }))
+                .flatten()
             );
             loop {
                 join.pace(Unmatched::applications_ahead).await;
@@ -279,7 +283,9 @@ impl Workflow {
                 let Some(client) = clients.try_next().await.map_err(WorkflowError::auth0(StepId::Audit))? else {
                     break;
                 };
-                let registered_here = client.metadata(PORTAL_KEY) == Some(portal.as_str());
+                let registered_here = client
+                    .metadata(PORTAL_KEY)
+                    .is_some_and(|p| portals.iter().any(|c| c == p));
                 let leftover = crate::leftovers::is_verify_client(&client);
                 if leftover {
                     leftover_clients.push(VerifyLeftover {

@@ -1,11 +1,13 @@
 //! Teardown: removes, in reverse order, exactly what the workflow created.
 
-use konnect_appauth::PortalId;
+use futures::{StreamExt, TryStreamExt};
+use konnect_appauth::{ApiId, PortalId};
 
 use crate::owner;
 use crate::plan::StepId;
 use crate::steps::duplicates::{self, Duplicates, gone_ok};
-use crate::steps::{Purpose, admin_app, in_step, observe};
+use crate::steps::konnect_api::{self, ApiRef};
+use crate::steps::{Purpose, admin_app, in_step, observe, publication};
 use crate::workflow::{Destroyed, Workflow};
 use crate::{Result, WorkflowError};
 
@@ -36,34 +38,52 @@ impl Workflow {
         let mut done = Destroyed::default();
         // First what earlier verifications left: their applications use the strategy.
         done.removed.extend(crate::leftovers::sweep(ctx, delete).await?);
-        let k = &self.config.konnect;
         let konnect = &self.konnect;
         let strategy = observed.strategy.as_ref().filter(|s| owner::owns_labels(&s.labels));
-        let api_owned = observed.api.as_ref().is_some_and(|a| owner::owns_labels(&a.labels));
+        let owned_api = |api: &konnect_appauth::resources::apis::Api| owner::owns_labels(&api.labels);
 
-        // Publication: ours when it uses our strategy (or sits on our API).
-        if let (Some(api), Some(publication)) = (&observed.api, &observed.publication) {
-            let uses_ours =
-                strategy.is_some_and(|s| publication.auth_strategy_ids.iter().flatten().any(|id| id == &s.id));
-            let key = format!("{} on portal {}", api.name, k.portal_id);
-            if uses_ours || api_owned {
-                if delete {
-                    in_step(StepId::Publication, async {
-                        gone_ok(
-                            konnect
-                                .apis()
-                                .unpublish(&api.id, &PortalId::new(k.portal_id.clone()))
-                                .await,
-                        )
-                        .map_err(WorkflowError::konnect(StepId::Publication))
-                    })
-                    .await?;
-                }
-                done.removed.push((StepId::Publication, key));
+        // Publications: ours when they use our strategy (or sit on our API). Those of the
+        // strategy that are not configured go too: a strategy in use cannot be deleted.
+        let mut unpublish: Vec<(ApiId, PortalId, String)> = Vec::new();
+        for p in &observed.publications {
+            let wanted = ApiRef::of(&p.settings);
+            let api = observed
+                .apis
+                .iter()
+                .find(|a| a.wanted == wanted)
+                .and_then(|a| a.found.as_ref());
+            let (Some(api), Some(current)) = (api, &p.current) else {
+                continue;
+            };
+            let uses_ours = strategy.is_some_and(|s| current.auth_strategy_ids.iter().flatten().any(|id| id == &s.id));
+            let key = format!("{} on portal {}", api.name, p.settings.portal_id);
+            if uses_ours || owned_api(api) {
+                unpublish.push((api.id.clone(), PortalId::new(p.settings.portal_id.clone()), key));
             } else {
                 done.kept.push((StepId::Publication, key));
             }
         }
+        if strategy.is_some() {
+            for p in &observed.unconfigured {
+                let portal = publication::portal_of(p).to_owned();
+                let key = format!("{} on portal {portal}", p.api_id);
+                unpublish.push((p.api_id.clone(), PortalId::new(portal), key));
+            }
+        }
+        if delete {
+            in_step(StepId::Publication, async {
+                futures::stream::iter(unpublish.iter().map(|(api, portal, _)| async move {
+                    gone_ok(konnect.apis().unpublish(api, portal).await)
+                        .map_err(WorkflowError::konnect(StepId::Publication))
+                }))
+                .buffer_unordered(konnect_api::CONCURRENCY)
+                .try_collect::<()>()
+                .await
+            })
+            .await?;
+        }
+        done.removed
+            .extend(unpublish.into_iter().map(|(_, _, key)| (StepId::Publication, key)));
         // Owned duplicates that overlapping runs left, dependents first (the admin
         // applications go with the kept one, below).
         let konnect_duplicates = Duplicates {
@@ -78,8 +98,8 @@ impl Workflow {
                 done.removed.push((d.step, d.key));
             }
         }
-        if let Some(api) = &observed.api {
-            if api_owned {
+        for api in observed.apis.iter().filter_map(|a| a.found.as_ref()) {
+            if owned_api(api) {
                 if delete {
                     gone_ok(konnect.apis().delete(&api.id).await)
                         .map_err(WorkflowError::konnect(StepId::KonnectApi))?;

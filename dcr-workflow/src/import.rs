@@ -4,12 +4,12 @@
 
 use auth0_mgmt::{Audience, Auth0Client, ClientId};
 use futures::TryStreamExt;
-use konnect_appauth::resources::apis::Publication;
+use konnect_appauth::resources::apis::{Api, ListedPublication, Publication};
 use konnect_appauth::resources::auth_strategies::{AuthStrategy, OidcConfig};
 use konnect_appauth::resources::dcr_providers::{Auth0Config, DcrConfig as ProviderConfig, DcrProvider};
-use konnect_appauth::{KonnectClient, MAX_PAGE_SIZE, PortalId};
+use konnect_appauth::{ApiId, KonnectClient, MAX_PAGE_SIZE, PortalId};
 
-use crate::config::ApiScope;
+use crate::config::{ApiScope, PublicationSettings};
 use crate::plan::StepId;
 use crate::{DcrConfig, Result, WorkflowError};
 
@@ -144,22 +144,16 @@ pub async fn import_with(
         Some(g) => found.push(format!("its Management API grant ({} scopes)", g.scope.len())),
         None => notes.push("the admin application has no Management API grant: apply creates it".to_owned()),
     }
-    let mut publications = publications.into_iter();
-    let Some((api_name, portal, publication)) = publications.next() else {
+    if publications.is_empty() {
         return Err(WorkflowError::Missing {
             resource: "publication using the strategy",
             name: strategy.name.clone(),
             hint: "no API is published with this strategy: publish one (Kong's guide, step 4), then import again",
         });
-    };
-    found.push(format!("API {api_name:?} published on portal {portal}"));
-    for (other, on, _) in publications {
-        notes.push(format!(
-            "API {other:?} on portal {on} also uses the strategy; the configuration holds one publication, so it \
-             is neither managed nor touched"
-        ));
     }
-
+    for (api_name, portal, _) in &publications {
+        found.push(format!("API {api_name:?} published on portal {portal}"));
+    }
     let mut config = DcrConfig {
         auth0: connection.auth0.clone(),
         labels: connection.labels.clone(),
@@ -186,13 +180,32 @@ pub async fn import_with(
         .collect();
     config.api.developer_managed_scopes = dcr.use_developer_managed_scopes;
     let k = &mut config.konnect;
-    k.portal_id = portal.to_string();
-    k.api_name = Some(api_name);
-    k.visibility = match publication.visibility {
-        konnect_appauth::resources::apis::Visibility::Private => "private".to_owned(),
-        _ => "public".to_owned(),
-    };
-    k.auto_approve_registrations = publication.auto_approve_registrations.unwrap_or(false);
+    let entries: Vec<PublicationSettings> = publications
+        .into_iter()
+        .map(|(api_name, portal, publication)| PublicationSettings {
+            portal_id: portal.to_string(),
+            api_id: None,
+            api_name: Some(api_name),
+            visibility: Some(
+                match publication.visibility {
+                    konnect_appauth::resources::apis::Visibility::Private => "private",
+                    _ => "public",
+                }
+                .to_owned(),
+            ),
+            auto_approve_registrations: Some(publication.auto_approve_registrations.unwrap_or(false)),
+        })
+        .collect();
+    match <[PublicationSettings; 1]>::try_from(entries) {
+        // One publication: the single keys, as Kong's guide sets up.
+        Ok([one]) => {
+            k.visibility = one.visibility().to_owned();
+            k.auto_approve_registrations = one.auto_approve_registrations.unwrap_or(false);
+            k.portal_id = one.portal_id;
+            k.api_name = one.api_name;
+        }
+        Err(entries) => k.publications = entries,
+    }
     k.provider_name = provider.name.clone();
     k.strategy_name = strategy.name.clone();
     k.strategy_display_name = strategy.display_name.clone();
@@ -294,43 +307,46 @@ fn one<T>(
     }
 }
 
-/// `(API name, portal, publication)` of every publication that uses `strategy`: the APIs
-/// are listed (their portals come with them), and each publication read once.
+/// `(API name, portal, publication)` of every publication that uses `strategy`, in the
+/// order of APIs then portals: one walk of the organization's publications filtered by
+/// the strategy, and one of the APIs they publish (for their names).
 async fn publications_of(
     konnect: &KonnectClient,
     strategy: &AuthStrategy,
 ) -> Result<Vec<(String, PortalId, Publication)>> {
-    let apis: Vec<_> = konnect
+    let listed: Vec<ListedPublication> = konnect
         .apis()
-        .list()
+        .publications()
+        .auth_strategy_id(&strategy.id)
         .page_size(MAX_PAGE_SIZE)
         .stream()
-        .try_filter(|a| std::future::ready(!a.portals.is_empty()))
+        .try_filter(|p| std::future::ready(p.is_api()))
+        .try_collect()
+        .await
+        .map_err(WorkflowError::konnect(StepId::Publication))?;
+    if listed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut ids: Vec<ApiId> = listed.iter().map(|p| p.api_id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    let apis: Vec<Api> = konnect
+        .apis()
+        .list()
+        .ids(&ids)
+        .page_size(MAX_PAGE_SIZE)
+        .stream()
         .try_collect()
         .await
         .map_err(WorkflowError::konnect(StepId::KonnectApi))?;
-    let pairs: Vec<_> = apis
+    let mut out: Vec<(String, PortalId, Publication)> = listed
         .iter()
-        .flat_map(|a| a.portals.iter().map(move |p| (a, p.id.clone())))
-        .collect();
-    let apis_client = konnect.apis();
-    let publications = futures::future::try_join_all(
-        pairs
-            .iter()
-            .map(|(api, portal)| apis_client.publication(&api.id, portal)),
-    )
-    .await
-    .map_err(WorkflowError::konnect(StepId::Publication))?;
-    Ok(pairs
-        .into_iter()
-        .zip(publications)
-        .filter_map(|((api, portal), publication)| {
-            let publication = publication?;
-            let uses = publication
-                .auth_strategy_ids
-                .as_ref()
-                .is_some_and(|ids| ids.contains(&strategy.id));
-            uses.then(|| (api.name.clone(), portal, publication))
+        .filter_map(|p| {
+            let api = apis.iter().find(|a| a.id == p.api_id)?;
+            let portal = PortalId::new(crate::steps::publication::portal_of(p).to_owned());
+            Some((api.name.clone(), portal, p.publication()))
         })
-        .collect())
+        .collect();
+    out.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    Ok(out)
 }

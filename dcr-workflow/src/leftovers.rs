@@ -32,7 +32,7 @@ pub(crate) fn is_verify_client(client: &Client) -> bool {
 /// (Konnect deletes their Auth0 clients with them) and the tenant's marked clients.
 /// Returns what it removed (kind and id); with `delete` false, only what it would.
 pub(crate) async fn sweep(ctx: Ctx<'_>, delete: bool) -> Result<Vec<(StepId, String)>> {
-    let portal = PortalId::new(ctx.config.konnect.portal_id.clone());
+    let portal = PortalId::new(ctx.config.first_portal());
     let applications = ctx.konnect.portal_applications(portal);
     // Collected first: deleting while paging would shift the pages.
     let marked: Vec<PortalApplication> = applications

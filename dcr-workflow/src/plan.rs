@@ -197,13 +197,14 @@ impl fmt::Display for StepPlan {
 ///
 /// ```
 /// use dcr_workflow::PlanOptions;
-/// let options = PlanOptions::new().adopt(true);
-/// assert!(options.adopts());
+/// let options = PlanOptions::new().adopt(true).prune(true);
+/// assert!(options.adopts() && options.prunes());
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PlanOptions {
     adopt: bool,
+    prune: bool,
 }
 
 impl PlanOptions {
@@ -229,6 +230,19 @@ impl PlanOptions {
     /// Whether unmarked resources are adopted.
     pub fn adopts(&self) -> bool {
         self.adopt
+    }
+
+    /// Remove the publications of the workflow's strategy that no
+    /// `[[konnect.publications]]` entry configures any more, on any portal (shown as `-`
+    /// in the plan). Without it they are listed and kept.
+    pub fn prune(mut self, prune: bool) -> Self {
+        self.prune = prune;
+        self
+    }
+
+    /// Whether unconfigured publications of the strategy are removed.
+    pub fn prunes(&self) -> bool {
+        self.prune
     }
 }
 

@@ -335,7 +335,7 @@ impl Workflow {
         };
         let apps = self
             .konnect
-            .portal_applications(PortalId::new(self.config.konnect.portal_id.clone()));
+            .portal_applications(PortalId::new(self.config.first_portal()));
         // Konnect registers the application with two Management API requests on the
         // tenant: leave them room (a Free tenant allows 2 per second, and Konnect's DCR
         // fails on a 429). A process that has not asked Auth0 anything yet learns the
@@ -376,7 +376,7 @@ impl Workflow {
         let linked = match &client {
             Ok(Some(c)) => {
                 c.metadata("konnect_application_id") == Some(id.as_str())
-                    && c.metadata("konnect_portal_id") == Some(self.config.konnect.portal_id.as_str())
+                    && c.metadata("konnect_portal_id") == Some(self.config.first_portal().as_str())
             }
             _ => false,
         };
@@ -422,7 +422,7 @@ impl Workflow {
             .clients()
             .create(
                 &NewClient::machine_to_machine(format!("dcr-rs verify {suffix}"))
-                    .metadata("konnect_portal_id", &self.config.konnect.portal_id)
+                    .metadata("konnect_portal_id", self.config.first_portal())
                     .metadata("konnect_developer_id", "dcr-rs-verify")
                     .metadata("konnect_org_id", "dcr-rs-verify")
                     .metadata("konnect_application_id", format!("dcr-rs-verify-{suffix}"))

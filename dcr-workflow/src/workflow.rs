@@ -53,8 +53,11 @@ pub struct Applied {
     pub provider: DcrProvider,
     /// The Konnect auth strategy.
     pub strategy: AuthStrategy,
-    /// The published Konnect API.
+    /// The published Konnect API (the first publication's).
     pub api_id: ApiId,
+    /// Every published Konnect API, one per distinct API of the publications, in
+    /// configuration order.
+    pub api_ids: Vec<ApiId>,
 }
 
 /// What [`Workflow::destroy`] removed and what it left alone.
@@ -249,6 +252,7 @@ impl Workflow {
             config: &self.config,
             store: self.store.as_ref(),
             adopt: options.adopts(),
+            prune: options.prunes(),
         }
     }
 
@@ -282,7 +286,7 @@ impl Workflow {
         dcr_provider::check_owned(ctx, &observed)?;
         auth_strategy::check_owned(ctx, &observed)?;
         konnect_api::check_exists(ctx, &observed)?;
-        publication::check_portal(ctx, &observed)?;
+        publication::check_portals(ctx, &observed)?;
         let admin_id = observed.admin.as_ref().map(|a| &a.client_id);
         let admin_plan = admin_app::diff(ctx, &observed);
         let view = AdminView {
@@ -298,9 +302,9 @@ impl Workflow {
             api_audience::diff(ctx, &observed),
             dcr_provider::diff(ctx, &observed, &view),
             auth_strategy::diff(ctx, &observed, observed.provider.as_ref().map(|p| &p.id)),
-            konnect_api::diff(ctx, &observed),
-            publication::diff(ctx, &observed, observed.strategy.as_ref().map(|s| &s.id)),
         ];
+        steps.extend(konnect_api::diff(ctx, &observed));
+        steps.extend(publication::diff(&observed, observed.strategy.as_ref().map(|s| &s.id)));
         steps.extend(duplicates::diff(&observed));
         Ok(Plan {
             steps,
@@ -388,12 +392,18 @@ impl Workflow {
                 strategy,
             ))
         };
-        let api = in_step(StepId::KonnectApi, konnect_api::apply(ctx, observed));
-        let (chain, api) = tokio::join!(auth0_and_chain, api);
-        let ((done, admin_client_id, provider, strategy), (api_plan, api)) = (chain?, api?);
-        let publication_plan = in_step(
+        let apis = in_step(StepId::KonnectApi, konnect_api::apply(ctx, observed));
+        let (chain, apis) = tokio::join!(auth0_and_chain, apis);
+        let ((done, admin_client_id, provider, strategy), apis) = (chain?, apis?);
+        let ids: Vec<(konnect_api::ApiRef, ApiId)> = observed
+            .apis
+            .iter()
+            .zip(&apis)
+            .map(|(o, (_, api))| (o.wanted.clone(), api.id.clone()))
+            .collect();
+        let publication_plans = in_step(
             StepId::Publication,
-            publication::apply(ctx, observed, &api.id, &strategy.id),
+            publication::apply(ctx, observed, &ids, &strategy.id),
         )
         .await?;
         // Last: the kept chain no longer references any duplicate.
@@ -405,15 +415,21 @@ impl Workflow {
             ctx.store.delete(crate::store::ADMIN_CREATE_IN_FLIGHT).await?;
         }
         let mut steps: Vec<StepPlan> = done.into_iter().collect();
-        steps.push(api_plan);
-        steps.push(publication_plan);
+        let api_ids: Vec<ApiId> = ids.into_iter().map(|(_, id)| id).collect();
+        steps.extend(apis.into_iter().map(|(plan, _)| plan));
+        steps.extend(publication_plans);
         steps.extend(duplicates::diff(observed));
         Ok(Applied {
             steps,
             admin_client_id,
             provider,
             strategy,
-            api_id: api.id,
+            api_id: api_ids.first().cloned().ok_or(WorkflowError::Missing {
+                resource: "Konnect API",
+                name: String::new(),
+                hint: "the configuration publishes no API",
+            })?,
+            api_ids,
         })
     }
 

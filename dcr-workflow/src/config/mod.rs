@@ -15,6 +15,22 @@
 //! portal_id = "f32d905a-ed33-46a3-a093-d8f536af9a8a"
 //! api_name = "Orders API"
 //! ```
+//!
+//! Several APIs, or several portals: one `[[konnect.publications]]` entry each, instead of
+//! `portal_id` and `api_name` (`visibility` and `auto_approve_registrations` under
+//! `[konnect]` are then the entries' defaults):
+//!
+//! ```toml
+//! [[konnect.publications]]
+//! portal_id = "f32d905a-ed33-46a3-a093-d8f536af9a8a"
+//! api_name = "Orders API"
+//!
+//! [[konnect.publications]]
+//! portal_id = "7710d5c4-d902-410b-992f-18b814155b53"
+//! api_id = "9f5061ce-78f6-4452-9108-ad7c02821fd5"
+//! visibility = "private"
+//! auto_approve_registrations = true
+//! ```
 
 mod load;
 mod validate;
@@ -150,18 +166,23 @@ pub struct KonnectSettings {
     pub base_url: Option<String>,
     /// Personal (`kpat_…`) or system account (`spat_…`) token. Required.
     pub token: Option<SecretString>,
-    /// The portal the API is published on. Required.
+    /// The portal the API is published on. Required, unless `publications` is used.
     pub portal_id: String,
     /// The API to publish, by id (it must exist; never deleted by the workflow)…
     pub api_id: Option<String>,
     /// …or by name (created when missing, and then owned by the workflow).
     pub api_name: Option<String>,
     /// Who sees the published API: `public` (default: everyone) or `private` (signed-in
-    /// developers). Drift is corrected.
+    /// developers). Drift is corrected. The default of every `publications` entry.
     pub visibility: String,
     /// Whether the publication approves registrations by itself (default `false`: the
-    /// portal's `auto_approve_applications` decides). Drift is corrected.
+    /// portal's `auto_approve_applications` decides). Drift is corrected. The default of
+    /// every `publications` entry.
     pub auto_approve_registrations: bool,
+    /// `[[konnect.publications]]`: many APIs on many portals, instead of `portal_id` with
+    /// `api_id` or `api_name` (one or the other way, not both). See
+    /// [`DcrConfig::publications`].
+    pub publications: Vec<PublicationSettings>,
     /// Name of the DCR provider. Default `auth0-dcr`.
     pub provider_name: String,
     /// Name of the auth strategy. Default `auth0-dcr`.
@@ -189,6 +210,7 @@ impl Default for KonnectSettings {
             api_name: None,
             visibility: "public".to_owned(),
             auto_approve_registrations: false,
+            publications: Vec::new(),
             provider_name: "auth0-dcr".to_owned(),
             strategy_name: "auth0-dcr".to_owned(),
             strategy_display_name: "Auth0".to_owned(),
@@ -200,7 +222,113 @@ impl Default for KonnectSettings {
     }
 }
 
+/// `[[konnect.publications]]`: one API published on one portal with the workflow's
+/// strategy.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PublicationSettings {
+    /// The portal. Required.
+    pub portal_id: String,
+    /// The API, by id (it must exist; never deleted by the workflow)…
+    pub api_id: Option<String>,
+    /// …or by name (created when missing, and then owned by the workflow).
+    pub api_name: Option<String>,
+    /// `public` or `private`; default `konnect.visibility`.
+    pub visibility: Option<String>,
+    /// Default `konnect.auto_approve_registrations`.
+    pub auto_approve_registrations: Option<bool>,
+}
+
+impl PublicationSettings {
+    /// An entry publishing the API named `api_name` on `portal_id`, with the defaults.
+    pub fn new(portal_id: impl Into<String>, api_name: impl Into<String>) -> Self {
+        PublicationSettings {
+            portal_id: portal_id.into(),
+            api_name: Some(api_name.into()),
+            ..Self::default()
+        }
+    }
+
+    /// The API's name, or its id when it is given by id: how plans name it.
+    pub fn api_key(&self) -> &str {
+        self.api_name.as_deref().or(self.api_id.as_deref()).unwrap_or_default()
+    }
+
+    /// The visibility, `public` when unset.
+    pub fn visibility(&self) -> &str {
+        self.visibility.as_deref().unwrap_or("public")
+    }
+}
+
 impl DcrConfig {
+    /// The publications to converge, in configuration order: the
+    /// `[[konnect.publications]]` entries, or the one the single keys (`konnect.portal_id`
+    /// with `api_id` or `api_name`) describe. Unset visibility and auto-approval are
+    /// filled in from `konnect.visibility` and `konnect.auto_approve_registrations`.
+    ///
+    /// ```
+    /// use dcr_workflow::DcrConfig;
+    /// let mut config = DcrConfig::default();
+    /// config.konnect.portal_id = "p".into();
+    /// config.konnect.api_name = Some("Orders".into());
+    /// let publications = config.publications();
+    /// assert_eq!(publications.len(), 1);
+    /// assert_eq!(publications[0].api_key(), "Orders");
+    /// assert_eq!(publications[0].visibility(), "public");
+    /// ```
+    pub fn publications(&self) -> Vec<PublicationSettings> {
+        let k = &self.konnect;
+        let entries = if k.publications.is_empty() {
+            vec![PublicationSettings {
+                portal_id: k.portal_id.clone(),
+                api_id: k.api_id.clone(),
+                api_name: k.api_name.clone(),
+                visibility: None,
+                auto_approve_registrations: None,
+            }]
+        } else {
+            k.publications.clone()
+        };
+        entries
+            .into_iter()
+            .map(|e| PublicationSettings {
+                visibility: Some(e.visibility.clone().unwrap_or_else(|| k.visibility.clone())),
+                auto_approve_registrations: Some(e.auto_approve_registrations.unwrap_or(k.auto_approve_registrations)),
+                ..e
+            })
+            .collect()
+    }
+
+    /// Where each publication's settings live, for messages: `konnect` for the single
+    /// keys, `konnect.publications[i]` for an entry.
+    pub(crate) fn publication_field(&self, index: usize, field: &str) -> String {
+        if self.konnect.publications.is_empty() {
+            format!("konnect.{field}")
+        } else {
+            format!("konnect.publications[{index}].{field}")
+        }
+    }
+
+    /// The first publication's portal: where `verify` registers its application.
+    pub(crate) fn first_portal(&self) -> String {
+        self.publications()
+            .into_iter()
+            .next()
+            .map(|p| p.portal_id)
+            .unwrap_or_default()
+    }
+
+    /// The distinct portals of the publications, in configuration order.
+    pub fn portal_ids(&self) -> Vec<String> {
+        let mut portals: Vec<String> = Vec::new();
+        for p in self.publications() {
+            if !portals.contains(&p.portal_id) {
+                portals.push(p.portal_id);
+            }
+        }
+        portals
+    }
+
     /// The issuer Konnect and the strategy use: `https://{custom_domain or domain}`,
     /// without a trailing slash.
     pub fn issuer(&self) -> String {

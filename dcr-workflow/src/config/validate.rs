@@ -229,23 +229,46 @@ impl DcrConfig {
         if credentials && k.token.as_ref().is_none_or(|t| t.expose_secret().is_empty()) {
             p.add("konnect.token", "is required (a kpat_… or spat_… token)");
         }
-        p.required("konnect.portal_id", &k.portal_id);
+        if !k.publications.is_empty() && (!k.portal_id.is_empty() || k.api_id.is_some() || k.api_name.is_some()) {
+            p.add(
+                "konnect.publications",
+                "set either [[konnect.publications]] or konnect.portal_id with api_id/api_name, not both \
+                 (the single keys are one entry of the list)",
+            );
+        }
         if !["public", "private"].contains(&k.visibility.as_str()) {
             p.add("konnect.visibility", "public or private");
         }
-        match (&k.api_id, &k.api_name) {
-            (Some(_), Some(_)) => p.add("konnect.api_name", "set konnect.api_id or konnect.api_name, not both"),
-            (None, None) => p.add(
-                "konnect.api_name",
-                "the API to publish is required: konnect.api_id or konnect.api_name",
-            ),
-            (Some(id), None) => {
-                p.required("konnect.api_id", id);
+        let mut seen: Vec<(String, String, usize)> = Vec::new();
+        for (i, entry) in self.publications().iter().enumerate() {
+            let field = |name: &str| self.publication_field(i, name);
+            p.required(&field("portal_id"), &entry.portal_id);
+            if !k.publications.is_empty() && !["public", "private"].contains(&entry.visibility()) {
+                p.add(field("visibility"), "public or private");
             }
-            (None, Some(name)) => {
-                if p.required("konnect.api_name", name) {
-                    p.at_most("konnect.api_name", name, MAX_KONNECT_API_NAME);
+            match (&entry.api_id, &entry.api_name) {
+                (Some(_), Some(_)) => p.add(field("api_name"), "set api_id or api_name, not both"),
+                (None, None) => p.add(field("api_name"), "the API to publish is required: api_id or api_name"),
+                (Some(id), None) => {
+                    p.required(&field("api_id"), id);
                 }
+                (None, Some(name)) => {
+                    if p.required(&field("api_name"), name) {
+                        p.at_most(&field("api_name"), name, MAX_KONNECT_API_NAME);
+                    }
+                }
+            }
+            let pair = (entry.portal_id.clone(), entry.api_key().to_owned());
+            if let Some((_, _, first)) = seen.iter().find(|(portal, api, _)| (portal, api) == (&pair.0, &pair.1)) {
+                p.add(
+                    format!("konnect.publications[{i}]"),
+                    format!(
+                        "publishes {:?} on portal {} again (konnect.publications[{first}] does already)",
+                        pair.1, pair.0
+                    ),
+                );
+            } else {
+                seen.push((pair.0, pair.1, i));
             }
         }
         for (field, value) in [

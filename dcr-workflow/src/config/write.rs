@@ -80,7 +80,9 @@ impl DcrConfig {
         let mut konnect = Table::new();
         optional(&mut konnect, "region", k.region.as_ref());
         optional(&mut konnect, "base_url", k.base_url.as_ref());
-        text(&mut konnect, "portal_id", &k.portal_id);
+        if !k.portal_id.is_empty() {
+            text(&mut konnect, "portal_id", &k.portal_id);
+        }
         optional(&mut konnect, "api_id", k.api_id.as_ref());
         optional(&mut konnect, "api_name", k.api_name.as_ref());
         text(&mut konnect, "visibility", &k.visibility);
@@ -97,6 +99,24 @@ impl DcrConfig {
         list(&mut konnect, "credential_claim", &k.credential_claim);
         list(&mut konnect, "auth_methods", &k.auth_methods);
         optional(&mut konnect, "developer_id", k.developer_id.as_ref());
+        if !k.publications.is_empty() {
+            let entries = k
+                .publications
+                .iter()
+                .map(|p| {
+                    let mut entry = Table::new();
+                    text(&mut entry, "portal_id", &p.portal_id);
+                    optional(&mut entry, "api_id", p.api_id.as_ref());
+                    optional(&mut entry, "api_name", p.api_name.as_ref());
+                    optional(&mut entry, "visibility", p.visibility.as_ref());
+                    if let Some(auto) = p.auto_approve_registrations {
+                        entry.insert("auto_approve_registrations".into(), Value::Boolean(auto));
+                    }
+                    Value::Table(entry)
+                })
+                .collect();
+            konnect.insert("publications".into(), Value::Array(entries));
+        }
 
         let mut root = Table::new();
         root.insert("auth0".into(), Value::Table(auth0));

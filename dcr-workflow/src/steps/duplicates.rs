@@ -113,11 +113,12 @@ pub(crate) fn pick_candidate<T>(
     Ok(candidates.into_iter().next())
 }
 
-/// Splits the APIs with the configured name. Kept: the one published on the portal,
+/// Splits the APIs with the configured name. Kept: the one published on one of its
+/// configured portals,
 /// else one the workflow did not create (the user's), else the first. Only owned ones
 /// are ever deleted.
-pub(crate) fn choose_api(all: Vec<Api>, portal: &PortalId) -> (Option<Api>, Vec<Api>) {
-    let published = |a: &Api| a.portals.iter().any(|p| &p.id == portal);
+pub(crate) fn choose_api(all: Vec<Api>, portals: &[PortalId]) -> (Option<Api>, Vec<Api>) {
+    let published = |a: &Api| a.portals.iter().any(|p| portals.contains(&p.id));
     let kept = all
         .iter()
         .position(published)
@@ -175,14 +176,21 @@ pub(crate) fn found(observed: &super::Observed) -> Vec<Found> {
         id: id.to_owned(),
         kept,
     };
-    let kept_api = observed.api.as_ref().map(|a| a.id.to_string());
+    let kept_api = |name: &str| {
+        observed
+            .apis
+            .iter()
+            .filter_map(|a| a.found.as_ref())
+            .find(|a| a.name == name)
+            .map(|a| a.id.to_string())
+    };
     let kept_strategy = observed.strategy.as_ref().map(|s| s.id.to_string());
     let kept_provider = observed.provider.as_ref().map(|p| p.id.to_string());
     let kept_admin = observed.admin.as_ref().map(|a| a.client_id.to_string());
     let apis = d
         .apis
         .iter()
-        .map(|a| entry(StepId::KonnectApi, &a.name, a.id.as_str(), kept_api.clone()));
+        .map(|a| entry(StepId::KonnectApi, &a.name, a.id.as_str(), kept_api(&a.name)));
     let strategies = d
         .strategies
         .iter()
@@ -218,11 +226,11 @@ pub(crate) fn diff(observed: &super::Observed) -> Vec<StepPlan> {
 /// overlapping run may have removed it first.
 pub(crate) async fn remove(ctx: Ctx<'_>, duplicates: &Duplicates) -> Result<()> {
     let konnect = ctx.konnect;
-    let portal = PortalId::new(ctx.config.konnect.portal_id.clone());
     for api in &duplicates.apis {
         tracing::info!(api = %api.id, "deleting a duplicate Konnect API");
-        if api.portals.iter().any(|p| p.id == portal) {
-            gone_ok(konnect.apis().unpublish(&api.id, &portal).await)
+        // Konnect refuses to delete a published API: its publications go first.
+        for portal in &api.portals {
+            gone_ok(konnect.apis().unpublish(&api.id, &portal.id).await)
                 .map_err(WorkflowError::konnect(StepId::Publication))?;
         }
         gone_ok(konnect.apis().delete(&api.id).await).map_err(WorkflowError::konnect(StepId::KonnectApi))?;

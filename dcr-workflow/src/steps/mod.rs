@@ -16,7 +16,6 @@ use auth0_mgmt::resources::client_grants::ClientGrant;
 use auth0_mgmt::resources::clients::Client;
 use auth0_mgmt::resources::resource_servers::ResourceServer;
 use konnect_appauth::KonnectClient;
-use konnect_appauth::resources::apis::{Api, Publication};
 use konnect_appauth::resources::auth_strategies::AuthStrategy;
 use konnect_appauth::resources::dcr_providers::DcrProvider;
 use secrecy::SecretString;
@@ -35,6 +34,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) store: &'a dyn SecretStore,
     /// Unmarked resources matching the configuration are adopted, not refused.
     pub(crate) adopt: bool,
+    /// Publications of the strategy that are not configured are removed.
+    pub(crate) prune: bool,
 }
 
 /// What exists now, found by natural keys, whoever owns it.
@@ -60,15 +61,21 @@ pub(crate) struct Observed {
     pub(crate) resource_server: Option<ResourceServer>,
     pub(crate) provider: Option<DcrProvider>,
     pub(crate) strategy: Option<AuthStrategy>,
-    pub(crate) api: Option<Api>,
-    pub(crate) publication: Option<Publication>,
+    /// One per distinct API of the publications.
+    pub(crate) apis: Vec<konnect_api::ObservedApi>,
+    /// One per configured publication.
+    pub(crate) publications: Vec<publication::ObservedPublication>,
+    /// Publications of the kept strategy that no entry configures.
+    pub(crate) unconfigured: Vec<konnect_appauth::resources::apis::ListedPublication>,
+    /// The observation was made to prune `unconfigured`.
+    pub(crate) prune: bool,
     /// An earlier run began creating an admin application and never recorded the result
     /// (so this observation scanned the tenant by name).
     pub(crate) create_in_flight: bool,
     /// Client ids the store holds secrets for that Auth0 no longer knows.
     pub(crate) stale_secrets: Vec<String>,
-    /// `konnect.portal_id` names no portal (asked only when the publication is missing).
-    pub(crate) portal_missing: bool,
+    /// Configured portals that do not exist (their publication list answered 404).
+    pub(crate) missing_portals: Vec<String>,
     /// Owned resources under the same natural keys beyond the ones above.
     pub(crate) duplicates: duplicates::Duplicates,
 }
@@ -188,37 +195,33 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
         })
     };
     let konnect_side = async {
-        let portal = konnect_appauth::PortalId::new(ctx.config.konnect.portal_id.clone());
-        let (api, duplicate_apis) = duplicates::choose_api(konnect_api::observe_all(ctx).await?, &portal);
-        let publication = match &api {
-            Some(api) => publication::observe(ctx, &api.id).await?,
-            None => None,
-        };
-        // Asked only when something is to be published: a warm run pays nothing for it.
-        let portal_missing = match (&publication, purpose) {
-            (None, Purpose::Plan) => ctx
-                .konnect
-                .portals()
-                .get_opt(&portal)
-                .await
-                .map_err(crate::WorkflowError::konnect(StepId::Publication))?
-                .is_none(),
-            _ => false,
-        };
-        Ok((api, duplicate_apis, publication, portal_missing))
+        let (apis, portals) = tokio::try_join!(konnect_api::observe_all(ctx), publication::observe_portals(ctx))?;
+        Ok((apis, portals))
     };
-    let (chain, resource_server, (api, duplicate_apis, publication, portal_missing)) =
+    let (chain, resource_server, ((apis, duplicate_apis), portals)) =
         tokio::try_join!(auth0_side, api_audience::observe(ctx), konnect_side)?;
-    let published: Vec<_> = publication
-        .as_ref()
-        .and_then(|p| p.auth_strategy_ids.clone())
-        .unwrap_or_default();
+    let publications = publication::match_configured(ctx, &portals, &apis);
+    let published: Vec<_> = publications
+        .iter()
+        .filter_map(|p| p.current.as_ref())
+        .flat_map(|p| p.auth_strategy_ids.clone().unwrap_or_default())
+        .collect();
     let (strategy, duplicate_strategies) = duplicates::choose_strategy(
         chain.strategies,
         &published,
         chain.provider.as_ref().map(|p| &p.id),
         ctx.adopt,
     )?;
+    let unconfigured = match (&strategy, purpose) {
+        (Some(s), Purpose::Plan) => publication::unconfigured(ctx, &portals, &apis, &s.id, ctx.prune).await?,
+        // A strategy in use cannot be deleted: destroy finds its publications everywhere.
+        (Some(s), Purpose::Sweep) => publication::unconfigured(ctx, &portals, &apis, &s.id, true).await?,
+        _ => Vec::new(),
+    };
+    let missing_portals = portals
+        .into_iter()
+        .filter_map(|(portal, listed)| listed.is_none().then_some(portal))
+        .collect();
     Ok(Observed {
         admin: chain.admin,
         admin_secret_stored: chain.secrets.stored,
@@ -231,9 +234,11 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
         resource_server,
         provider: chain.provider,
         strategy,
-        api,
-        publication,
-        portal_missing,
+        apis,
+        publications,
+        unconfigured,
+        prune: ctx.prune,
+        missing_portals,
         stale_secrets: chain.stale_secrets,
         create_in_flight: chain.create_in_flight,
         duplicates: duplicates::Duplicates {

@@ -20,9 +20,11 @@ static DELETE: Operation = Operation::new(Method::DELETE, "/v3/apis/{apiId}");
 static PUBLISH: Operation = Operation::new(Method::PUT, "/v3/apis/{apiId}/publications/{portalId}");
 static GET_PUBLICATION: Operation = Operation::new(Method::GET, "/v3/apis/{apiId}/publications/{portalId}");
 static DELETE_PUBLICATION: Operation = Operation::new(Method::DELETE, "/v3/apis/{apiId}/publications/{portalId}");
+static LIST_PUBLICATIONS: Operation = Operation::new(Method::GET, "/v3/api-publications");
+static LIST_PORTAL_PUBLICATIONS: Operation = Operation::new(Method::GET, "/v3/portals/{portalId}/api-publications");
 
 /// Every operation this handler exposes, for coverage checks.
-pub const OPERATIONS: [&Operation; 7] = [
+pub const OPERATIONS: [&Operation; 9] = [
     &CREATE,
     &LIST,
     &GET,
@@ -30,6 +32,8 @@ pub const OPERATIONS: [&Operation; 7] = [
     &PUBLISH,
     &GET_PUBLICATION,
     &DELETE_PUBLICATION,
+    &LIST_PUBLICATIONS,
+    &LIST_PORTAL_PUBLICATIONS,
 ];
 
 /// A portal an API is published on (read-only summary).
@@ -181,6 +185,65 @@ pub struct Publication {
     pub updated_at: String,
 }
 
+/// One entry of the publication lists (`ApiPublicationListItem` of
+/// `GET /v3/api-publications`, `PublicationListItem` of
+/// `GET /v3/portals/{portalId}/api-publications`): the publication with the API and
+/// portal it joins, so that a whole portal's publications cost one request per page
+/// instead of one per API.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ListedPublication {
+    /// The published API (or API package, see `entity_type`).
+    pub api_id: ApiId,
+    /// The portal, in the organization-wide list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub portal_id: Option<PortalId>,
+    /// The portal(s), in a portal's own list.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub portal_ids: Vec<PortalId>,
+    /// `api` or `api_package`.
+    pub entity_type: String,
+    /// The strategy applications use; `None` means no application auth.
+    #[serde(default)]
+    pub auth_strategy_ids: Option<Vec<AuthStrategyId>>,
+    /// Whether registrations are approved automatically (`false`: the portal decides).
+    #[serde(default)]
+    pub auto_approve_registrations: Option<bool>,
+    /// Visibility.
+    pub visibility: Visibility,
+    /// What Konnect warns about.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// Creation time (RFC 3339).
+    pub created_at: String,
+    /// Last update time (RFC 3339).
+    pub updated_at: String,
+}
+
+impl ListedPublication {
+    /// Whether it publishes an API (not an API package).
+    pub fn is_api(&self) -> bool {
+        self.entity_type == "api"
+    }
+
+    /// Whether it is on `portal`.
+    pub fn on_portal(&self, portal: &PortalId) -> bool {
+        self.portal_id.as_ref() == Some(portal) || self.portal_ids.contains(portal)
+    }
+
+    /// The publication itself, as [`Apis::publication`] returns it.
+    pub fn publication(&self) -> Publication {
+        Publication {
+            auth_strategy_ids: self.auth_strategy_ids.clone(),
+            auto_approve_registrations: self.auto_approve_registrations,
+            visibility: self.visibility,
+            warnings: self.warnings.clone(),
+            created_at: self.created_at.clone(),
+            updated_at: self.updated_at.clone(),
+        }
+    }
+}
+
 /// Body of `PUT /v3/apis/{apiId}/publications/{portalId}`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -295,6 +358,38 @@ impl Apis {
             .optional()
     }
 
+    /// Every API publication of the organization (`GET /v3/api-publications`), narrowed
+    /// with [`auth_strategy_id`](List::auth_strategy_id) or [`api_ids`](List::api_ids).
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "sandbox"))] fn main() {}
+    /// # #[cfg(feature = "sandbox")]
+    /// # #[tokio::main] async fn main() -> konnect_appauth::Result<()> {
+    /// use futures::TryStreamExt;
+    /// use konnect_appauth::resources::apis::{NewApi, PublicationRequest};
+    /// let sandbox = konnect_appauth::sandbox::KonnectSandbox::start().await?;
+    /// let apis = sandbox.client()?.apis();
+    /// let api = apis.create(&NewApi::new("Orders")).await?;
+    /// apis.publish(&api.id, &sandbox.portal_id(), &PublicationRequest::new()).await?;
+    /// let mine: Vec<_> = apis.portal_publications(&sandbox.portal_id()).stream().try_collect().await?;
+    /// assert_eq!(mine.len(), 1);
+    /// assert_eq!(mine[0].api_id, api.id);
+    /// # Ok(()) }
+    /// ```
+    pub fn publications(&self) -> List<ListedPublication> {
+        List::new(&self.client, &LIST_PUBLICATIONS, &["v3", "api-publications"])
+    }
+
+    /// A portal's API publications (`GET /v3/portals/{portalId}/api-publications`); a
+    /// portal that does not exist answers 404.
+    pub fn portal_publications(&self, portal: &PortalId) -> List<ListedPublication> {
+        List::new(
+            &self.client,
+            &LIST_PORTAL_PUBLICATIONS,
+            &["v3", "portals", portal.as_str(), "api-publications"],
+        )
+    }
+
     /// Unpublishes an API from a portal (204).
     pub async fn unpublish(&self, api: &ApiId, portal: &PortalId) -> Result<()> {
         self.client
@@ -311,4 +406,32 @@ impl List<Api> {
     pub fn name(self, name: impl Into<String>) -> Self {
         self.filter("name", "eq", name)
     }
+
+    /// `filter[name][oeq]`: any of these names. A name holding a comma cannot be told
+    /// apart from two names: ask for it with [`name`](Self::name).
+    pub fn names<S: AsRef<str>>(self, names: &[S]) -> Self {
+        self.filter("name", "oeq", join(names))
+    }
+
+    /// `filter[id][oeq]`: any of these APIs.
+    pub fn ids(self, ids: &[ApiId]) -> Self {
+        self.filter("id", "oeq", join(ids))
+    }
+}
+
+impl List<ListedPublication> {
+    /// `filter[auth_strategy_id][eq]`: the publications applications reach with this
+    /// strategy.
+    pub fn auth_strategy_id(self, id: &AuthStrategyId) -> Self {
+        self.filter("auth_strategy_id", "eq", id.as_str())
+    }
+
+    /// `filter[api_id][oeq]`: the publications of any of these APIs.
+    pub fn api_ids(self, ids: &[ApiId]) -> Self {
+        self.filter("api_id", "oeq", join(ids))
+    }
+}
+
+fn join<S: AsRef<str>>(items: &[S]) -> String {
+    items.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(",")
 }

@@ -41,6 +41,8 @@ enum Route {
     Apis,
     Api(String),
     Publication(String, String),
+    Publications,
+    PortalPublications(String),
     Portal(String),
     Applications(String),
     Application(String, String),
@@ -67,6 +69,11 @@ fn route(path: &str) -> (Route, &'static str) {
         ["v3", "apis", api, "publications", portal] => (
             Route::Publication(owned(api), owned(portal)),
             "/v3/apis/{apiId}/publications/{portalId}",
+        ),
+        ["v3", "api-publications"] => (Route::Publications, "/v3/api-publications"),
+        ["v3", "portals", portal, "api-publications"] => (
+            Route::PortalPublications(owned(portal)),
+            "/v3/portals/{portalId}/api-publications",
         ),
         ["v3", "portals", portal] => (Route::Portal(owned(portal)), "/v3/portals/{portalId}"),
         ["v3", "portals", portal, "applications"] => (
@@ -357,6 +364,33 @@ impl Shared {
             ("DELETE", Route::Publication(api, portal)) => {
                 store.unpublish(&format!("{api}/{portal}"))?;
                 Reply::empty(204)
+            }
+            ("GET", Route::Publications) => {
+                let q = list_query(
+                    request,
+                    // The names (`api_name`, `portal_name`) are not served: refused as unsupported.
+                    &["portal_id", "api_id", "auth_strategy_id", "entity_type"],
+                )?;
+                let page = paginate(
+                    &store.publications,
+                    &q,
+                    |_| true,
+                    |row| store.listed_publication(row, false),
+                );
+                Reply::json(200, page)
+            }
+            ("GET", Route::PortalPublications(portal)) => {
+                if store.portals.get(&portal).is_none() {
+                    return Err(SandboxProblem::not_found("portal"));
+                }
+                let q = list_query(request, &["api_id", "auth_strategy_id", "entity_type"])?;
+                let page = paginate(
+                    &store.publications,
+                    &q,
+                    |row| str_of(row, "_portal_id") == Some(portal.as_str()),
+                    |row| store.listed_publication(row, true),
+                );
+                Reply::json(200, page)
             }
             ("GET", Route::Portal(portal)) => Reply::json(200, store.portal_view(&portal)?),
             ("GET", Route::Applications(portal)) => {

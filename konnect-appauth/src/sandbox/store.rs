@@ -570,6 +570,25 @@ impl Store {
         Ok(Value::Object(row))
     }
 
+    /// A publication as the lists show it: `ApiPublicationListItem` (organization-wide,
+    /// `portal_id`) or, for a portal's own list, `PublicationListItem` (`portal_ids`).
+    pub(crate) fn listed_publication(&self, row: &Map<String, Value>, in_portal: bool) -> Value {
+        let api = str_of(row, "_api_id").unwrap_or_default();
+        let portal = str_of(row, "_portal_id").unwrap_or_default();
+        let mut view = row.clone();
+        view.retain(|k, _| !k.starts_with('_'));
+        view.insert("api_id".into(), json!(api));
+        if in_portal {
+            view.insert("portal_ids".into(), json!([portal]));
+        } else {
+            view.insert("portal_id".into(), json!(portal));
+        }
+        view.insert("entity_type".into(), json!("api"));
+        // Required in the list item: absent means false ("fallbacks on the portal's value").
+        view.entry("auto_approve_registrations").or_insert(json!(false));
+        Value::Object(view)
+    }
+
     pub(crate) fn unpublish(&mut self, key: &str) -> Outcome<()> {
         self.publications
             .remove(key)
@@ -933,6 +952,9 @@ fn lookup(row: &Value, field: &str) -> Option<String> {
         "dcr_provider_name" => row.get("dcr_provider").and_then(|p| p.get("name")),
         "dcr_provider_type" => row.get("dcr_provider").and_then(|p| p.get("provider_type")),
         "developer_id" => row.get("owner").and_then(|o| o.get("id")),
+        // A publication's strategy and portal (Konnect allows one strategy per publication).
+        "auth_strategy_id" => row.get("auth_strategy_ids").and_then(|ids| ids.get(0)),
+        "portal_id" => direct.or_else(|| row.get("portal_ids").and_then(|ids| ids.get(0))),
         _ => direct,
     }?;
     match value {
