@@ -14,6 +14,7 @@ use auth0_mgmt::{ClientId, ClientSecret};
 use dcr_tests::{API_AUDIENCE, API_NAME, Sandboxes, changed_fields};
 use dcr_workflow::store::{MemoryStore, SecretStore, admin_secret_key};
 use dcr_workflow::{Action, PlanOptions, StepId, VerifyOptions, Workflow, WorkflowError};
+use konnect_appauth::resources::apis::PublicationRequest;
 use konnect_appauth::resources::auth_strategies::AuthStrategy;
 use konnect_appauth::resources::dcr_providers::{AUTH0_DCR_SCOPES, DcrProvider, NewDcrProvider};
 use secrecy::ExposeSecret;
@@ -310,6 +311,24 @@ fn connection(s: &Sandboxes) -> dcr_workflow::DcrConfig {
 async fn an_imported_hand_made_setup_needs_only_the_marks() -> anyhow::Result<()> {
     let s = Sandboxes::start().await?;
     let hand = by_hand(&s, "Konnect Portal DCR Admin").await;
+    // A second API, published privately on a second portal with the same strategy.
+    let partners = s.konnect.add_portal("partners");
+    let billing = s
+        .konnect_client
+        .apis()
+        .create(&konnect_appauth::resources::apis::NewApi::new("Billing"))
+        .await?;
+    s.konnect_client
+        .apis()
+        .publish(
+            &billing.id,
+            &partners,
+            &PublicationRequest::new()
+                .auth_strategy(hand.strategy.id.clone())
+                .visibility(konnect_appauth::resources::apis::Visibility::Private)
+                .auto_approve_registrations(true),
+        )
+        .await?;
     s.clear_logs();
     let imported = dcr_workflow::import(&connection(&s), &dcr_workflow::ImportOptions::new()).await?;
     assert_eq!(s.writes(), 0, "import only reads");
@@ -329,6 +348,21 @@ async fn an_imported_hand_made_setup_needs_only_the_marks() -> anyhow::Result<()
     );
     assert!(
         text.contains(&format!("portal_id = \"{}\"", s.konnect.portal_id())),
+        "{text}"
+    );
+    // Both publications, each with its own settings.
+    assert_eq!(text.matches("[[konnect.publications]]").count(), 2, "{text}");
+    let written = dcr_workflow::DcrConfig::from_toml_str(&text)?;
+    let entries = written.publications();
+    assert_eq!(entries.len(), 2, "{text}");
+    let partners_entry = entries.iter().find(|e| e.portal_id == partners.as_str()).unwrap();
+    assert_eq!(
+        (
+            partners_entry.api_key(),
+            partners_entry.visibility(),
+            partners_entry.auto_approve_registrations
+        ),
+        ("Billing", "private", Some(true)),
         "{text}"
     );
 

@@ -2,7 +2,7 @@
 //! workflow spend, against the in-process sandboxes and against raw reqwest.
 //!
 //! ```text
-//! cargo run --release --example bench                 # all six parts, as text
+//! cargo run --release --example bench                 # every part, as text
 //! cargo run --release --example bench -- --json       # one JSON object per part and line
 //! cargo run --release --example bench -- --only rate-limit --only audit
 //! cargo run --example bench -- --quick                # small sizes, a smoke run (CI)
@@ -19,6 +19,7 @@ mod listing;
 mod measure;
 mod overhead;
 mod plans;
+mod publications;
 mod rate_limit;
 mod report;
 mod seed;
@@ -51,6 +52,7 @@ enum Part {
     FreePlan,
     EssentialsPlan,
     Audit,
+    Publications,
 }
 
 /// How big each part is.
@@ -68,6 +70,8 @@ struct Sizes {
     audit_slow_apps: usize,
     /// Applications audited under the plans' limits.
     plan_apps: usize,
+    /// APIs published on two portals each.
+    publications: usize,
 }
 
 const FULL: Sizes = Sizes {
@@ -81,6 +85,7 @@ const FULL: Sizes = Sizes {
     audit_orphans: 100,
     audit_slow_apps: 2_000,
     plan_apps: 2_000,
+    publications: 50,
 };
 
 const QUICK: Sizes = Sizes {
@@ -94,6 +99,7 @@ const QUICK: Sizes = Sizes {
     audit_orphans: 100,
     audit_slow_apps: 200,
     plan_apps: 200,
+    publications: 50,
 };
 
 async fn run(part: Part, sizes: &Sizes) -> anyhow::Result<Section> {
@@ -106,6 +112,7 @@ async fn run(part: Part, sizes: &Sizes) -> anyhow::Result<Section> {
         Part::FreePlan => plans::plan(auth0_mgmt::sandbox::Tier::Free, sizes.plan_apps).await,
         Part::EssentialsPlan => plans::plan(auth0_mgmt::sandbox::Tier::Essentials, sizes.plan_apps).await,
         Part::Audit => audit::audit(sizes.audit_apps, sizes.audit_orphans, sizes.audit_slow_apps).await,
+        Part::Publications => publications::publications(sizes.publications).await,
     }
 }
 
