@@ -364,7 +364,7 @@ impl Apis {
     /// ```
     /// # #[cfg(not(feature = "sandbox"))] fn main() {}
     /// # #[cfg(feature = "sandbox")]
-    /// # #[tokio::main] async fn main() -> konnect_appauth::Result<()> {
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use futures::TryStreamExt;
     /// use konnect_appauth::resources::apis::{NewApi, PublicationRequest};
     /// let sandbox = konnect_appauth::sandbox::KonnectSandbox::start().await?;
