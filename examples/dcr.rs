@@ -42,6 +42,35 @@ struct Cli {
     /// More on stderr: -v each request, -vv everything (RUST_LOG, when set, decides).
     #[arg(long, short, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+    /// `json`: one JSON document on stdout (plan, apply, destroy, rotate, verify, audit);
+    /// progress, prompts and logs stay on stderr.
+    #[arg(long, short, global = true, value_enum, default_value_t = Output::Text)]
+    output: Output,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Output {
+    Text,
+    Json,
+}
+
+impl Output {
+    /// Prints `value` as JSON, or `text` as it reads, on stdout.
+    fn emit<T: serde::Serialize>(self, value: &T, text: impl std::fmt::Display) -> anyhow::Result<()> {
+        match self {
+            Output::Json => println!("{}", serde_json::to_string_pretty(value)?),
+            Output::Text => println!("{text}"),
+        }
+        Ok(())
+    }
+
+    /// What a person reads while a JSON document is being prepared goes to stderr.
+    fn say(self, text: impl std::fmt::Display) {
+        match self {
+            Output::Json => eprintln!("{text}"),
+            Output::Text => println!("{text}"),
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -161,6 +190,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         return import(&target, provider.as_deref(), strategy.as_deref(), out, *force).await;
     }
     let workflow = target.workflow()?;
+    let output = cli.output;
     match cli.command {
         Command::Plan {
             detailed_exitcode,
@@ -170,7 +200,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             let plan = workflow
                 .plan_with(&PlanOptions::new().adopt(adopt).prune(prune))
                 .await?;
-            println!("{plan}");
+            output.emit(&plan, &plan)?;
             if detailed_exitcode && !plan.is_empty() {
                 return Ok(false);
             }
@@ -187,18 +217,29 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                 let plan = workflow
                     .plan_with(&PlanOptions::new().adopt(adopt).prune(prune))
                     .await?;
-                println!("{plan}");
+                output.say(&plan);
                 if plan.is_empty() {
-                    println!("Nothing to do.");
+                    output.emit(&serde_json::json!({"plan": plan, "applied": null}), "Nothing to do.")?;
                     break;
                 }
                 confirm("apply this plan", auto_approve)?;
                 match workflow.apply(&plan).await {
                     Ok(applied) => {
-                        println!(
-                            "Applied: admin application {}, provider {}, strategy {}, API {}.",
-                            applied.admin_client_id, applied.provider.id, applied.strategy.id, applied.api_id
-                        );
+                        output.emit(
+                            &serde_json::json!({"plan": plan, "applied": applied}),
+                            format_args!(
+                                "Applied: admin application {}, provider {}, strategy {}, API {}.",
+                                applied.admin_client_id,
+                                applied.provider.id,
+                                applied.strategy.id,
+                                applied
+                                    .api_ids
+                                    .iter()
+                                    .map(ToString::to_string)
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        )?;
                         break;
                     }
                     Err(dcr_workflow::WorkflowError::StalePlan) if attempts < 3 => {
@@ -212,36 +253,41 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         Command::Destroy { auto_approve } => {
             let preview = workflow.destroy_preview().await?;
             if preview.removed.is_empty() {
-                println!("Nothing dcr-rs owns was found: nothing to destroy.");
+                output.emit(&preview, "Nothing dcr-rs owns was found: nothing to destroy.")?;
                 return Ok(true);
             }
             for (step, key) in &preview.removed {
-                println!("  - {step} {key:?}");
+                output.say(format_args!("  - {step} {key:?}"));
             }
             confirm(
                 &format!("destroy these {} resources", preview.removed.len()),
                 auto_approve,
             )?;
             let destroyed = workflow.destroy().await?;
+            let mut text = String::new();
             for (step, key) in &destroyed.removed {
-                println!("  - {step} {key:?}");
+                text.push_str(&format!("  - {step} {key:?}\n"));
             }
             for (step, key) in &destroyed.kept {
-                println!("  = {step} {key:?} (not created by dcr-rs: kept)");
+                text.push_str(&format!("  = {step} {key:?} (not created by dcr-rs: kept)\n"));
             }
-            println!("Destroyed {} resources.", destroyed.removed.len());
+            text.push_str(&format!("Destroyed {} resources.", destroyed.removed.len()));
+            output.emit(&destroyed, text)?;
         }
         Command::Rotate => {
             let rotated = workflow.rotate_secret().await?;
-            println!(
-                "Rotated the secret of {}; Konnect provider {}.",
-                rotated.client_id,
-                if rotated.provider_updated {
-                    "updated"
-                } else {
-                    "not found, not updated"
-                }
-            );
+            output.emit(
+                &rotated,
+                format_args!(
+                    "Rotated the secret of {}; Konnect provider {}.",
+                    rotated.client_id,
+                    if rotated.provider_updated {
+                        "updated"
+                    } else {
+                        "not found, not updated"
+                    }
+                ),
+            )?;
         }
         Command::Verify { gateway_url, mode } => {
             let mut options = VerifyOptions::new().mode(match mode {
@@ -253,12 +299,12 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                 options = options.gateway_url(url);
             }
             let report = workflow.verify(&options).await?;
-            println!("{report}");
+            output.emit(&report, &report)?;
             return Ok(report.is_success());
         }
         Command::Audit => {
             let report = workflow.audit().await?;
-            println!("{report}");
+            output.emit(&report, &report)?;
             return Ok(report.is_clean());
         }
         Command::Completions { .. } | Command::Import { .. } => {}

@@ -39,6 +39,7 @@ mod config;
 mod destroy;
 mod error;
 mod import;
+mod json;
 mod leftovers;
 pub mod owner;
 mod plan;

@@ -163,7 +163,7 @@ impl StepPlan {
 
 /// Rendered value used when a value is only known once an earlier step has run.
 pub const KNOWN_AFTER_APPLY: &str = "(known after apply)";
-const SENSITIVE: &str = "(sensitive)";
+pub(crate) const SENSITIVE: &str = "(sensitive)";
 
 impl fmt::Display for StepPlan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

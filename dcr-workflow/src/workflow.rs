@@ -70,7 +70,7 @@ pub struct Destroyed {
 }
 
 /// What [`Workflow::rotate_secret`] did.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct Rotated {
     /// The application whose secret changed.
     pub client_id: ClientId,

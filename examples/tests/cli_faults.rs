@@ -252,6 +252,26 @@ impl Setup {
     }
 
     /// Runs `dcr ARGS` and requires exit code 0.
+    /// `dcr ARGS --output json`: the exit code and stdout alone, parsed (whatever is
+    /// printed for a person must be on stderr, or the parse fails).
+    async fn json(&self, store: &Path, args: &[&str]) -> anyhow::Result<(i32, serde_json::Value, String)> {
+        let mut args = args.to_vec();
+        args.extend(["--output", "json"]);
+        let child = self.command(store, &args).spawn()?;
+        let output = tokio::time::timeout(RUN_LIMIT, child.wait_with_output())
+            .await
+            .map_err(|_| anyhow::anyhow!("`dcr {}` hung", args.join(" ")))??;
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let value = serde_json::from_str(&stdout).map_err(|e| {
+            anyhow::anyhow!(
+                "`dcr {}` stdout is not one JSON document ({e}):\n{stdout}\nstderr:\n{}",
+                args.join(" "),
+                String::from_utf8_lossy(&output.stderr)
+            )
+        })?;
+        Ok((output.status.code().unwrap_or(-1), value, stdout))
+    }
+
     async fn ok(&self, store: &Path, args: &[&str]) -> anyhow::Result<String> {
         let (code, text) = self.run(store, args).await?;
         anyhow::ensure!(code == 0, "`dcr {}` exited {code}:\n{text}", args.join(" "));
@@ -471,6 +491,84 @@ async fn the_cli_reports_its_version_completions_and_plan_exit_codes() -> anyhow
     let broken = s.dir.path().join("missing-dir").join("secrets.json");
     let (code, text) = s.run(&broken, &["plan", "--detailed-exitcode"]).await?;
     assert_eq!(code, 1, "an error:\n{text}");
+    Ok(())
+}
+
+/// Issue 15: `--output json` prints one JSON document on stdout for plan, apply, verify,
+/// audit, rotate and destroy; the plan lists every step with its action; the admin
+/// secret (in the store file) appears in none of them.
+#[tokio::test]
+async fn json_output_is_one_document_per_command_and_never_carries_a_secret() -> anyhow::Result<()> {
+    let s = Setup::start().await?;
+    let store = s.store("secrets.json");
+    let (code, plan, _) = s.json(&store, &["plan", "--detailed-exitcode"]).await?;
+    assert_eq!(code, 2);
+    assert_eq!(plan["changes_pending"], true);
+    let steps = plan["steps"].as_array().unwrap();
+    let actions: Vec<(&str, &str)> = steps
+        .iter()
+        .map(|s| (s["step"].as_str().unwrap(), s["action"].as_str().unwrap()))
+        .collect();
+    for step in [
+        "admin_app",
+        "admin_grant",
+        "api_audience",
+        "dcr_provider",
+        "auth_strategy",
+        "konnect_api",
+        "publication",
+    ] {
+        assert!(actions.contains(&(step, "create")), "{step} missing: {actions:?}");
+    }
+    assert_eq!(plan["summary"]["create"], 7, "{plan:#}");
+    let secret_change = steps
+        .iter()
+        .flat_map(|s| s["changes"].as_array().unwrap())
+        .find(|c| c["sensitive"] == true)
+        .expect("the admin secret is a sensitive change");
+    assert_eq!(secret_change["after"], "(sensitive)");
+
+    let (code, applied, _) = s.json(&store, &["apply", "--auto-approve"]).await?;
+    assert_eq!(code, 0, "{applied:#}");
+    assert!(applied["applied"]["admin_client_id"].is_string(), "{applied:#}");
+    assert_eq!(applied["applied"]["api_ids"].as_array().map(Vec::len), Some(1));
+    let (_, again, _) = s.json(&store, &["plan", "--detailed-exitcode"]).await?;
+    assert_eq!(again["changes_pending"], false);
+    let mut documents = Vec::new();
+    for args in [&["verify"][..], &["audit"], &["rotate"]] {
+        let (code, value, text) = s.json(&store, args).await?;
+        assert_eq!(code, 0, "{args:?}: {value:#}");
+        documents.push(text);
+        match args[0] {
+            "verify" => assert_eq!(value["success"], true, "{value:#}"),
+            "audit" => assert_eq!(value["clean"], true, "{value:#}"),
+            _ => assert_eq!(value["provider_updated"], true, "{value:#}"),
+        }
+    }
+    // Every secret the store holds after the rotation, and the one before it.
+    let secrets: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&store)?)?;
+    let held: Vec<String> = secrets
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(_, v)| v.as_str().map(str::to_owned))
+        .collect();
+    assert!(!held.is_empty(), "the store holds the admin secret: {secrets}");
+    let (code, destroyed, text) = s.json(&store, &["destroy", "--auto-approve"]).await?;
+    assert_eq!(code, 0);
+    assert!(
+        destroyed["removed"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|x| x["step"] == "dcr_provider")),
+        "{destroyed:#}"
+    );
+    documents.push(text);
+    documents.push(applied.to_string());
+    for secret in &held {
+        for doc in &documents {
+            assert!(!doc.contains(secret.as_str()), "a secret in the JSON output:\n{doc}");
+        }
+    }
     Ok(())
 }
 
