@@ -15,6 +15,9 @@ use dcr_tests::Sandboxes;
 use dcr_tests::contract::{Contract, Report, Rule, Service};
 use dcr_workflow::store::{MemoryStore, SecretStore};
 use dcr_workflow::{VerifyMode, VerifyOptions};
+use konnect_appauth::resources::api_products::{
+    NewApiProduct, NewPortalProductVersion, NewProductVersion, PortalProductVersionUpdate,
+};
 use konnect_appauth::resources::apis::{NewApi, PublicationRequest};
 use konnect_appauth::resources::auth_strategies::{
     AuthStrategyUpdate, KeyAuthConfig, KeyTtl, NewAuthStrategy, OidcConfig, OidcConfigUpdate,
@@ -26,7 +29,9 @@ use serde_json::Value;
 /// `METHOD /template` of every operation the two clients expose.
 fn exposed() -> BTreeSet<String> {
     use auth0_mgmt::resources::{client_grants, clients, resource_servers};
-    use konnect_appauth::resources::{apis, auth_strategies, dcr_providers, portal_applications, portals};
+    use konnect_appauth::resources::{
+        api_products, apis, auth_strategies, dcr_providers, portal_applications, portals,
+    };
     let token: [&dcr_client_core::Operation; 1] = [&auth0_mgmt::oauth::TOKEN];
     let auth0 = clients::OPERATIONS
         .iter()
@@ -38,7 +43,8 @@ fn exposed() -> BTreeSet<String> {
         .chain(&auth_strategies::OPERATIONS)
         .chain(&apis::OPERATIONS)
         .chain(&portal_applications::OPERATIONS)
-        .chain(&portals::OPERATIONS);
+        .chain(&portals::OPERATIONS)
+        .chain(&api_products::OPERATIONS);
     auth0
         .chain(konnect)
         .map(|op| format!("{} {}", op.method, op.template))
@@ -176,6 +182,41 @@ fn request_models_with_every_field_set_match_the_schemas() {
             "/v3/portals/x/applications",
             json(&application),
         ),
+        (
+            Service::Konnect,
+            "POST",
+            "/v2/api-products",
+            json(&NewApiProduct::new("p").description("d").label("team", "x")),
+        ),
+        (
+            Service::Konnect,
+            "POST",
+            "/v2/api-products/x/product-versions",
+            json(&NewProductVersion::new("v1").label("team", "x")),
+        ),
+        (
+            Service::Konnect,
+            "POST",
+            "/v2/portals/x/product-versions",
+            json(
+                &NewPortalProductVersion::new("9f2d8b0c-0b0e-4c55-9a45-0a7c6a1c3b12")
+                    .auth_strategy("9f2d8b0c-0b0e-4c55-9a45-0a7c6a1c3b11")
+                    .auto_approve_registration(true),
+            ),
+        ),
+        (
+            Service::Konnect,
+            "PATCH",
+            "/v2/portals/x/product-versions/y",
+            json(
+                &PortalProductVersionUpdate::new()
+                    .published(true)
+                    .auth_strategy(Some("9f2d8b0c-0b0e-4c55-9a45-0a7c6a1c3b11".into()))
+                    .application_registration_enabled(true)
+                    .auto_approve_registration(false)
+                    .deprecated(false),
+            ),
+        ),
     ];
     let violations: Vec<String> = checks
         .iter()
@@ -296,7 +337,7 @@ async fn every_exchange_of_the_end_to_end_scenarios_conforms() -> anyhow::Result
         .await?;
     k.auth_strategies().list().strategy_type("key_auth").send().await?;
     k.auth_strategies().delete(&key_auth.id).await?;
-    k.apis().get(&applied.api_id).await?;
+    k.apis().get(&applied.api_ids[0]).await?;
     k.apis().list().name("Orders API").send().await?;
     apps.get(&app.application.id).await?;
     apps.list().developer_id(s.konnect.developer_id()).send().await?;
@@ -362,7 +403,7 @@ async fn every_exchange_of_the_end_to_end_scenarios_conforms() -> anyhow::Result
     k.auth_strategies().list().send().await?;
     k.apis()
         .publish(
-            &applied.api_id,
+            &applied.api_ids[0],
             &s.konnect.portal_id(),
             &PublicationRequest::new().auth_strategy(applied.strategy.id.clone()),
         )
@@ -370,11 +411,46 @@ async fn every_exchange_of_the_end_to_end_scenarios_conforms() -> anyhow::Result
     // Read one by one, as a caller without the lists would.
     assert!(
         k.apis()
-            .publication(&applied.api_id, &s.konnect.portal_id())
+            .publication(&applied.api_ids[0], &s.konnect.portal_id())
             .await?
             .is_some()
     );
     assert!(k.portals().get_opt(&s.konnect.portal_id()).await?.is_some());
+    // Classic (v2) portals, every operation once.
+    let classic = s.konnect.add_classic_portal("classic");
+    let products = k.api_products();
+    let product = products
+        .create(&NewApiProduct::new("Classic").label("team", "platform"))
+        .await?;
+    assert!(products.get_opt(&product.id).await?.is_some());
+    assert_eq!(products.list().name("Classic").send().await?.items.len(), 1);
+    let version = products
+        .create_version(&product.id, &NewProductVersion::new("v1"))
+        .await?;
+    let spare = products
+        .create_version(&product.id, &NewProductVersion::new("v2"))
+        .await?;
+    assert_eq!(products.versions(&product.id).name("v1").send().await?.items.len(), 1);
+    let published = products
+        .publish(
+            &classic,
+            &NewPortalProductVersion::new(version.id.clone()).auth_strategy(applied.strategy.id.clone()),
+        )
+        .await?;
+    assert_eq!(products.on_portal(&classic).send().await?.items.len(), 1);
+    assert!(products.get_on_portal(&classic, &published.id).await?.is_some());
+    products
+        .update_on_portal(
+            &classic,
+            &published.id,
+            &PortalProductVersionUpdate::new().auto_approve_registration(true),
+        )
+        .await?;
+    let in_use = k.auth_strategies().delete(&applied.strategy.id).await.unwrap_err();
+    assert!(in_use.is_conflict(), "a portal product version uses it: {in_use}");
+    products.unpublish(&classic, &published.id).await?;
+    products.delete_version(&product.id, &spare.id).await?;
+    products.delete(&product.id).await?;
 
     // And the end of it.
     workflow.destroy().await?;

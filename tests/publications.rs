@@ -2,16 +2,19 @@
 //! several portals, reads them through the portals' lists (requests grow by pages, not
 //! per publication), corrects drift in each, keeps or (with `--prune`) removes the
 //! strategy's publications that are no longer configured, and is refused field by field
-//! when the entries are wrong.
+//! when the entries are wrong. Classic (v2) portals get API product versions.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 
 use dcr_tests::Sandboxes;
 use dcr_workflow::store::{MemoryStore, SecretStore};
-use dcr_workflow::{Action, DcrConfig, PlanOptions, PublicationSettings, StepId, Workflow, WorkflowError};
+use dcr_workflow::{
+    Action, DcrConfig, PlanOptions, PublicationSettings, StepId, VerifyMode, VerifyOptions, Workflow, WorkflowError,
+};
 use futures::TryStreamExt;
 use konnect_appauth::PortalId;
+use konnect_appauth::resources::api_products::{ApiProduct, PortalProductVersion, PortalProductVersionUpdate};
 use konnect_appauth::resources::apis::{ListedPublication, NewApi, PublicationRequest, Visibility};
 
 /// Three publications: Orders on both portals, Billing (private, auto-approved) on the
@@ -301,6 +304,219 @@ async fn a_missing_second_portal_is_refused_naming_its_entry() -> anyhow::Result
         "{err}"
     );
     assert!(err.to_string().contains("konnect.publications[1].portal_id"), "{err}");
+    assert_eq!(s.writes(), 0);
+    Ok(())
+}
+
+/// A v3 publication plus two product versions on a classic (v2) portal.
+fn with_classic(s: &Sandboxes, classic: &PortalId) -> DcrConfig {
+    let mut config = s.config();
+    let first = config.konnect.portal_id.clone();
+    config.konnect.portal_id = String::new();
+    config.konnect.api_name = None;
+    config.konnect.publications = vec![
+        PublicationSettings::new(&first, "Orders"),
+        PublicationSettings::classic(classic.as_str(), "Orders", "v1"),
+        PublicationSettings {
+            auto_approve_registrations: Some(true),
+            ..PublicationSettings::classic(classic.as_str(), "Billing", "v2")
+        },
+    ];
+    config
+}
+
+async fn on_classic(s: &Sandboxes, portal: &PortalId) -> anyhow::Result<Vec<PortalProductVersion>> {
+    Ok(s.konnect_client
+        .api_products()
+        .on_portal(portal)
+        .stream()
+        .try_collect()
+        .await?)
+}
+
+#[tokio::test]
+async fn classic_portals_get_product_versions_with_the_strategy_drift_and_prune_included() -> anyhow::Result<()> {
+    let s = Sandboxes::start().await?;
+    let classic = s.konnect.add_classic_portal("classic");
+    let store: Arc<dyn SecretStore> = Arc::new(MemoryStore::new());
+    let config = with_classic(&s, &classic);
+    let wf = workflow(config.clone(), &store)?;
+    let plan = wf.plan().await?;
+    let text = plan.to_string();
+    assert!(text.contains("+ Konnect API product version \"Orders v1\""), "{text}");
+    assert!(text.contains("+ Konnect API product version \"Billing v2\""), "{text}");
+    assert!(
+        text.contains(&format!(
+            "+ Konnect publication \"Billing v2 on classic portal {classic}\""
+        )),
+        "{text}"
+    );
+    let applied = wf.apply(&plan).await?;
+    assert_eq!(applied.product_version_ids.len(), 2);
+    let listed = on_classic(&s, &classic).await?;
+    assert_eq!(listed.len(), 2);
+    for p in &listed {
+        assert_eq!(p.auth_strategy_ids(), vec![applied.strategy.id.clone()]);
+        assert_eq!(p.publish_status, "published");
+        assert!(p.application_registration_enabled && !p.deprecated);
+        let billing = p.product_version_id == applied.product_version_ids[1];
+        assert_eq!(p.auto_approve_registration, billing);
+    }
+
+    // Warm: no write; the products in one walk, each product's versions in one list,
+    // the classic portal in one list.
+    s.clear_logs();
+    let warm = workflow(config.clone(), &store)?.plan().await?;
+    assert!(warm.is_empty(), "{warm}");
+    assert_eq!(s.konnect.request_count("GET", "/v2/api-products"), 1);
+    assert_eq!(
+        s.konnect
+            .request_count("GET", "/v2/api-products/{apiProductId}/product-versions"),
+        2
+    );
+    assert_eq!(
+        s.konnect
+            .request_count("GET", "/v2/portals/{portalId}/product-versions"),
+        1
+    );
+
+    // Drift by hand: Orders deprecated, unpublished, registration switched off.
+    let orders = listed
+        .iter()
+        .find(|p| p.product_version_id == applied.product_version_ids[0])
+        .unwrap();
+    s.konnect_client
+        .api_products()
+        .update_on_portal(
+            &classic,
+            &orders.id,
+            &PortalProductVersionUpdate::new()
+                .deprecated(true)
+                .published(false)
+                .application_registration_enabled(false),
+        )
+        .await?;
+    let plan = wf.plan().await?;
+    let key = format!("Orders v1 on classic portal {classic}");
+    let step = plan.steps.iter().find(|s| s.key == key).unwrap();
+    let fields: Vec<&str> = step.fields().iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        ["publish_status", "application_registration_enabled", "deprecated"],
+        "{plan}"
+    );
+    wf.apply(&plan).await?;
+    assert!(wf.plan().await?.is_empty());
+
+    // Billing dropped from the configuration: kept, or pruned.
+    let mut fewer = config.clone();
+    fewer.konnect.publications.pop();
+    let wf = workflow(fewer, &store)?;
+    let plan = wf.plan().await?;
+    assert!(
+        plan.is_empty() && plan.to_string().contains("--prune removes it"),
+        "{plan}"
+    );
+    let plan = wf.plan_with(&PlanOptions::new().prune(true)).await?;
+    assert_eq!(plan.to_delete(), 1, "{plan}");
+    wf.apply(&plan).await?;
+    assert_eq!(on_classic(&s, &classic).await?.len(), 1);
+
+    // Destroy (with the configuration that still names Billing, whose product the
+    // workflow created): the classic publication goes first, so the strategy can go too,
+    // and the products the workflow created go with their versions.
+    let destroyed = workflow(config, &store)?.destroy().await?;
+    assert!(
+        destroyed
+            .removed
+            .iter()
+            .any(|(s, k)| *s == StepId::AuthStrategy && k == "auth0-dcr"),
+        "{destroyed:?}"
+    );
+    assert!(on_classic(&s, &classic).await?.is_empty());
+    let left: Vec<ApiProduct> = s.konnect_client.api_products().list().stream().try_collect().await?;
+    assert_eq!(left.len(), 0, "{left:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn verify_on_classic_portals_only_registers_an_auth0_client() -> anyhow::Result<()> {
+    let s = Sandboxes::start().await?;
+    let classic = s.konnect.add_classic_portal("classic");
+    let mut config = s.config();
+    config.konnect.portal_id = String::new();
+    config.konnect.api_name = None;
+    config.konnect.publications = vec![PublicationSettings::classic(classic.as_str(), "Orders", "v1")];
+    let store: Arc<dyn SecretStore> = Arc::new(MemoryStore::new());
+    let wf = workflow(config, &store)?;
+    let applied = wf.converge().await?;
+    assert!(applied.api_id.is_none() && applied.api_ids.is_empty());
+    // The sandbox's configuration names a developer, yet the automatic mode registers an
+    // Auth0 client: the classic admin API cannot create applications.
+    let report = wf.verify(&VerifyOptions::new()).await?;
+    assert!(report.is_success(), "{report}");
+    let forced = wf
+        .verify(&VerifyOptions::new().mode(VerifyMode::PortalApplication))
+        .await?;
+    let failure = format!("{:?}", forced.first_failure());
+    assert!(failure.contains("--mode auth0-client"), "{forced}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn wrong_classic_entries_are_refused_naming_the_field() -> anyhow::Result<()> {
+    let s = Sandboxes::start().await?;
+    let mut config = s.config();
+    config.konnect.portal_id = String::new();
+    config.konnect.api_name = None;
+    config.konnect.publications = vec![
+        PublicationSettings {
+            visibility: Some("public".into()),
+            ..PublicationSettings::classic("c", "Orders", "v1")
+        },
+        PublicationSettings {
+            product_version: Some("v1".into()),
+            ..PublicationSettings::new("p", "Orders")
+        },
+        PublicationSettings {
+            api_name: Some("Orders".into()),
+            ..PublicationSettings::classic("c", "Billing", "")
+        },
+    ];
+    let err = Workflow::builder(config).store(MemoryStore::new()).build().unwrap_err();
+    let problems = err.config_problems().unwrap();
+    for field in [
+        "konnect.publications[0].visibility",
+        "konnect.publications[1].product_version",
+        "konnect.publications[2].product_version",
+        "konnect.publications[2].api_product_name",
+    ] {
+        assert!(problems.names(field), "{field} missing from {problems}");
+    }
+
+    // A v3 portal is no classic portal: refused before any write, naming the entry.
+    let mut config = s.config();
+    let v3 = config.konnect.portal_id.clone();
+    config.konnect.portal_id = String::new();
+    config.konnect.api_name = None;
+    config.konnect.publications = vec![PublicationSettings::classic(v3, "Orders", "v1")];
+    let err = Workflow::builder(config)
+        .store(MemoryStore::new())
+        .build()?
+        .converge()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            WorkflowError::Missing {
+                resource: "Konnect classic portal",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("konnect.publications[0].portal_id"), "{err}");
     assert_eq!(s.writes(), 0);
     Ok(())
 }

@@ -114,7 +114,7 @@ async fn publication_visibility_and_auto_approve_drift_is_corrected_both_ways() 
     let publication = || async {
         s.konnect_client
             .apis()
-            .publication(&applied.api_id, &portal)
+            .publication(&applied.api_ids[0], &portal)
             .await
             .unwrap()
             .unwrap()
@@ -128,7 +128,7 @@ async fn publication_visibility_and_auto_approve_drift_is_corrected_both_ways() 
     s.konnect_client
         .apis()
         .publish(
-            &applied.api_id,
+            &applied.api_ids[0],
             &portal,
             &PublicationRequest::new()
                 .auth_strategy(applied.strategy.id.clone())
@@ -209,7 +209,7 @@ async fn drift_in_each_resource_is_detected_and_corrected() -> anyhow::Result<()
         .await?;
     k.apis()
         .publish(
-            &applied.api_id,
+            &applied.api_ids[0],
             &s.konnect.portal_id(),
             &PublicationRequest::new().no_auth_strategy(),
         )

@@ -7,7 +7,7 @@ use crate::owner;
 use crate::plan::StepId;
 use crate::steps::duplicates::{self, Duplicates, gone_ok};
 use crate::steps::konnect_api::{self, ApiRef};
-use crate::steps::{Purpose, admin_app, in_step, observe, publication};
+use crate::steps::{Purpose, admin_app, classic, in_step, observe, publication};
 use crate::workflow::{Destroyed, Workflow};
 use crate::{Result, WorkflowError};
 
@@ -70,6 +70,34 @@ impl Workflow {
                 unpublish.push((p.api_id.clone(), PortalId::new(portal), key));
             }
         }
+        let classic::Teardown {
+            unpublish: classic_unpublish,
+            products: classic_products,
+            kept: classic_kept,
+        } = classic::teardown(&observed.classic, strategy.map(|s| &s.id));
+        done.kept
+            .extend(classic_kept.into_iter().map(|key| (StepId::Publication, key)));
+        if delete {
+            let products = konnect.api_products();
+            in_step(StepId::Publication, async {
+                futures::stream::iter(classic_unpublish.iter().map(|(portal, p, _)| {
+                    let products = products.clone();
+                    async move {
+                        gone_ok(products.unpublish(&PortalId::new(portal.clone()), &p.id).await)
+                            .map_err(WorkflowError::konnect(StepId::Publication))
+                    }
+                }))
+                .buffer_unordered(konnect_api::CONCURRENCY)
+                .try_collect::<()>()
+                .await
+            })
+            .await?;
+        }
+        done.removed.extend(
+            classic_unpublish
+                .into_iter()
+                .map(|(_, _, key)| (StepId::Publication, key)),
+        );
         if delete {
             in_step(StepId::Publication, async {
                 futures::stream::iter(unpublish.iter().map(|(api, portal, _)| async move {
@@ -96,6 +124,18 @@ impl Workflow {
         for d in duplicates::diff(&observed) {
             if d.step != StepId::AdminApp {
                 done.removed.push((d.step, d.key));
+            }
+        }
+        for product in &classic_products {
+            if delete {
+                gone_ok(konnect.api_products().delete(&product.id).await)
+                    .map_err(WorkflowError::konnect(StepId::ApiProduct))?;
+            }
+            done.removed.push((StepId::ApiProduct, product.name.clone()));
+        }
+        for product in observed.classic.products.iter().filter_map(|p| p.found.as_ref()) {
+            if !owner::owns_labels(&product.labels) {
+                done.kept.push((StepId::ApiProduct, product.name.clone()));
             }
         }
         for api in observed.apis.iter().filter_map(|a| a.found.as_ref()) {

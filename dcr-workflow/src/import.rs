@@ -194,6 +194,7 @@ pub async fn import_with(
                 .to_owned(),
             ),
             auto_approve_registrations: Some(publication.auto_approve_registrations.unwrap_or(false)),
+            ..PublicationSettings::default()
         })
         .collect();
     match <[PublicationSettings; 1]>::try_from(entries) {

@@ -23,6 +23,7 @@ impl Serialize for StepId {
             StepId::DcrProvider => "dcr_provider",
             StepId::AuthStrategy => "auth_strategy",
             StepId::KonnectApi => "konnect_api",
+            StepId::ApiProduct => "api_product",
             StepId::Publication => "publication",
             StepId::Rotate => "rotate",
             StepId::Verify => "verify",

@@ -32,24 +32,26 @@ pub(crate) fn is_verify_client(client: &Client) -> bool {
 /// (Konnect deletes their Auth0 clients with them) and the tenant's marked clients.
 /// Returns what it removed (kind and id); with `delete` false, only what it would.
 pub(crate) async fn sweep(ctx: Ctx<'_>, delete: bool) -> Result<Vec<(StepId, String)>> {
-    let portal = PortalId::new(ctx.config.first_portal());
-    let applications = ctx.konnect.portal_applications(portal);
-    // Collected first: deleting while paging would shift the pages.
-    let marked: Vec<PortalApplication> = applications
-        .list()
-        .page_size(konnect_appauth::MAX_PAGE_SIZE)
-        .stream()
-        .try_filter(|a| std::future::ready(is_verify_application(a)))
-        .try_collect()
-        .await
-        .map_err(WorkflowError::konnect(StepId::Verify))?;
     let mut removed = Vec::new();
-    for app in marked {
-        if delete {
-            tracing::info!(application = %app.id, "removing a portal application an earlier verify left");
-            gone_ok(applications.delete(&app.id).await).map_err(WorkflowError::konnect(StepId::Verify))?;
+    // Verify creates portal applications on the first v3 portal only.
+    if let Some(portal) = ctx.config.first_portal() {
+        let applications = ctx.konnect.portal_applications(PortalId::new(portal));
+        // Collected first: deleting while paging would shift the pages.
+        let marked: Vec<PortalApplication> = applications
+            .list()
+            .page_size(konnect_appauth::MAX_PAGE_SIZE)
+            .stream()
+            .try_filter(|a| std::future::ready(is_verify_application(a)))
+            .try_collect()
+            .await
+            .map_err(WorkflowError::konnect(StepId::Verify))?;
+        for app in marked {
+            if delete {
+                tracing::info!(application = %app.id, "removing a portal application an earlier verify left");
+                gone_ok(applications.delete(&app.id).await).map_err(WorkflowError::konnect(StepId::Verify))?;
+            }
+            removed.push((StepId::Verify, format!("portal application {}", app.id)));
         }
-        removed.push((StepId::Verify, format!("portal application {}", app.id)));
     }
     let clients: Vec<Client> = ctx
         .auth0

@@ -56,8 +56,8 @@ mod workflow;
 pub use async_trait::async_trait;
 pub use audit::{AuditReport, DuplicateResource, OrphanApplication, OrphanClient, VerifyLeftover};
 pub use config::{
-    ApiScope, ApiSettings, Auth0Settings, DEFAULT_ADMIN_APP_NAME, DEFAULT_AUTH_METHODS, DcrConfig, ENV_VARIABLES,
-    KNOWN_AUTH_METHODS, KonnectSettings, PublicationSettings,
+    ApiScope, ApiSettings, Auth0Settings, DEFAULT_ADMIN_APP_NAME, DEFAULT_AUTH_METHODS, DEFAULT_PRODUCT_VERSION,
+    DcrConfig, ENV_VARIABLES, KNOWN_AUTH_METHODS, KonnectSettings, PublicationSettings,
 };
 pub use error::{ConfigProblem, ConfigProblems, Result, WorkflowError};
 pub use import::{ImportOptions, Imported, import, import_with};

@@ -20,6 +20,8 @@ pub enum StepId {
     AuthStrategy,
     /// The Konnect API that gets published.
     KonnectApi,
+    /// A classic (v2) portal's API product version.
+    ApiProduct,
     /// The API's publication on the portal.
     Publication,
     /// Rotation of the admin application's secret.
@@ -40,6 +42,7 @@ impl fmt::Display for StepId {
             StepId::DcrProvider => "Konnect DCR provider",
             StepId::AuthStrategy => "Konnect auth strategy",
             StepId::KonnectApi => "Konnect API",
+            StepId::ApiProduct => "Konnect API product version",
             StepId::Publication => "Konnect publication",
             StepId::Rotate => "secret rotation",
             StepId::Verify => "verification",

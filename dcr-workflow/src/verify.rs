@@ -262,7 +262,10 @@ impl Workflow {
             Err(e) => report.fail(Link::ProviderCheck, e.to_string()),
         }
         let mode = match options.mode {
-            VerifyMode::Auto if self.config.konnect.developer_id.is_some() => VerifyMode::PortalApplication,
+            // A classic portal's admin API cannot create applications.
+            VerifyMode::Auto if self.config.konnect.developer_id.is_some() && self.config.first_portal().is_some() => {
+                VerifyMode::PortalApplication
+            }
             VerifyMode::Auto => VerifyMode::Auth0Client,
             other => other,
         };
@@ -333,9 +336,14 @@ impl Workflow {
         let Some(developer) = &self.config.konnect.developer_id else {
             return Err("konnect.developer_id is required to create a portal application".into());
         };
-        let apps = self
-            .konnect
-            .portal_applications(PortalId::new(self.config.first_portal()));
+        let Some(portal) = self.config.first_portal() else {
+            return Err(
+                "every publication is on a classic portal, whose admin API cannot create applications: \
+                        verify with --mode auth0-client (VerifyMode::Auth0Client)"
+                    .into(),
+            );
+        };
+        let apps = self.konnect.portal_applications(PortalId::new(portal.clone()));
         // Konnect registers the application with two Management API requests on the
         // tenant: leave them room (a Free tenant allows 2 per second, and Konnect's DCR
         // fails on a 429). A process that has not asked Auth0 anything yet learns the
@@ -376,7 +384,7 @@ impl Workflow {
         let linked = match &client {
             Ok(Some(c)) => {
                 c.metadata("konnect_application_id") == Some(id.as_str())
-                    && c.metadata("konnect_portal_id") == Some(self.config.first_portal().as_str())
+                    && c.metadata("konnect_portal_id") == Some(portal.as_str())
             }
             _ => false,
         };
@@ -422,7 +430,7 @@ impl Workflow {
             .clients()
             .create(
                 &NewClient::machine_to_machine(format!("dcr-rs verify {suffix}"))
-                    .metadata("konnect_portal_id", self.config.first_portal())
+                    .metadata("konnect_portal_id", self.config.any_portal())
                     .metadata("konnect_developer_id", "dcr-rs-verify")
                     .metadata("konnect_org_id", "dcr-rs-verify")
                     .metadata("konnect_application_id", format!("dcr-rs-verify-{suffix}"))

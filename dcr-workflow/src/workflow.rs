@@ -12,8 +12,8 @@ use crate::plan::{Plan, PlanOptions, StepId, StepPlan};
 use crate::steps::admin_app::{self, AdminOutput};
 use crate::steps::dcr_provider::AdminView;
 use crate::steps::{
-    Ctx, Observed, Purpose, admin_grant, api_audience, auth_strategy, dcr_provider, duplicates, in_step, konnect_api,
-    observe, publication,
+    Ctx, Observed, Purpose, admin_grant, api_audience, auth_strategy, classic, dcr_provider, duplicates, in_step,
+    konnect_api, observe, publication,
 };
 use crate::store::SecretStore;
 use crate::{DcrConfig, Result, WorkflowError};
@@ -53,11 +53,14 @@ pub struct Applied {
     pub provider: DcrProvider,
     /// The Konnect auth strategy.
     pub strategy: AuthStrategy,
-    /// The published Konnect API (the first publication's).
-    pub api_id: ApiId,
+    /// The first published Konnect API (`None` when every publication is on a classic
+    /// portal).
+    pub api_id: Option<ApiId>,
     /// Every published Konnect API, one per distinct API of the publications, in
     /// configuration order.
     pub api_ids: Vec<ApiId>,
+    /// Every API product version published on a classic portal, in configuration order.
+    pub product_version_ids: Vec<konnect_appauth::ProductVersionId>,
 }
 
 /// What [`Workflow::destroy`] removed and what it left alone.
@@ -287,6 +290,7 @@ impl Workflow {
         auth_strategy::check_owned(ctx, &observed)?;
         konnect_api::check_exists(ctx, &observed)?;
         publication::check_portals(ctx, &observed)?;
+        classic::check_portals(ctx, &observed.classic)?;
         let admin_id = observed.admin.as_ref().map(|a| &a.client_id);
         let admin_plan = admin_app::diff(ctx, &observed);
         let view = AdminView {
@@ -304,8 +308,16 @@ impl Workflow {
             auth_strategy::diff(ctx, &observed, observed.provider.as_ref().map(|p| &p.id)),
         ];
         steps.extend(konnect_api::diff(ctx, &observed));
-        steps.extend(publication::diff(&observed, observed.strategy.as_ref().map(|s| &s.id)));
+        steps.extend(classic::diff_products(ctx, &observed.classic));
+        let strategy_id = observed.strategy.as_ref().map(|s| &s.id);
+        steps.extend(publication::diff(&observed, strategy_id));
+        steps.extend(classic::diff_publications(
+            &observed.classic,
+            strategy_id,
+            observed.prune,
+        ));
         steps.extend(duplicates::diff(&observed));
+        steps.extend(classic::diff_duplicates(&observed.classic));
         Ok(Plan {
             steps,
             observed,
@@ -393,23 +405,30 @@ impl Workflow {
             ))
         };
         let apis = in_step(StepId::KonnectApi, konnect_api::apply(ctx, observed));
-        let (chain, apis) = tokio::join!(auth0_and_chain, apis);
-        let ((done, admin_client_id, provider, strategy), apis) = (chain?, apis?);
+        let products = in_step(StepId::ApiProduct, classic::apply_products(ctx, &observed.classic));
+        let (chain, apis, products) = tokio::join!(auth0_and_chain, apis, products);
+        let ((done, admin_client_id, provider, strategy), apis, (product_plans, versions)) = (chain?, apis?, products?);
         let ids: Vec<(konnect_api::ApiRef, ApiId)> = observed
             .apis
             .iter()
             .zip(&apis)
             .map(|(o, (_, api))| (o.wanted.clone(), api.id.clone()))
             .collect();
-        let publication_plans = in_step(
-            StepId::Publication,
-            publication::apply(ctx, observed, &ids, &strategy.id),
-        )
-        .await?;
+        let (publication_plans, classic_plans) = tokio::try_join!(
+            in_step(
+                StepId::Publication,
+                publication::apply(ctx, observed, &ids, &strategy.id)
+            ),
+            in_step(
+                StepId::Publication,
+                classic::apply_publications(ctx, &observed.classic, &versions, &strategy.id, observed.prune)
+            ),
+        )?;
         // Last: the kept chain no longer references any duplicate.
         if !observed.duplicates.is_empty() {
             duplicates::remove(ctx, &observed.duplicates).await?;
         }
+        classic::remove_duplicates(ctx, &observed.classic).await?;
         if observed.create_in_flight && observed.admin.is_some() {
             // This run's scan found whatever that create made; it is kept or removed now.
             ctx.store.delete(crate::store::ADMIN_CREATE_IN_FLIGHT).await?;
@@ -417,19 +436,19 @@ impl Workflow {
         let mut steps: Vec<StepPlan> = done.into_iter().collect();
         let api_ids: Vec<ApiId> = ids.into_iter().map(|(_, id)| id).collect();
         steps.extend(apis.into_iter().map(|(plan, _)| plan));
+        steps.extend(product_plans);
         steps.extend(publication_plans);
+        steps.extend(classic_plans);
         steps.extend(duplicates::diff(observed));
+        steps.extend(classic::diff_duplicates(&observed.classic));
         Ok(Applied {
             steps,
             admin_client_id,
             provider,
             strategy,
-            api_id: api_ids.first().cloned().ok_or(WorkflowError::Missing {
-                resource: "Konnect API",
-                name: String::new(),
-                hint: "the configuration publishes no API",
-            })?,
+            api_id: api_ids.first().cloned(),
             api_ids,
+            product_version_ids: versions.into_iter().map(|(_, _, id)| id).collect(),
         })
     }
 

@@ -94,6 +94,12 @@ impl KonnectClient {
         Apis::new(self.clone())
     }
 
+    /// Classic (v2) portals: API products, their versions, and their publication as
+    /// portal product versions (`/v2/api-products`, `/v2/portals/{portalId}/product-versions`).
+    pub fn api_products(&self) -> crate::resources::api_products::ApiProducts {
+        crate::resources::api_products::ApiProducts::new(self.clone())
+    }
+
     /// Portals (`/v3/portals/{portalId}`).
     pub fn portals(&self) -> crate::resources::portals::Portals {
         crate::resources::portals::Portals::new(self.clone())

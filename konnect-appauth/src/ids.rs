@@ -22,3 +22,15 @@ id_type!(
     /// A portal application's `id` (UUID).
     ApplicationId
 );
+id_type!(
+    /// A classic (v2) API product's `id` (UUID).
+    ApiProductId
+);
+id_type!(
+    /// An API product version's `id` (UUID).
+    ProductVersionId
+);
+id_type!(
+    /// A portal product version's `id` (UUID): a version published on a classic portal.
+    PortalProductVersionId
+);

@@ -97,7 +97,10 @@ struct ReadmeDoctests;
 pub use client::{KonnectClient, KonnectClientBuilder};
 pub use dcr_client_core::{RetryConfig, TransportError};
 pub use error::{InvalidParameter, KonnectError, Problem, Result};
-pub use ids::{ApiId, ApplicationId, AuthStrategyId, DcrProviderId, PortalId};
+pub use ids::{
+    ApiId, ApiProductId, ApplicationId, AuthStrategyId, DcrProviderId, PortalId, PortalProductVersionId,
+    ProductVersionId,
+};
 pub use pagination::{MAX_PAGE_SIZE, Page};
 pub use region::Region;
 pub use validate::{MAX_LABELS, RESERVED_LABEL_PREFIXES, check_auth0_issuer, check_label, check_url};

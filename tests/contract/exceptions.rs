@@ -69,6 +69,20 @@ pub enum Rule {
         /// The status whose schema it is.
         status: u16,
     },
+    /// A `discriminator` without `mapping` whose branches name their values in an `enum`:
+    /// OpenAPI's implicit mapping would expect the schema names as values, which no
+    /// service sends. The mapping below is added to the schema when the document is
+    /// loaded; needed by every answer of `operations`.
+    EnumDiscriminator {
+        /// The document's file.
+        file: &'static str,
+        /// The schema under `components/schemas`.
+        schema: &'static str,
+        /// Discriminator value → schema name.
+        mapping: &'static [(&'static str, &'static str)],
+        /// `METHOD /full/template` of the operations whose answers hold it.
+        operations: &'static [&'static str],
+    },
     /// A header the service always sends (or requires) though the document omits it.
     RequiredHeader {
         /// The service.
@@ -231,6 +245,26 @@ pub fn all() -> Vec<Exception> {
             reason: "the three list shapes (array, offset page, checkpoint page) have only optional \
                      fields, so a checkpoint page without `next` (the last one) matches both page \
                      shapes and `oneOf` can never hold",
+        },
+        Exception {
+            rule: Rule::EnumDiscriminator {
+                file: "konnect-portal-management-v2.openapi.yaml",
+                schema: "AuthStrategy",
+                mapping: &[
+                    ("client_credentials", "AuthStrategyClientCredentials"),
+                    ("self_managed_client_credentials", "AuthStrategyClientCredentials"),
+                    ("key_auth", "AuthStrategyKeyAuth"),
+                ],
+                operations: &[
+                    "GET /v2/portals/{portalId}/product-versions",
+                    "POST /v2/portals/{portalId}/product-versions",
+                    "GET /v2/portals/{portalId}/product-versions/{productVersionId}",
+                    "PATCH /v2/portals/{portalId}/product-versions/{productVersionId}",
+                ],
+            },
+            reason: "a portal product version's `auth_strategies` discriminate on `credential_type` \
+                     without a mapping, while the branches' own enums say the values are \
+                     `client_credentials`, `self_managed_client_credentials` and `key_auth`",
         },
         Exception {
             rule: Rule::OverlappingOneOf {

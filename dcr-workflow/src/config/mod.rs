@@ -223,7 +223,8 @@ impl Default for KonnectSettings {
 }
 
 /// `[[konnect.publications]]`: one API published on one portal with the workflow's
-/// strategy.
+/// strategy. On a classic (v2) portal, an API product version instead of an API:
+/// `api_product_name` (or `api_product_id`) and `product_version`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PublicationSettings {
@@ -233,11 +234,21 @@ pub struct PublicationSettings {
     pub api_id: Option<String>,
     /// …or by name (created when missing, and then owned by the workflow).
     pub api_name: Option<String>,
-    /// `public` or `private`; default `konnect.visibility`.
+    /// A classic portal's API product, by id (it must exist; never deleted)…
+    pub api_product_id: Option<String>,
+    /// …or by name (created when missing with its version, and then owned).
+    pub api_product_name: Option<String>,
+    /// The product's version to publish on the classic portal. Default `v1`.
+    pub product_version: Option<String>,
+    /// `public` or `private`; default `konnect.visibility`. Not for classic portals,
+    /// which have no per-API visibility.
     pub visibility: Option<String>,
     /// Default `konnect.auto_approve_registrations`.
     pub auto_approve_registrations: Option<bool>,
 }
+
+/// Default `product_version` of a classic publication.
+pub const DEFAULT_PRODUCT_VERSION: &str = "v1";
 
 impl PublicationSettings {
     /// An entry publishing the API named `api_name` on `portal_id`, with the defaults.
@@ -249,9 +260,36 @@ impl PublicationSettings {
         }
     }
 
-    /// The API's name, or its id when it is given by id: how plans name it.
+    /// An entry publishing version `version` of the API product named `product` on the
+    /// classic portal `portal_id`.
+    pub fn classic(portal_id: impl Into<String>, product: impl Into<String>, version: impl Into<String>) -> Self {
+        PublicationSettings {
+            portal_id: portal_id.into(),
+            api_product_name: Some(product.into()),
+            product_version: Some(version.into()),
+            ..Self::default()
+        }
+    }
+
+    /// Whether it targets a classic (v2) portal: it names an API product.
+    pub fn is_classic(&self) -> bool {
+        self.api_product_id.is_some() || self.api_product_name.is_some()
+    }
+
+    /// The product version (`v1` when unset).
+    pub fn product_version(&self) -> &str {
+        self.product_version.as_deref().unwrap_or(DEFAULT_PRODUCT_VERSION)
+    }
+
+    /// The API's (or API product's) name, or its id when it is given by id: how plans
+    /// name it.
     pub fn api_key(&self) -> &str {
-        self.api_name.as_deref().or(self.api_id.as_deref()).unwrap_or_default()
+        self.api_name
+            .as_deref()
+            .or(self.api_id.as_deref())
+            .or(self.api_product_name.as_deref())
+            .or(self.api_product_id.as_deref())
+            .unwrap_or_default()
     }
 
     /// The visibility, `public` when unset.
@@ -283,8 +321,7 @@ impl DcrConfig {
                 portal_id: k.portal_id.clone(),
                 api_id: k.api_id.clone(),
                 api_name: k.api_name.clone(),
-                visibility: None,
-                auto_approve_registrations: None,
+                ..PublicationSettings::default()
             }]
         } else {
             k.publications.clone()
@@ -292,7 +329,11 @@ impl DcrConfig {
         entries
             .into_iter()
             .map(|e| PublicationSettings {
-                visibility: Some(e.visibility.clone().unwrap_or_else(|| k.visibility.clone())),
+                visibility: if e.is_classic() {
+                    e.visibility.clone()
+                } else {
+                    Some(e.visibility.clone().unwrap_or_else(|| k.visibility.clone()))
+                },
                 auto_approve_registrations: Some(e.auto_approve_registrations.unwrap_or(k.auto_approve_registrations)),
                 ..e
             })
@@ -309,8 +350,18 @@ impl DcrConfig {
         }
     }
 
-    /// The first publication's portal: where `verify` registers its application.
-    pub(crate) fn first_portal(&self) -> String {
+    /// The first v3 publication's portal: where `verify` registers its application (the
+    /// classic admin API cannot create applications).
+    pub(crate) fn first_portal(&self) -> Option<String> {
+        self.publications()
+            .into_iter()
+            .find(|p| !p.is_classic())
+            .map(|p| p.portal_id)
+    }
+
+    /// The first publication's portal, of either kind: what a verification client's
+    /// `konnect_portal_id` names.
+    pub(crate) fn any_portal(&self) -> String {
         self.publications()
             .into_iter()
             .next()
@@ -318,10 +369,19 @@ impl DcrConfig {
             .unwrap_or_default()
     }
 
-    /// The distinct portals of the publications, in configuration order.
+    /// The distinct v3 portals of the publications, in configuration order.
     pub fn portal_ids(&self) -> Vec<String> {
+        self.portals_where(|p| !p.is_classic())
+    }
+
+    /// The distinct classic (v2) portals of the publications, in configuration order.
+    pub fn classic_portal_ids(&self) -> Vec<String> {
+        self.portals_where(PublicationSettings::is_classic)
+    }
+
+    fn portals_where(&self, wanted: impl Fn(&PublicationSettings) -> bool) -> Vec<String> {
         let mut portals: Vec<String> = Vec::new();
-        for p in self.publications() {
+        for p in self.publications().into_iter().filter(|p| wanted(p)) {
             if !portals.contains(&p.portal_id) {
                 portals.push(p.portal_id);
             }

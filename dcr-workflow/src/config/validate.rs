@@ -20,6 +20,8 @@ const MAX_SCOPE_VALUE: usize = 280;
 const MAX_SCOPE_DESCRIPTION: usize = 500;
 /// An API Builder API's `name` (`CreateApiRequest`, `maxLength`).
 const MAX_KONNECT_API_NAME: usize = 255;
+/// A classic API product's `name` (`CreateAPIProductDTO`, `maxLength`).
+const MAX_PRODUCT_NAME: usize = 100;
 /// The resource server's `name` (`CreateResourceServerRequestContent`, `maxLength`).
 const MAX_API_NAME: usize = 200;
 
@@ -243,20 +245,57 @@ impl DcrConfig {
         for (i, entry) in self.publications().iter().enumerate() {
             let field = |name: &str| self.publication_field(i, name);
             p.required(&field("portal_id"), &entry.portal_id);
-            if !k.publications.is_empty() && !["public", "private"].contains(&entry.visibility()) {
+            if entry.is_classic() {
+                if entry.visibility.is_some() {
+                    p.add(
+                        field("visibility"),
+                        "a classic portal has no per-API visibility: remove it from this entry",
+                    );
+                }
+                if entry.product_version().trim().is_empty() {
+                    p.add(field("product_version"), "must not be empty");
+                }
+            } else if !k.publications.is_empty() && !["public", "private"].contains(&entry.visibility()) {
                 p.add(field("visibility"), "public or private");
             }
-            match (&entry.api_id, &entry.api_name) {
-                (Some(_), Some(_)) => p.add(field("api_name"), "set api_id or api_name, not both"),
-                (None, None) => p.add(field("api_name"), "the API to publish is required: api_id or api_name"),
-                (Some(id), None) => {
-                    p.required(&field("api_id"), id);
-                }
-                (None, Some(name)) => {
-                    if p.required(&field("api_name"), name) {
-                        p.at_most(&field("api_name"), name, MAX_KONNECT_API_NAME);
+            if entry.product_version.is_some() && !entry.is_classic() {
+                p.add(
+                    field("product_version"),
+                    "only with api_product_name or api_product_id (a classic portal)",
+                );
+            }
+            let named: Vec<(&str, &String)> = [
+                ("api_id", &entry.api_id),
+                ("api_name", &entry.api_name),
+                ("api_product_id", &entry.api_product_id),
+                ("api_product_name", &entry.api_product_name),
+            ]
+            .into_iter()
+            .filter_map(|(f, v)| v.as_ref().map(|v| (f, v)))
+            .collect();
+            match named.as_slice() {
+                [] => p.add(
+                    field("api_name"),
+                    "the API to publish is required: api_id or api_name (api_product_id or api_product_name on a \
+                     classic portal)",
+                ),
+                [(f, value)] => {
+                    if p.required(&field(f), value) {
+                        let max = if f.starts_with("api_product") {
+                            MAX_PRODUCT_NAME
+                        } else {
+                            MAX_KONNECT_API_NAME
+                        };
+                        p.at_most(&field(f), value, max);
                     }
                 }
+                [_, (second, _), ..] => p.add(
+                    field(second),
+                    format!(
+                        "set one of {}, not several",
+                        named.iter().map(|(f, _)| *f).collect::<Vec<_>>().join(", ")
+                    ),
+                ),
             }
             let pair = (entry.portal_id.clone(), entry.api_key().to_owned());
             if let Some((_, _, first)) = seen.iter().find(|(portal, api, _)| (portal, api) == (&pair.0, &pair.1)) {

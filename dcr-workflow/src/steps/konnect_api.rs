@@ -61,6 +61,9 @@ pub(crate) struct ObservedApi {
 fn wanted(ctx: Ctx<'_>) -> Vec<(ApiRef, usize, Vec<PortalId>)> {
     let mut out: Vec<(ApiRef, usize, Vec<PortalId>)> = Vec::new();
     for (i, entry) in ctx.config.publications().iter().enumerate() {
+        if entry.is_classic() {
+            continue;
+        }
         let wanted = ApiRef::of(entry);
         let portal = PortalId::new(entry.portal_id.clone());
         match out.iter_mut().find(|(w, _, _)| *w == wanted) {

@@ -6,6 +6,7 @@ pub(crate) mod admin_app;
 pub(crate) mod admin_grant;
 pub(crate) mod api_audience;
 pub(crate) mod auth_strategy;
+pub(crate) mod classic;
 pub(crate) mod dcr_provider;
 pub(crate) mod duplicates;
 pub(crate) mod konnect_api;
@@ -76,6 +77,8 @@ pub(crate) struct Observed {
     pub(crate) stale_secrets: Vec<String>,
     /// Configured portals that do not exist (their publication list answered 404).
     pub(crate) missing_portals: Vec<String>,
+    /// The classic (v2) portals' products, versions and publications.
+    pub(crate) classic: classic::ObservedClassic,
     /// Owned resources under the same natural keys beyond the ones above.
     pub(crate) duplicates: duplicates::Duplicates,
 }
@@ -195,16 +198,20 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
         })
     };
     let konnect_side = async {
-        let (apis, portals) = tokio::try_join!(konnect_api::observe_all(ctx), publication::observe_portals(ctx))?;
-        Ok((apis, portals))
+        tokio::try_join!(
+            konnect_api::observe_all(ctx),
+            publication::observe_portals(ctx),
+            classic::observe(ctx)
+        )
     };
-    let (chain, resource_server, ((apis, duplicate_apis), portals)) =
+    let (chain, resource_server, ((apis, duplicate_apis), portals, mut classic)) =
         tokio::try_join!(auth0_side, api_audience::observe(ctx), konnect_side)?;
     let publications = publication::match_configured(ctx, &portals, &apis);
     let published: Vec<_> = publications
         .iter()
         .filter_map(|p| p.current.as_ref())
         .flat_map(|p| p.auth_strategy_ids.clone().unwrap_or_default())
+        .chain(classic.published_strategies())
         .collect();
     let (strategy, duplicate_strategies) = duplicates::choose_strategy(
         chain.strategies,
@@ -218,6 +225,9 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
         (Some(s), Purpose::Sweep) => publication::unconfigured(ctx, &portals, &apis, &s.id, true).await?,
         _ => Vec::new(),
     };
+    if let (Some(s), Purpose::Plan | Purpose::Sweep) = (&strategy, purpose) {
+        classic::find_unconfigured(&mut classic, &s.id);
+    }
     let missing_portals = portals
         .into_iter()
         .filter_map(|(portal, listed)| listed.is_none().then_some(portal))
@@ -239,6 +249,7 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
         unconfigured,
         prune: ctx.prune,
         missing_portals,
+        classic,
         stale_secrets: chain.stale_secrets,
         create_in_flight: chain.create_in_flight,
         duplicates: duplicates::Duplicates {

@@ -60,6 +60,7 @@ pub(crate) fn match_configured(
     ctx.config
         .publications()
         .into_iter()
+        .filter(|p| !p.is_classic())
         .map(|settings| {
             let wanted = ApiRef::of(&settings);
             let api = apis.iter().find(|a| a.wanted == wanted).and_then(|a| a.found.as_ref());
@@ -90,6 +91,7 @@ pub(crate) async fn unconfigured(
         .config
         .publications()
         .iter()
+        .filter(|p| !p.is_classic())
         .filter_map(|p| {
             let wanted = ApiRef::of(p);
             let api = apis.iter().find(|a| a.wanted == wanted)?.found.as_ref()?;

@@ -1,6 +1,7 @@
 //! One module per Konnect resource: its handler and its request/response types, named
 //! after the schemas in the Konnect documents.
 
+pub mod api_products;
 pub mod apis;
 pub mod auth_strategies;
 pub mod dcr_providers;

@@ -30,6 +30,7 @@
 //! ```
 
 mod check;
+mod classic;
 mod dcr;
 mod helper;
 mod problem;
@@ -175,6 +176,12 @@ impl KonnectSandbox {
     /// Adds another portal.
     pub fn add_portal(&self, name: &str) -> PortalId {
         PortalId::new(lock(&self.state).store.add_portal(name))
+    }
+
+    /// Adds a classic (v2) portal: API product versions are published on it through
+    /// `/v2/portals/{portalId}/product-versions`; the v3 endpoints do not know it.
+    pub fn add_classic_portal(&self, name: &str) -> PortalId {
+        PortalId::new(lock(&self.state).store.add_classic_portal(name))
     }
 
     /// The organization id that goes into `konnect_org_id`.

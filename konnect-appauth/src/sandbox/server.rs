@@ -43,6 +43,12 @@ enum Route {
     Publication(String, String),
     Publications,
     PortalPublications(String),
+    Products,
+    Product(String),
+    Versions(String),
+    Version(String, String),
+    PortalVersions(String),
+    PortalVersion(String, String),
     Portal(String),
     Applications(String),
     Application(String, String),
@@ -69,6 +75,24 @@ fn route(path: &str) -> (Route, &'static str) {
         ["v3", "apis", api, "publications", portal] => (
             Route::Publication(owned(api), owned(portal)),
             "/v3/apis/{apiId}/publications/{portalId}",
+        ),
+        ["v2", "api-products"] => (Route::Products, "/v2/api-products"),
+        ["v2", "api-products", id] => (Route::Product(owned(id)), "/v2/api-products/{id}"),
+        ["v2", "api-products", id, "product-versions"] => (
+            Route::Versions(owned(id)),
+            "/v2/api-products/{apiProductId}/product-versions",
+        ),
+        ["v2", "api-products", id, "product-versions", version] => (
+            Route::Version(owned(id), owned(version)),
+            "/v2/api-products/{apiProductId}/product-versions/{id}",
+        ),
+        ["v2", "portals", portal, "product-versions"] => (
+            Route::PortalVersions(owned(portal)),
+            "/v2/portals/{portalId}/product-versions",
+        ),
+        ["v2", "portals", portal, "product-versions", id] => (
+            Route::PortalVersion(owned(portal), owned(id)),
+            "/v2/portals/{portalId}/product-versions/{productVersionId}",
         ),
         ["v3", "api-publications"] => (Route::Publications, "/v3/api-publications"),
         ["v3", "portals", portal, "api-publications"] => (
@@ -363,6 +387,72 @@ impl Shared {
             }
             ("DELETE", Route::Publication(api, portal)) => {
                 store.unpublish(&format!("{api}/{portal}"))?;
+                Reply::empty(204)
+            }
+            ("GET", Route::Products) => {
+                let q = list_query(request, &["name"])?;
+                let page = paginate(
+                    &store.products,
+                    &q,
+                    |_| true,
+                    |row| {
+                        store
+                            .product_view(str_of(row, "id").unwrap_or_default())
+                            .unwrap_or(Value::Null)
+                    },
+                );
+                Reply::json(200, page)
+            }
+            ("POST", Route::Products) => Reply::json(201, store.create_product(&parse_body(request)?)?),
+            ("GET", Route::Product(id)) => Reply::json(200, store.product_view(&id)?),
+            ("DELETE", Route::Product(id)) => {
+                store.delete_product(&id)?;
+                Reply::empty(204)
+            }
+            ("GET", Route::Versions(product)) => {
+                if store.products.get(&product).is_none() {
+                    return Err(SandboxProblem::not_found("API product"));
+                }
+                let q = list_query(request, &["name", "publish_status"])?;
+                let page = paginate(
+                    &store.product_versions,
+                    &q,
+                    |row| str_of(row, "_product_id") == Some(product.as_str()),
+                    |row| {
+                        store
+                            .version_view(str_of(row, "id").unwrap_or_default())
+                            .unwrap_or(Value::Null)
+                    },
+                );
+                Reply::json(200, page)
+            }
+            ("POST", Route::Versions(product)) => {
+                Reply::json(201, store.create_version(&product, &parse_body(request)?)?)
+            }
+            ("DELETE", Route::Version(product, version)) => {
+                store.delete_version(&product, &version)?;
+                Reply::empty(204)
+            }
+            ("GET", Route::PortalVersions(portal)) => {
+                store.check_classic_portal(&portal)?;
+                let q = list_query(request, &["id", "product_version_id", "publish_status"])?;
+                let page = paginate(
+                    &store.portal_product_versions,
+                    &q,
+                    |row| str_of(row, "_portal_id") == Some(portal.as_str()),
+                    |row| store.ppv_public(row),
+                );
+                Reply::json(200, page)
+            }
+            ("POST", Route::PortalVersions(portal)) => {
+                Reply::json(201, store.create_ppv(&portal, &parse_body(request)?)?)
+            }
+            ("GET", Route::PortalVersion(portal, id)) => Reply::json(200, store.ppv_view(&portal, &id)?),
+            ("PATCH", Route::PortalVersion(portal, id)) => {
+                Reply::json(200, store.update_ppv(&portal, &id, &parse_body(request)?)?)
+            }
+            ("DELETE", Route::PortalVersion(portal, id)) => {
+                store.delete_ppv(&portal, &id)?;
                 Reply::empty(204)
             }
             ("GET", Route::Publications) => {

@@ -46,6 +46,15 @@ pub(crate) struct Store {
     pub(crate) portals: Table,
     /// Keyed by application id; each row has a hidden `_portal_id`.
     pub(crate) applications: Table,
+    /// Classic (v2) portals: only their id and name.
+    pub(crate) classic_portals: Table,
+    /// API products (v2), keyed by id.
+    pub(crate) products: Table,
+    /// Their versions, keyed by id; each row has a hidden `_product_id`.
+    pub(crate) product_versions: Table,
+    /// Versions published on classic portals, keyed by id; hidden `_portal_id` and
+    /// `_auth_strategy_ids`.
+    pub(crate) portal_product_versions: Table,
     clock: u64,
     rng: fastrand::Rng,
 }
@@ -66,6 +75,10 @@ impl Store {
             publications: Table::default(),
             portals: Table::default(),
             applications: Table::default(),
+            classic_portals: Table::default(),
+            products: Table::default(),
+            product_versions: Table::default(),
+            portal_product_versions: Table::default(),
             clock: 0,
             rng,
         }
@@ -76,7 +89,7 @@ impl Store {
     }
 
     /// RFC 3339 timestamps that strictly increase, so ordering tests are stable.
-    fn now(&mut self) -> String {
+    pub(crate) fn now(&mut self) -> String {
         let secs = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
@@ -429,6 +442,12 @@ impl Store {
             return Err(SandboxProblem::new(
                 409,
                 "the application auth strategy is used by an API publication",
+            ));
+        }
+        if self.strategy_on_classic_portal(id) {
+            return Err(SandboxProblem::new(
+                409,
+                "the application auth strategy is used by a portal product version",
             ));
         }
         self.strategies.remove(id);
