@@ -14,7 +14,9 @@ use dcr_workflow::{
 };
 use futures::TryStreamExt;
 use konnect_appauth::PortalId;
-use konnect_appauth::resources::api_products::{ApiProduct, PortalProductVersion, PortalProductVersionUpdate};
+use konnect_appauth::resources::api_products::{
+    ApiProduct, NewApiProduct, NewProductVersion, PortalProductVersion, PortalProductVersionUpdate,
+};
 use konnect_appauth::resources::apis::{ListedPublication, NewApi, PublicationRequest, Visibility};
 
 /// Three publications: Orders on both portals, Billing (private, auto-approved) on the
@@ -339,7 +341,22 @@ async fn classic_portals_get_product_versions_with_the_strategy_drift_and_prune_
     let s = Sandboxes::start().await?;
     let classic = s.konnect.add_classic_portal("classic");
     let store: Arc<dyn SecretStore> = Arc::new(MemoryStore::new());
-    let config = with_classic(&s, &classic);
+    // The team's own product, made by hand, published by the workflow too (first, so
+    // that the entries of the other tests keep their places).
+    let legacy = s
+        .konnect_client
+        .api_products()
+        .create(&NewApiProduct::new("Legacy"))
+        .await?;
+    s.konnect_client
+        .api_products()
+        .create_version(&legacy.id, &NewProductVersion::new("v1"))
+        .await?;
+    let mut config = with_classic(&s, &classic);
+    config
+        .konnect
+        .publications
+        .insert(1, PublicationSettings::classic(classic.as_str(), "Legacy", "v1"));
     let wf = workflow(config.clone(), &store)?;
     let plan = wf.plan().await?;
     let text = plan.to_string();
@@ -351,15 +368,20 @@ async fn classic_portals_get_product_versions_with_the_strategy_drift_and_prune_
         )),
         "{text}"
     );
+    assert!(
+        plan.to_string().contains("= Konnect API product version \"Legacy v1\""),
+        "{plan}"
+    );
     let applied = wf.apply(&plan).await?;
-    assert_eq!(applied.product_version_ids.len(), 2);
+    // In configuration order of the products: Legacy, Orders, Billing.
+    assert_eq!(applied.product_version_ids.len(), 3);
     let listed = on_classic(&s, &classic).await?;
-    assert_eq!(listed.len(), 2);
+    assert_eq!(listed.len(), 3);
     for p in &listed {
         assert_eq!(p.auth_strategy_ids(), vec![applied.strategy.id.clone()]);
         assert_eq!(p.publish_status, "published");
         assert!(p.application_registration_enabled && !p.deprecated);
-        let billing = p.product_version_id == applied.product_version_ids[1];
+        let billing = p.product_version_id == applied.product_version_ids[2];
         assert_eq!(p.auto_approve_registration, billing);
     }
 
@@ -372,7 +394,7 @@ async fn classic_portals_get_product_versions_with_the_strategy_drift_and_prune_
     assert_eq!(
         s.konnect
             .request_count("GET", "/v2/api-products/{apiProductId}/product-versions"),
-        2
+        3
     );
     assert_eq!(
         s.konnect
@@ -383,7 +405,7 @@ async fn classic_portals_get_product_versions_with_the_strategy_drift_and_prune_
     // Drift by hand: Orders deprecated, unpublished, registration switched off.
     let orders = listed
         .iter()
-        .find(|p| p.product_version_id == applied.product_version_ids[0])
+        .find(|p| p.product_version_id == applied.product_version_ids[1])
         .unwrap();
     s.konnect_client
         .api_products()
@@ -420,7 +442,7 @@ async fn classic_portals_get_product_versions_with_the_strategy_drift_and_prune_
     let plan = wf.plan_with(&PlanOptions::new().prune(true)).await?;
     assert_eq!(plan.to_delete(), 1, "{plan}");
     wf.apply(&plan).await?;
-    assert_eq!(on_classic(&s, &classic).await?.len(), 1);
+    assert_eq!(on_classic(&s, &classic).await?.len(), 2);
 
     // Destroy (with the configuration that still names Billing, whose product the
     // workflow created): the classic publication goes first, so the strategy can go too,
@@ -435,7 +457,8 @@ async fn classic_portals_get_product_versions_with_the_strategy_drift_and_prune_
     );
     assert!(on_classic(&s, &classic).await?.is_empty());
     let left: Vec<ApiProduct> = s.konnect_client.api_products().list().stream().try_collect().await?;
-    assert_eq!(left.len(), 0, "{left:?}");
+    let left: Vec<&str> = left.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(left, ["Legacy"], "the team's product is kept, unpublished");
     Ok(())
 }
 
