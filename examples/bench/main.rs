@@ -70,8 +70,8 @@ struct Sizes {
     audit_slow_apps: usize,
     /// Applications audited under the plans' limits.
     plan_apps: usize,
-    /// APIs published on two portals each.
-    publications: usize,
+    /// APIs published on two v3 portals each, and products on a classic portal.
+    publications: (usize, usize),
 }
 
 const FULL: Sizes = Sizes {
@@ -85,7 +85,7 @@ const FULL: Sizes = Sizes {
     audit_orphans: 100,
     audit_slow_apps: 2_000,
     plan_apps: 2_000,
-    publications: 50,
+    publications: (50, 10),
 };
 
 const QUICK: Sizes = Sizes {
@@ -99,7 +99,7 @@ const QUICK: Sizes = Sizes {
     audit_orphans: 100,
     audit_slow_apps: 200,
     plan_apps: 200,
-    publications: 50,
+    publications: (50, 10),
 };
 
 async fn run(part: Part, sizes: &Sizes) -> anyhow::Result<Section> {
@@ -112,7 +112,7 @@ async fn run(part: Part, sizes: &Sizes) -> anyhow::Result<Section> {
         Part::FreePlan => plans::plan(auth0_mgmt::sandbox::Tier::Free, sizes.plan_apps).await,
         Part::EssentialsPlan => plans::plan(auth0_mgmt::sandbox::Tier::Essentials, sizes.plan_apps).await,
         Part::Audit => audit::audit(sizes.audit_apps, sizes.audit_orphans, sizes.audit_slow_apps).await,
-        Part::Publications => publications::publications(sizes.publications).await,
+        Part::Publications => publications::publications(sizes.publications.0, sizes.publications.1).await,
     }
 }
 
