@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! cargo run --example dcr -- plan    [--config dcr.toml] [--detailed-exitcode] [--adopt] [--prune]
-//! cargo run --example dcr -- apply   [--config dcr.toml] [--adopt] [--prune] [--auto-approve]
+//! cargo run --example dcr -- plan    --out plan.json    (then: apply plan.json)
+//! cargo run --example dcr -- apply   [--config dcr.toml] [--adopt] [--prune] [--auto-approve] [PLAN_FILE]
 //! cargo run --example dcr -- verify  [--gateway-url URL] [--mode auto|portal-application|auth0-client]
 //! cargo run --example dcr -- destroy [--auto-approve]
 //! cargo run --example dcr -- rotate | audit
@@ -89,9 +90,16 @@ enum Command {
         /// removed (`-`) instead of kept.
         #[arg(long)]
         prune: bool,
+        /// Also save the plan to this file (no secret in it), for `dcr apply FILE`.
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
     },
     /// Converge both systems on the configuration (shows the plan and asks for `yes`).
     Apply {
+        /// A plan saved by `dcr plan --out FILE`: carried out exactly, without asking,
+        /// or refused (nothing written) when the configuration or the state changed.
+        #[arg(value_name = "PLAN_FILE", conflicts_with_all = ["adopt", "prune"])]
+        plan_file: Option<std::path::PathBuf>,
         /// Take over resources made by hand that match the configuration: add the
         /// ownership marks and correct the differences (destroy then removes them).
         #[arg(long)]
@@ -196,16 +204,40 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             detailed_exitcode,
             adopt,
             prune,
+            out,
         } => {
             let plan = workflow
                 .plan_with(&PlanOptions::new().adopt(adopt).prune(prune))
                 .await?;
             output.emit(&plan, &plan)?;
+            if let Some(out) = out {
+                save(&out, &workflow.save_plan(&plan)?)?;
+                eprintln!(
+                    "Saved this plan to {}: dcr apply {} carries it out.",
+                    out.display(),
+                    out.display()
+                );
+            }
             if detailed_exitcode && !plan.is_empty() {
                 return Ok(false);
             }
         }
         Command::Apply {
+            plan_file: Some(file), ..
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read the plan file {}: {e}", file.display()))?;
+            let saved: dcr_workflow::SavedPlan = serde_json::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("{} is not a plan saved by dcr plan --out: {e}", file.display()))?;
+            // Reviewed when it was saved: no question.
+            let applied = workflow.apply_saved(&saved).await?;
+            output.emit(
+                &serde_json::json!({"plan": saved.plan, "applied": applied}),
+                format_args!("Applied the saved plan {}.", file.display()),
+            )?;
+        }
+        Command::Apply {
+            plan_file: None,
             adopt,
             prune,
             auto_approve,
@@ -310,6 +342,16 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         Command::Completions { .. } | Command::Import { .. } => {}
     }
     Ok(true)
+}
+
+/// Writes a saved plan: to a temporary file beside it, then renamed over it, so that a
+/// reader never sees half a plan.
+fn save(path: &std::path::Path, saved: &dcr_workflow::SavedPlan) -> anyhow::Result<()> {
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_string_pretty(saved)?)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    Ok(())
 }
 
 /// Asks for `yes` on a terminal before `what`; refuses without a terminal unless

@@ -189,6 +189,16 @@ pub enum WorkflowError {
         "the state changed since this plan was made (another run applied meanwhile); nothing was written: plan again"
     )]
     StalePlan,
+    /// A saved plan no longer matches the configuration or the state; nothing was
+    /// written.
+    #[error(
+        "the saved plan is stale; nothing was written: plan again (dcr plan --out FILE) and review it\n  {}",
+        changes.join("\n  ")
+    )]
+    SavedPlanStale {
+        /// Each difference, said as what was planned and what is now.
+        changes: Vec<String>,
+    },
     /// The secret store failed.
     #[error("secret store, key {key:?}: {reason}")]
     SecretStore {

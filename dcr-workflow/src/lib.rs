@@ -46,6 +46,7 @@ mod plan;
 mod rotation;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
+mod saved;
 mod steps;
 pub mod store;
 mod verify;
@@ -62,5 +63,6 @@ pub use config::{
 pub use error::{ConfigProblem, ConfigProblems, Result, WorkflowError};
 pub use import::{ImportOptions, Imported, import, import_with};
 pub use plan::{Action, FieldChange, KNOWN_AFTER_APPLY, Plan, PlanOptions, StepId, StepPlan};
+pub use saved::SavedPlan;
 pub use verify::{Check, Link, Outcome, VerifyMode, VerifyOptions, VerifyReport};
 pub use workflow::{Applied, DEFAULT_LOCK_WAIT, Destroyed, Rotated, Workflow, WorkflowBuilder};

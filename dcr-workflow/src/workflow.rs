@@ -360,7 +360,7 @@ impl Workflow {
         self.store.lock(self.lock_wait).await
     }
 
-    async fn apply_locked(&self, plan: &Plan) -> Result<Applied> {
+    pub(crate) async fn apply_locked(&self, plan: &Plan) -> Result<Applied> {
         let ctx = self.ctx_with(&plan.options);
         let observed = &plan.observed;
         // Secrets of applications that are gone: bookkeeping in the store only.

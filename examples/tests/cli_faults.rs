@@ -572,6 +572,67 @@ async fn json_output_is_one_document_per_command_and_never_carries_a_secret() ->
     Ok(())
 }
 
+/// Issue 15: `dcr plan --out plan.json` then `dcr apply plan.json` carries out exactly
+/// that plan without asking; a saved plan made stale by another run's apply, or by a
+/// changed setting, is refused before any write, naming what changed; the file holds no
+/// secret.
+#[tokio::test]
+async fn a_saved_plan_applies_exactly_or_is_refused_naming_what_changed() -> anyhow::Result<()> {
+    let s = Setup::start().await?;
+    let store = s.store("secrets.json");
+    let file = s.dir.path().join("plan.json");
+    let file_arg = file.to_str().unwrap_or_default();
+    let (code, text) = s
+        .run(&store, &["plan", "--out", file_arg, "--detailed-exitcode"])
+        .await?;
+    assert_eq!(code, 2, "{text}");
+    let saved = std::fs::read_to_string(&file)?;
+    for secret in ["DCR_AUTH0_CLIENT_SECRET", "DCR_KONNECT_TOKEN"] {
+        let value = s.var(secret);
+        assert!(
+            !value.is_empty() && !saved.contains(&value),
+            "{secret} in the plan file"
+        );
+    }
+
+    // Stale: another run applied in between.
+    s.ok(&s.store("other-machine.json"), &["apply", "--auto-approve"])
+        .await?;
+    s.faults.clear();
+    let (code, text) = s.run(&store, &["apply", file_arg]).await?;
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("the saved plan is stale"), "{text}");
+    assert!(
+        text.contains("Konnect DCR provider \"auth0-dcr\": planned create"),
+        "names what changed:\n{text}"
+    );
+    assert!(
+        s.faults.writes().is_empty(),
+        "refused before any write: {:?}",
+        s.faults.writes()
+    );
+    s.ok(&store, &["destroy", "--auto-approve"]).await?;
+
+    // Fresh: applied as saved, without a question (stdin is no terminal).
+    s.ok(&store, &["plan", "--out", file_arg]).await?;
+    let text = s.ok(&store, &["apply", file_arg]).await?;
+    assert!(text.contains("Applied the saved plan"), "{text}");
+    let (code, _) = s.run(&store, &["plan", "--detailed-exitcode"]).await?;
+    assert_eq!(code, 0, "nothing left to do");
+
+    // Stale: a setting changed since the plan was saved.
+    s.ok(&store, &["plan", "--out", file_arg]).await?;
+    let mut changed = s.command(&store, &["apply", file_arg]);
+    changed.env("DCR_KONNECT_STRATEGY_DISPLAY_NAME", "Auth0 (renamed)");
+    let (code, text) = run_to_end(changed, &["apply", file_arg]).await?;
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("konnect.strategy_display_name changed: \"Auth0\" -> \"Auth0 (renamed)\""),
+        "{text}"
+    );
+    Ok(())
+}
+
 /// `-q`, the default and `-v` say less or more on stderr (RUST_LOG unset), each finished
 /// step's line carries its duration, and nothing is coloured when stderr is no terminal.
 #[tokio::test]
