@@ -1,5 +1,5 @@
-//! Every request and response example in the Konnect documents, for every operation this
-//! crate exposes, decodes into the typed model and re-encodes without losing a field.
+//! Every request and response example in the Konnect documents, for every operation
+//! `konnect-appauth` exposes, decodes into the typed model and re-encodes without losing a field.
 //!
 //! "Without losing a field": every key of the example is present in the re-encoding with
 //! the same value; numbers compare by value (`1` = `1.0`) and an explicit `null` counts
@@ -16,6 +16,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+/// Here, beside the contract suite, rather than in `konnect-appauth`: the documents live
+/// in the workspace's `specs/`, which the published crate does not ship.
 const SPECS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../specs");
 
 fn load(file: &str) -> Value {
