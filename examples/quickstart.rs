@@ -34,7 +34,7 @@ struct Args {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     common::init_logging(common::Verbosity::Quiet);
-    let target = common::Target::resolve(&args.connection, true).await?;
+    let target = common::Target::resolve(&args.connection).await?;
     let workflow = target.workflow()?;
     let sandboxes = target.sandboxes.as_ref();
 

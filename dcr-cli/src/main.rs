@@ -1,0 +1,5 @@
+//! The `dcr` binary.
+
+fn main() -> std::process::ExitCode {
+    dcr_cli::main()
+}
