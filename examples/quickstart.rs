@@ -94,6 +94,25 @@ async fn main() -> anyhow::Result<()> {
         }
         _ => println!("\nDone in {:.2?}.", started.elapsed()),
     }
+    // What just happened, for someone who has never heard of DCR, and what to do next.
+    println!(
+        "\nWhat this was: with Dynamic Client Registration, every application a developer creates in the \
+         Konnect Dev Portal gets its own Auth0 client, made by Konnect through the Auth0 Management API. \
+         This run set that up (an Auth0 admin application and API, a Konnect DCR provider and auth \
+         strategy, the API published with it) and proved it with a registered application's token."
+    );
+    if sandboxes.is_some() {
+        println!(
+            "Next: set DCR_AUTH0_DOMAIN, DCR_AUTH0_CLIENT_ID, DCR_AUTH0_CLIENT_SECRET, DCR_KONNECT_REGION, \
+             DCR_KONNECT_TOKEN, DCR_KONNECT_PORTAL_ID, DCR_KONNECT_API_NAME and DCR_API_AUDIENCE to do the same \
+             on your tenant and organization (README: \"Running against real Auth0 and Konnect\")."
+        );
+    } else {
+        println!(
+            "Next: `dcr plan --detailed-exitcode` in CI to catch drift, `dcr rotate` to change the admin secret, \
+             `dcr audit` for orphans (cargo install --path dcr-cli)."
+        );
+    }
     Ok(())
 }
 
