@@ -298,10 +298,8 @@ async fn without_read_client_keys_the_adopted_secret_is_rotated_and_konnect_gets
 /// Only what connects to the services: no names, no audience, no portal.
 fn connection(s: &Sandboxes) -> dcr_workflow::DcrConfig {
     let full = s.config();
-    let mut c = dcr_workflow::DcrConfig {
-        auth0: full.auth0.clone(),
-        ..Default::default()
-    };
+    let mut c = dcr_workflow::DcrConfig::default();
+    c.auth0 = full.auth0.clone();
     c.konnect.base_url = full.konnect.base_url.clone();
     c.konnect.token = full.konnect.token.clone();
     c
@@ -382,15 +380,13 @@ async fn an_imported_hand_made_setup_needs_only_the_marks() -> anyhow::Result<()
         ],
     )?;
     let written = dcr_workflow::DcrConfig::from_toml_str(&text)?;
-    config.auth0 = dcr_workflow::Auth0Settings {
-        client_secret: config.auth0.client_secret.clone(),
-        ..written.auth0.clone()
-    };
+    // The written settings, with the secrets the environment gave.
+    let (secret, token) = (config.auth0.client_secret.take(), config.konnect.token.take());
+    config.auth0 = written.auth0.clone();
+    config.auth0.client_secret = secret;
     config.api = written.api.clone();
-    config.konnect = dcr_workflow::KonnectSettings {
-        token: config.konnect.token.clone(),
-        ..written.konnect.clone()
-    };
+    config.konnect = written.konnect.clone();
+    config.konnect.token = token;
     let workflow = Workflow::new(config, MemoryStore::new())?;
     let plan = workflow.plan_with(&adopt()).await?;
     assert_eq!(plan.to_adopt(), 4, "{plan}");

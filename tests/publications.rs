@@ -29,13 +29,17 @@ fn three(s: &Sandboxes, second: &PortalId) -> DcrConfig {
     config.konnect.publications = vec![
         PublicationSettings::new(&first, "Orders"),
         PublicationSettings::new(second.as_str(), "Orders"),
-        PublicationSettings {
-            visibility: Some("private".into()),
-            auto_approve_registrations: Some(true),
-            ..PublicationSettings::new(second.as_str(), "Billing")
-        },
+        PublicationSettings::new(second.as_str(), "Billing")
+            .with_visibility("private")
+            .with_auto_approve_registrations(true),
     ];
     config
+}
+
+/// An entry changed in ways its constructors do not offer (wrong on purpose).
+fn changed(mut entry: PublicationSettings, change: impl FnOnce(&mut PublicationSettings)) -> PublicationSettings {
+    change(&mut entry);
+    entry
 }
 
 fn workflow(config: DcrConfig, store: &Arc<dyn SecretStore>) -> anyhow::Result<Workflow> {
@@ -252,15 +256,11 @@ async fn wrong_entries_are_refused_naming_each_field_before_any_request() -> any
     let mut config = s.config();
     config.konnect.publications = vec![
         PublicationSettings::new("", "Orders"),
-        PublicationSettings {
-            api_id: Some("x".into()),
-            visibility: Some("secret".into()),
-            ..PublicationSettings::new("p", "Orders")
-        },
-        PublicationSettings {
-            api_name: None,
-            ..PublicationSettings::new("p", "")
-        },
+        // Both an id and a name, and no such visibility.
+        changed(PublicationSettings::new("p", "Orders").with_visibility("secret"), |e| {
+            e.api_id = Some("x".into());
+        }),
+        changed(PublicationSettings::new("p", ""), |e| e.api_name = None),
         PublicationSettings::new("p", "Billing"),
         PublicationSettings::new("p", "Billing"),
     ];
@@ -319,10 +319,7 @@ fn with_classic(s: &Sandboxes, classic: &PortalId) -> DcrConfig {
     config.konnect.publications = vec![
         PublicationSettings::new(&first, "Orders"),
         PublicationSettings::classic(classic.as_str(), "Orders", "v1"),
-        PublicationSettings {
-            auto_approve_registrations: Some(true),
-            ..PublicationSettings::classic(classic.as_str(), "Billing", "v2")
-        },
+        PublicationSettings::classic(classic.as_str(), "Billing", "v2").with_auto_approve_registrations(true),
     ];
     config
 }
@@ -493,18 +490,13 @@ async fn wrong_classic_entries_are_refused_naming_the_field() -> anyhow::Result<
     config.konnect.portal_id = String::new();
     config.konnect.api_name = None;
     config.konnect.publications = vec![
-        PublicationSettings {
-            visibility: Some("public".into()),
-            ..PublicationSettings::classic("c", "Orders", "v1")
-        },
-        PublicationSettings {
-            product_version: Some("v1".into()),
-            ..PublicationSettings::new("p", "Orders")
-        },
-        PublicationSettings {
-            api_name: Some("Orders".into()),
-            ..PublicationSettings::classic("c", "Billing", "")
-        },
+        PublicationSettings::classic("c", "Orders", "v1").with_visibility("public"),
+        changed(PublicationSettings::new("p", "Orders"), |e| {
+            e.product_version = Some("v1".into());
+        }),
+        changed(PublicationSettings::classic("c", "Billing", ""), |e| {
+            e.api_name = Some("Orders".into());
+        }),
     ];
     let err = Workflow::builder(config).store(MemoryStore::new()).build().unwrap_err();
     let problems = err.config_problems().unwrap();

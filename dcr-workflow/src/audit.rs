@@ -22,6 +22,7 @@ const CLIENT_FIELDS: [&str; 3] = ["client_id", "name", "client_metadata"];
 
 /// An Auth0 client registered for a portal application that no longer exists.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct OrphanClient {
     /// The Auth0 client.
     pub client_id: String,
@@ -33,6 +34,7 @@ pub struct OrphanClient {
 
 /// A portal application whose Auth0 client no longer exists.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct OrphanApplication {
     /// The application.
     pub application_id: String,
@@ -68,6 +70,7 @@ pub struct VerifyLeftover {
 
 /// The result of [`Workflow::audit`].
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct AuditReport {
     /// Portal applications with an Auth0 client id.
     pub applications: usize,

@@ -13,6 +13,7 @@ pub type Result<T, E = WorkflowError> = std::result::Result<T, E>;
 
 /// One problem found in a [`DcrConfig`](crate::DcrConfig), naming the field.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ConfigProblem {
     /// Dotted path of the field, as written in the TOML file (`auth0.domain`).
     pub field: String,
@@ -28,6 +29,7 @@ impl fmt::Display for ConfigProblem {
 
 /// Every problem [`DcrConfig::validate`](crate::DcrConfig::validate) found, in field order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ConfigProblems(pub Vec<ConfigProblem>);
 
 impl ConfigProblems {

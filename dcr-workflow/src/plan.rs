@@ -53,6 +53,7 @@ impl fmt::Display for StepId {
 
 /// One field that differs.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct FieldChange {
     /// The field as the service names it (`scope`, `dcr_config.initial_client_id`).
     pub field: String,
@@ -105,6 +106,7 @@ pub enum Action {
 
 /// One line of the plan.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StepPlan {
     /// Which step.
     pub step: StepId,
@@ -251,6 +253,7 @@ impl PlanOptions {
 
 /// The plan: one entry per step, in order.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Plan {
     /// The steps.
     pub steps: Vec<StepPlan>,

@@ -27,6 +27,7 @@ pub const API_NAME: &str = "Orders API";
 
 /// An Auth0 sandbox and a Konnect sandbox whose DCR calls reach it.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Sandboxes {
     /// The fake Auth0 tenant.
     pub auth0: Auth0Sandbox,

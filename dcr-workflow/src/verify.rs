@@ -114,6 +114,7 @@ impl fmt::Display for Link {
 
 /// How a link fared.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Outcome {
     /// It holds; what was seen.
     Passed(String),
@@ -125,6 +126,7 @@ pub enum Outcome {
 
 /// One checked link.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Check {
     /// Which link.
     pub link: Link,
@@ -134,6 +136,7 @@ pub struct Check {
 
 /// The result of [`Workflow::verify`]: every link, in order.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct VerifyReport {
     /// The links checked.
     pub checks: Vec<Check>,

@@ -44,6 +44,7 @@ pub struct Workflow {
 
 /// What [`Workflow::apply`] did and the ids it converged on.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Applied {
     /// What each step did, recomputed with the real ids (no "known after apply").
     pub steps: Vec<StepPlan>,
@@ -65,6 +66,7 @@ pub struct Applied {
 
 /// What [`Workflow::destroy`] removed and what it left alone.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct Destroyed {
     /// Removed resources: step and natural key.
     pub removed: Vec<(StepId, String)>,
@@ -74,6 +76,7 @@ pub struct Destroyed {
 
 /// What [`Workflow::rotate_secret`] did.
 #[derive(Clone, Debug, serde::Serialize)]
+#[non_exhaustive]
 pub struct Rotated {
     /// The application whose secret changed.
     pub client_id: ClientId,

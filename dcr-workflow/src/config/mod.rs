@@ -65,6 +65,7 @@ pub const KNOWN_AUTH_METHODS: [&str; 9] = [
 /// left empty are reported by [`validate`](DcrConfig::validate), all at once.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct DcrConfig {
     /// The Auth0 tenant and the credentials that set it up.
     pub auth0: Auth0Settings,
@@ -79,6 +80,7 @@ pub struct DcrConfig {
 /// `[auth0]`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Auth0Settings {
     /// Tenant domain, e.g. `acme.eu.auth0.com` (no scheme, no slash). Required.
     pub domain: String,
@@ -119,6 +121,7 @@ impl Default for Auth0Settings {
 /// `[api]`.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ApiSettings {
     /// The resource server identifier: the audience of developers' tokens. Required.
     pub audience: String,
@@ -133,6 +136,7 @@ pub struct ApiSettings {
 /// One scope of the API.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ApiScope {
     /// `read:orders`.
     pub value: String,
@@ -159,6 +163,7 @@ impl ApiScope {
 /// `[konnect]`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct KonnectSettings {
     /// `us`, `eu`, `au`, `me`, `in` or `sg` (default `us` when no base URL is set).
     pub region: Option<String>,
@@ -227,6 +232,7 @@ impl Default for KonnectSettings {
 /// `api_product_name` (or `api_product_id`) and `product_version`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct PublicationSettings {
     /// The portal. Required.
     pub portal_id: String,
@@ -269,6 +275,25 @@ impl PublicationSettings {
             product_version: Some(version.into()),
             ..Self::default()
         }
+    }
+
+    /// The same entry naming its API by id (it must exist) instead of by name.
+    pub fn with_api_id(mut self, id: impl Into<String>) -> Self {
+        self.api_id = Some(id.into());
+        self.api_name = None;
+        self
+    }
+
+    /// The same entry with this visibility (`public` or `private`).
+    pub fn with_visibility(mut self, visibility: impl Into<String>) -> Self {
+        self.visibility = Some(visibility.into());
+        self
+    }
+
+    /// The same entry approving registrations automatically, or not.
+    pub fn with_auto_approve_registrations(mut self, on: bool) -> Self {
+        self.auto_approve_registrations = Some(on);
+        self
     }
 
     /// Whether it targets a classic (v2) portal: it names an API product.
