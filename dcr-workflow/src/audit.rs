@@ -313,7 +313,7 @@ impl Workflow {
             Ok(())
         };
         let chain = async { observe(self.ctx(), Purpose::Rotate).await };
-        let ((), (), observed) = tokio::try_join!(applications, clients, chain)?;
+        let ((), (), observed) = futures::future::try_join3(applications, clients, chain).await?;
         let duplicates = duplicates_of(&observed, &admins);
         let unmatched = join
             .unmatched

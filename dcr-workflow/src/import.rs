@@ -101,7 +101,7 @@ pub async fn import_with(
     })?;
 
     let admin_id = ClientId::new(dcr.initial_client_id.clone());
-    let (admin, server, publications) = tokio::try_join!(
+    let (admin, server, publications) = futures::future::try_join3(
         async {
             auth0
                 .clients()
@@ -117,7 +117,8 @@ pub async fn import_with(
                 .map_err(WorkflowError::auth0(StepId::ApiAudience))
         },
         publications_of(konnect, &strategy),
-    )?;
+    )
+    .await?;
     let admin = admin.ok_or_else(|| WorkflowError::Missing {
         resource: "Auth0 application",
         name: admin_id.to_string(),

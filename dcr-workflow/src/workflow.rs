@@ -385,11 +385,12 @@ impl Workflow {
             // application just created, or the application is left where only a scan of
             // the whole tenant finds it (with its grant, the next run finds it in one
             // request).
-            let (grant_plan, api_plan, chain) = tokio::join!(
+            let (grant_plan, api_plan, chain) = futures::future::join3(
                 in_step(StepId::AdminGrant, admin_grant::apply(ctx, observed, &admin.client_id)),
                 in_step(StepId::ApiAudience, api_audience::apply(ctx, observed)),
                 self.provider_and_strategy(observed, &admin),
-            );
+            )
+            .await;
             let (grant_plan, api_plan, (provider_plan, provider, strategy_plan, strategy)) =
                 (grant_plan?, api_plan?, chain?);
             if admin.pending {
@@ -409,7 +410,7 @@ impl Workflow {
         };
         let apis = in_step(StepId::KonnectApi, konnect_api::apply(ctx, observed));
         let products = in_step(StepId::ApiProduct, classic::apply_products(ctx, &observed.classic));
-        let (chain, apis, products) = tokio::join!(auth0_and_chain, apis, products);
+        let (chain, apis, products) = futures::future::join3(auth0_and_chain, apis, products).await;
         let ((done, admin_client_id, provider, strategy), apis, (product_plans, versions)) = (chain?, apis?, products?);
         let ids: Vec<(konnect_api::ApiRef, ApiId)> = observed
             .apis
@@ -417,16 +418,17 @@ impl Workflow {
             .zip(&apis)
             .map(|(o, (_, api))| (o.wanted.clone(), api.id.clone()))
             .collect();
-        let (publication_plans, classic_plans) = tokio::try_join!(
+        let (publication_plans, classic_plans) = futures::future::try_join(
             in_step(
                 StepId::Publication,
-                publication::apply(ctx, observed, &ids, &strategy.id)
+                publication::apply(ctx, observed, &ids, &strategy.id),
             ),
             in_step(
                 StepId::Publication,
-                classic::apply_publications(ctx, &observed.classic, &versions, &strategy.id, observed.prune)
+                classic::apply_publications(ctx, &observed.classic, &versions, &strategy.id, observed.prune),
             ),
-        )?;
+        )
+        .await?;
         // Last: the kept chain no longer references any duplicate.
         if !observed.duplicates.is_empty() {
             duplicates::remove(ctx, &observed.duplicates).await?;

@@ -77,7 +77,7 @@ pub(crate) async fn observe(
         .filter(|id| Some(id) != referenced.as_ref())
         .collect();
     // Ours even under another name: a renamed `admin_app_name` renames it in place.
-    let (kept, mut duplicates) = tokio::try_join!(via_provider, confirm(ctx, &others, None))?;
+    let (kept, mut duplicates) = futures::future::try_join(via_provider, confirm(ctx, &others, None)).await?;
     if kept.is_some() && !full_scan {
         return Ok(AdminFound { kept, duplicates });
     }
@@ -205,7 +205,7 @@ impl SecretsHeld {
 
 pub(crate) async fn secrets_held(ctx: Ctx<'_>, id: &ClientId) -> Result<SecretsHeld> {
     let (stored_key, pending_key) = (admin_secret_key(id.as_str()), pending_secret_key(id.as_str()));
-    let (stored, pending) = tokio::try_join!(ctx.store.get(&stored_key), ctx.store.get(&pending_key))?;
+    let (stored, pending) = futures::future::try_join(ctx.store.get(&stored_key), ctx.store.get(&pending_key)).await?;
     Ok(SecretsHeld { stored, pending })
 }
 

@@ -184,8 +184,9 @@ pub(crate) async fn observe(ctx: Ctx<'_>) -> Result<ObservedClassic> {
             }
         }
     }));
-    let (named, ids, portals) =
-        tokio::try_join!(by_name, by_id, portals).map_err(WorkflowError::konnect(StepId::ApiProduct))?;
+    let (named, ids, portals) = futures::future::try_join3(by_name, by_id, portals)
+        .await
+        .map_err(WorkflowError::konnect(StepId::ApiProduct))?;
     let found: Vec<ApiProduct> = named.into_iter().chain(ids.into_iter().flatten()).collect();
     let mut observed = ObservedClassic {
         portals: portals.into_iter().collect(),

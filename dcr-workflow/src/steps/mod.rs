@@ -124,7 +124,7 @@ struct Chain {
 pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> {
     let auth0_side = async {
         let (providers, strategies) =
-            tokio::try_join!(dcr_provider::observe_all(ctx), auth_strategy::observe_all(ctx))?;
+            futures::future::try_join(dcr_provider::observe_all(ctx), auth_strategy::observe_all(ctx)).await?;
         let (mut provider, duplicate_providers) = duplicates::choose_provider(providers, &strategies, ctx.adopt)?;
         if ctx.adopt && provider.is_none() {
             // Links beat names: the provider a strategy of the configured name uses, even
@@ -173,7 +173,7 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
                     admin_app::recorded(ctx, &known).await
                 };
                 let ((grant, more), (secrets, read, health), (recorded, stale)) =
-                    tokio::try_join!(grant, check, recorded)?;
+                    futures::future::try_join3(grant, check, recorded).await?;
                 for client in more.into_iter().chain(recorded) {
                     if !duplicate_admins.iter().any(|d| d.client_id == client.client_id) {
                         duplicate_admins.push(client);
@@ -198,14 +198,15 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
         })
     };
     let konnect_side = async {
-        tokio::try_join!(
+        futures::future::try_join3(
             konnect_api::observe_all(ctx),
             publication::observe_portals(ctx),
-            classic::observe(ctx)
+            classic::observe(ctx),
         )
+        .await
     };
     let (chain, resource_server, ((apis, duplicate_apis), portals, mut classic)) =
-        tokio::try_join!(auth0_side, api_audience::observe(ctx), konnect_side)?;
+        futures::future::try_join3(auth0_side, api_audience::observe(ctx), konnect_side).await?;
     let publications = publication::match_configured(ctx, &portals, &apis);
     let published: Vec<_> = publications
         .iter()
@@ -263,7 +264,8 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
 
 /// The kept provider and strategy alone (two requests), for `verify`.
 pub(crate) async fn provider_and_strategy(ctx: Ctx<'_>) -> Result<(Option<DcrProvider>, Option<AuthStrategy>)> {
-    let (providers, strategies) = tokio::try_join!(dcr_provider::observe_all(ctx), auth_strategy::observe_all(ctx))?;
+    let (providers, strategies) =
+        futures::future::try_join(dcr_provider::observe_all(ctx), auth_strategy::observe_all(ctx)).await?;
     let (provider, _) = duplicates::choose_provider(providers, &strategies, false)?;
     let (strategy, _) = duplicates::choose_strategy(strategies, &[], provider.as_ref().map(|p| &p.id), false)?;
     Ok((provider, strategy))
