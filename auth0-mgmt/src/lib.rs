@@ -1,18 +1,24 @@
 //! A typed client for the Auth0 Management API v2: applications (clients), client grants
 //! and APIs (resource servers), plus the client_credentials token endpoint.
 //!
-//! ```no_run
+//! ```
+//! # #[cfg(not(feature = "sandbox"))] fn main() {}
+//! # #[cfg(feature = "sandbox")]
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use auth0_mgmt::resources::client_grants::NewClientGrant;
 //! use auth0_mgmt::resources::clients::NewClient;
 //! use auth0_mgmt::resources::resource_servers::{NewResourceServer, ResourceServerScope};
-//! use auth0_mgmt::{Auth0Client, ClientSecret};
+//! use auth0_mgmt::Auth0Client;
 //! use futures::TryStreamExt;
 //!
-//! # async fn run() -> Result<(), auth0_mgmt::Auth0Error> {
-//! // An M2M application created in the dashboard, authorized for the Management API.
+//! // A fake tenant in this process (feature `sandbox`); against a real one, drop
+//! // `base_url` and give your domain and M2M application's credentials.
+//! let tenant = auth0_mgmt::sandbox::Auth0Sandbox::start().await?;
+//! // An M2M application authorized for the Management API.
 //! let auth0 = Auth0Client::builder()
-//!     .domain("acme.us.auth0.com")
-//!     .client_credentials("AaiyAPdpYdesoKnqjj8HJqRn4T5titww", ClientSecret::new(std::env::var("AUTH0_CLIENT_SECRET").unwrap_or_default()))
+//!     .domain(tenant.domain()) // "acme.us.auth0.com"
+//!     .base_url(tenant.uri())
+//!     .client_credentials(tenant.bootstrap_client_id(), tenant.bootstrap_client_secret())
 //!     .build()?;
 //!
 //! // An API whose identifier is the audience tokens are issued for.
@@ -30,9 +36,11 @@
 //!
 //! // Every application, page by page, one page in memory at a time.
 //! let mut apps = std::pin::pin!(auth0.clients().list().stream());
+//! let mut names = Vec::new();
 //! while let Some(app) = apps.try_next().await? {
-//!     println!("{} {}", app.client_id, app.name);
+//!     names.push(app.name);
 //! }
+//! assert!(names.contains(&"Order sync".to_owned()));
 //! # Ok(()) }
 //! ```
 //!

@@ -14,6 +14,21 @@
 //! - `sandbox` feature: fault injection and request logs for the in-process sandboxes.
 //!
 //! Most users never name this crate: both clients re-export [`RetryConfig`].
+//!
+//! ```
+//! use std::time::Duration;
+//! use dcr_client_core::RetryConfig;
+//!
+//! // How either client retries: at most 4 attempts, waits between 100 ms and 2 s
+//! // (jittered), and never more than 20 s in all; a free Auth0 tenant refills 2 per second.
+//! let retry = RetryConfig::standard()
+//!     .max_attempts(4)
+//!     .min_delay(Duration::from_millis(100))
+//!     .max_delay(Duration::from_secs(2))
+//!     .total_budget(Duration::from_secs(20))
+//!     .refill_per_second(2.0);
+//! # let _ = retry;
+//! ```
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod bearer;

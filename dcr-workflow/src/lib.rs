@@ -15,19 +15,26 @@
 //! deletes what it did not create. The admin application's secret lives in a
 //! [`SecretStore`](store::SecretStore) and is stored before any other system learns it.
 //!
-//! ```no_run
-//! # async fn run() -> dcr_workflow::Result<()> {
-//! use dcr_workflow::{DcrConfig, VerifyOptions, Workflow, store::FileStore};
+//! ```
+//! # #[cfg(not(feature = "sandbox"))] fn main() {}
+//! # #[cfg(feature = "sandbox")]
+//! # #[tokio::main] async fn main() -> dcr_workflow::Result<()> {
+//! use dcr_workflow::{VerifyOptions, Workflow, sandbox::Sandboxes, store::MemoryStore};
 //!
-//! let config = DcrConfig::load(Some("dcr.toml".as_ref()))?; // plus DCR_* variables
-//! let workflow = Workflow::new(config, FileStore::open("dcr-secrets.json")?)?;
+//! // Both services faked in this process (feature `sandbox`), with a ready configuration.
+//! // For real ones: `DcrConfig::load(Some("dcr.toml".as_ref()))?` (plus `DCR_*`
+//! // variables) and `FileStore::open_default()?` to keep the admin secret.
+//! let sandboxes = Sandboxes::start().await?;
+//! let workflow = Workflow::new(sandboxes.config(), MemoryStore::new())?;
 //! let plan = workflow.plan().await?;
 //! println!("{plan}");
 //! workflow.apply(&plan).await?;
 //! let report = workflow.verify(&VerifyOptions::new()).await?;
 //! assert!(report.is_success(), "{report}");
+//! assert!(workflow.plan().await?.is_empty()); // a second run changes nothing
 //! # Ok(()) }
 //! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 // The crate README's example is compiled as a doc-test.
 #[cfg(doctest)]
@@ -45,6 +52,7 @@ pub mod owner;
 mod plan;
 mod rotation;
 #[cfg(feature = "sandbox")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]
 pub mod sandbox;
 mod saved;
 mod steps;

@@ -2,16 +2,22 @@
 //! needs: DCR providers and application auth strategies (Application Auth v2), API
 //! publication (API Builder v3) and portal applications (Portal Management v3).
 //!
-//! ```no_run
+//! ```
+//! # #[cfg(not(feature = "sandbox"))] fn main() {}
+//! # #[cfg(feature = "sandbox")]
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use konnect_appauth::resources::auth_strategies::{NewAuthStrategy, OidcConfig};
 //! use konnect_appauth::resources::dcr_providers::NewDcrProvider;
-//! use konnect_appauth::resources::apis::PublicationRequest;
-//! use konnect_appauth::{KonnectClient, Region, ApiId, PortalId};
+//! use konnect_appauth::resources::apis::{NewApi, PublicationRequest};
+//! use konnect_appauth::KonnectClient;
+//! use secrecy::ExposeSecret;
 //!
-//! # async fn run() -> konnect_appauth::Result<()> {
+//! // A fake organization in this process (feature `sandbox`); against Konnect, use
+//! // `.region(Region::Us)` and a `kpat_…` or `spat_…` token instead.
+//! let org = konnect_appauth::sandbox::KonnectSandbox::start().await?;
 //! let konnect = KonnectClient::builder()
-//!     .region(Region::Us)
-//!     .token(std::env::var("KONNECT_TOKEN").unwrap_or_default())
+//!     .base_url(org.uri())
+//!     .token(org.token().expose_secret())
 //!     .build()?;
 //!
 //! // The Auth0 tenant, reached with the DCR admin application's credentials.
@@ -21,7 +27,7 @@
 //!         "auth0-acme",
 //!         "https://acme.us.auth0.com",
 //!         "AaiyAPdpYdesoKnqjj8HJqRn4T5titww",
-//!         std::env::var("DCR_ADMIN_SECRET").unwrap_or_default(),
+//!         "the DCR admin application's secret",
 //!     ))
 //!     .await?;
 //!
@@ -45,14 +51,12 @@
 //!     .await?;
 //!
 //! // Applications registered for this API on the portal now get Auth0 clients.
-//! konnect
+//! let api = konnect.apis().create(&NewApi::new("Orders")).await?;
+//! let published = konnect
 //!     .apis()
-//!     .publish(
-//!         &ApiId::new("9f5061ce-78f6-4452-9108-ad7c02821fd5"),
-//!         &PortalId::new("25a2624c-49fc-4764-99e1-224ed819f200"),
-//!         &PublicationRequest::new().auth_strategy(strategy.id.clone()),
-//!     )
+//!     .publish(&api.id, &org.portal_id(), &PublicationRequest::new().auth_strategy(strategy.id.clone()))
 //!     .await?;
+//! assert_eq!(published.auth_strategy_ids, Some(vec![strategy.id]));
 //! # Ok(()) }
 //! ```
 //!
