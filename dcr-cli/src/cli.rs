@@ -85,8 +85,8 @@ enum Command {
         /// ownership marks and correct the differences (destroy then removes them).
         #[arg(long)]
         adopt: bool,
-        /// Unpublish the APIs that use the strategy but are no longer configured, on any
-        /// portal.
+        /// Unpublish what uses the strategy but is no longer configured: APIs on any v3
+        /// portal, product versions on the configured classic portals.
         #[arg(long)]
         prune: bool,
         /// Do not ask: required when stdin is not a terminal (CI).
