@@ -910,6 +910,31 @@ async fn the_token_endpoint_accepts_http_basic_client_authentication() {
     assert_eq!(body["error"], "invalid_request");
 }
 
+/// `GET /api/v2/clients` until the first 429 (checking its body): the burst, plus what the
+/// bucket refilled meanwhile (a loaded machine may take longer than one refill between
+/// two requests). Returns the statuses and the time taken.
+async fn until_refused(sandbox: &Auth0Sandbox, limit: &str) -> (Vec<u16>, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let mut statuses = Vec::new();
+    for _ in 0..50 {
+        let r = reqwest::Client::new()
+            .get(format!("{}/api/v2/clients", sandbox.uri()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.headers()["x-ratelimit-limit"].to_str().unwrap(), limit);
+        statuses.push(r.status().as_u16());
+        if r.status() == 429 {
+            let body: Value = r.json().await.unwrap();
+            assert_eq!(body["statusCode"], 429);
+            assert_eq!(body["error"], "Too Many Requests");
+            assert_eq!(body["errorCode"], "too_many_requests");
+            break;
+        }
+    }
+    (statuses, started.elapsed())
+}
+
 /// Auth0's documented plans as sandbox presets: each answer carries the headers of the
 /// bucket that decided it, a spent bucket answers 429 as Auth0 does, and buckets are
 /// separate (Essentials: reading clients does not spend the bucket of everything else;
@@ -923,32 +948,35 @@ async fn plans_limit_each_bucket_and_answer_with_its_headers() {
     };
     let limit = |r: &reqwest::Response| r.headers()["x-ratelimit-limit"].to_str().unwrap().to_owned();
 
+    let refilled =
+        |elapsed: std::time::Duration, per_second: f64| (elapsed.as_secs_f64() * per_second).floor() as usize;
+
     let free = Auth0Sandbox::builder().tier(Tier::Free).start().await.unwrap();
-    let mut statuses = Vec::new();
-    for _ in 0..3 {
-        let r = send(&free, reqwest::Method::GET, "/api/v2/clients").await;
-        assert_eq!(limit(&r), "2");
-        statuses.push(r.status().as_u16());
-        if r.status() == 429 {
-            let body: Value = r.json().await.unwrap();
-            assert_eq!(body["statusCode"], 429);
-            assert_eq!(body["error"], "Too Many Requests");
-            assert_eq!(body["errorCode"], "too_many_requests");
-        }
-    }
-    assert_eq!(statuses, [401, 401, 429], "2 burst, then refused");
+    let (statuses, elapsed) = until_refused(&free, "2").await;
+    assert_eq!(
+        statuses.last(),
+        Some(&429),
+        "refused once the burst is spent: {statuses:?}"
+    );
+    let passed = statuses.len() - 1;
+    assert!(
+        passed >= 2 && passed <= 2 + refilled(elapsed, 2.0),
+        "2 burst (plus {} refilled in {elapsed:?}), then refused: {statuses:?}",
+        refilled(elapsed, 2.0)
+    );
     let token = send(&free, reqwest::Method::POST, "/oauth/token").await;
     assert_eq!(limit(&token), "30", "the token endpoint's own bucket");
     assert_ne!(token.status().as_u16(), 429);
 
     let essentials = Auth0Sandbox::builder().tier(Tier::Essentials).start().await.unwrap();
-    let mut reads = Vec::new();
-    for _ in 0..6 {
-        let r = send(&essentials, reqwest::Method::GET, "/api/v2/clients").await;
-        assert_eq!(limit(&r), "5");
-        reads.push(r.status().as_u16());
-    }
-    assert_eq!(reads, [401, 401, 401, 401, 401, 429]);
+    let (reads, elapsed) = until_refused(&essentials, "5").await;
+    assert_eq!(reads.last(), Some(&429), "{reads:?}");
+    let passed = reads.len() - 1;
+    let extra = refilled(elapsed, 100.0 / 60.0);
+    assert!(
+        passed >= 5 && passed <= 5 + extra,
+        "5 burst (plus {extra} refilled in {elapsed:?}), then refused: {reads:?}"
+    );
     let other = send(&essentials, reqwest::Method::GET, "/api/v2/client-grants").await;
     assert_eq!(limit(&other), "10", "all other endpoints combined");
     assert_eq!(
