@@ -3,51 +3,20 @@
 //! `default` values (tests/fixtures), since the document carries no examples.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+use support::{client_for, fixture_client, mount_token};
+
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use auth0_mgmt::resources::clients::NewClient;
 use auth0_mgmt::{Auth0Client, Auth0Error, ClientId, ClientSecret, RetryConfig};
 use futures::TryStreamExt;
-use serde_json::{Value, json};
-use wiremock::matchers::{body_partial_json, method, path, query_param, query_param_is_missing};
+use serde_json::json;
+use wiremock::matchers::{method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const CLIENT_ID: &str = "AaiyAPdpYdesoKnqjj8HJqRn4T5titww";
-
-fn fixture_client() -> Value {
-    serde_json::from_str(include_str!("fixtures/client.json")).unwrap()
-}
-
-fn client_for(server: &MockServer) -> Auth0Client {
-    Auth0Client::builder()
-        .domain("acme.us.auth0.com")
-        .base_url(server.uri())
-        .client_credentials("m2m-id", ClientSecret::new("m2m-secret"))
-        .retry(RetryConfig::standard().min_delay(Duration::from_millis(10)))
-        .build()
-        .unwrap()
-}
-
-async fn mount_token(server: &MockServer, expected: u64) {
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
-        .and(body_partial_json(json!({
-            "grant_type": "client_credentials",
-            "client_id": "m2m-id",
-            "client_secret": "m2m-secret",
-            "audience": "https://acme.us.auth0.com/api/v2/"
-        })))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"access_token": "mgmt-token", "expires_in": 86400, "token_type": "Bearer", "scope": "read:clients"}))
-                .set_delay(Duration::from_millis(50)),
-        )
-        .expect(expected)
-        .named("token")
-        .mount(server)
-        .await;
-}
 
 /// Answers any unmatched request with a readable error naming it.
 async fn mount_catch_all(server: &MockServer) {
