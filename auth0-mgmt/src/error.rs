@@ -289,6 +289,7 @@ mod tests {
         let success = dcr_client_core::Success {
             status: reqwest::StatusCode::OK,
             body: bytes::Bytes::from_static(json.as_bytes()),
+            headers: reqwest::header::HeaderMap::new(),
         };
         let op = dcr_client_core::Operation::new(reqwest::Method::GET, "/x");
         let err = success.json::<Probe, Auth0Error>(&op).err();

@@ -32,6 +32,15 @@ impl BearerToken {
         Some(BearerToken(Arc::new(Inner { secret, header })))
     }
 
+    /// Wraps a session token sent as the cookie `name` (`Cookie: {name}={token}`), for an
+    /// [`Authorizer`](crate::Authorizer) whose `header_name` is `Cookie`; `None` when it
+    /// cannot be sent in a header.
+    pub fn cookie(name: &str, secret: SecretString) -> Option<Self> {
+        let mut header = HeaderValue::try_from(format!("{name}={}", secret.expose_secret())).ok()?;
+        header.set_sensitive(true);
+        Some(BearerToken(Arc::new(Inner { secret, header })))
+    }
+
     /// The token.
     pub fn secret(&self) -> &SecretString {
         &self.0.secret
@@ -68,5 +77,8 @@ mod tests {
         assert!(token.same_as(&token.clone()) && token.same_as(&again));
         assert!(!token.same_as(&BearerToken::new(SecretString::from("other")).unwrap()));
         assert!(BearerToken::new(SecretString::from("a\nb")).is_none());
+        let cookie = BearerToken::cookie("portalaccesstoken", SecretString::from("abc")).unwrap();
+        assert_eq!(cookie.header().to_str().unwrap(), "portalaccesstoken=abc");
+        assert!(cookie.header().is_sensitive() && !format!("{cookie:?}").contains("abc"));
     }
 }

@@ -23,6 +23,7 @@ pub struct Operation {
     /// Path template as the API document spells it, e.g. `/v2/dcr-providers/{dcrProviderId}`.
     pub template: &'static str,
     repeatable: bool,
+    headers: bool,
 }
 
 impl Operation {
@@ -32,7 +33,15 @@ impl Operation {
             method,
             template,
             repeatable: false,
+            headers: false,
         }
+    }
+
+    /// Keeps a success's response headers in [`Success::headers`] (e.g. the `Set-Cookie`
+    /// of a sign-in). Off by default: copying every answer's headers costs each call.
+    pub const fn keeps_headers(mut self) -> Self {
+        self.headers = true;
+        self
     }
 
     /// Marks a POST or PATCH whose repetition has the same effect as one send (a PATCH
@@ -96,6 +105,13 @@ pub trait Authorizer<E>: Sync {
 
     /// Whether a rejected token can be replaced by fetching a new one.
     fn can_refresh(&self) -> bool;
+
+    /// The header the token goes in: `Authorization` unless the service takes a session
+    /// cookie (Konnect's developer API: `Cookie: portalaccesstoken=…`, see
+    /// [`BearerToken::cookie`]).
+    fn header_name(&self) -> reqwest::header::HeaderName {
+        AUTHORIZATION
+    }
 }
 
 /// A successful response: status and body.
@@ -105,6 +121,9 @@ pub struct Success {
     pub status: StatusCode,
     /// The whole body.
     pub body: bytes::Bytes,
+    /// The response headers, for operations declared with [`Operation::keeps_headers`]
+    /// (empty otherwise).
+    pub headers: HeaderMap,
 }
 
 impl Success {
@@ -271,7 +290,7 @@ impl Transport {
                 wait_for(Waiting::Token);
                 let (token, cached) = auth.token(rejected.as_ref()).instrument(span.clone()).await?;
                 span.record("token.cached", cached);
-                req.headers_mut().insert(AUTHORIZATION, token.header());
+                req.headers_mut().insert(auth.header_name(), token.header());
                 used_token = Some(token);
             }
             wait_for(Waiting::Budget);
@@ -288,8 +307,9 @@ impl Transport {
                     let status = response.status();
                     span.record("http.response.status_code", status.as_u16());
                     permit.observe(response.headers());
-                    // Only a failure needs the headers afterwards (Retry-After and friends).
-                    let headers = if status.is_success() {
+                    // Only a failure needs the headers afterwards (Retry-After and friends),
+                    // and a success only when the operation asks for them.
+                    let headers = if status.is_success() && !op.headers {
                         HeaderMap::new()
                     } else {
                         response.headers().clone()
@@ -302,7 +322,7 @@ impl Transport {
             let (verdict, failure) = match result {
                 Ok((status, headers, body)) => {
                     if status.is_success() {
-                        return Ok(Success { status, body });
+                        return Ok(Success { status, body, headers });
                     }
                     if status == StatusCode::UNAUTHORIZED && !refreshed && auth.is_some_and(|a| a.can_refresh()) {
                         // The token expired or was revoked early: fetch one new token and

@@ -24,6 +24,8 @@ pub const API_AUDIENCE: &str = "https://api.example.com/orders";
 pub const API_SCOPE: &str = "read:orders";
 /// The Konnect API name [`Sandboxes::config`] publishes.
 pub const API_NAME: &str = "Orders API";
+/// Its slug, which names its route on the sandbox's gateway.
+pub const API_SLUG: &str = "orders-api";
 
 /// An Auth0 sandbox and a Konnect sandbox whose DCR calls reach it.
 #[derive(Debug)]
@@ -61,7 +63,9 @@ impl Sandboxes {
     }
 
     /// A complete configuration for these sandboxes: the tenant's bootstrap credentials,
-    /// both base URLs, the portal and its developer, and an API with one scope.
+    /// both base URLs, the portal and its developer (id, and email and password for
+    /// [`VerifyMode::Developer`](crate::VerifyMode::Developer)), the portal's URL, the
+    /// gateway route of the API, and an API with one scope.
     pub fn config(&self) -> DcrConfig {
         let mut c = DcrConfig::default();
         c.auth0.domain = self.auth0.domain();
@@ -76,6 +80,10 @@ impl Sandboxes {
         c.konnect.portal_id = self.konnect.portal_id().to_string();
         c.konnect.api_name = Some(API_NAME.to_owned());
         c.konnect.developer_id = Some(self.konnect.developer_id());
+        c.konnect.developer_email = Some(self.konnect.developer_email());
+        c.konnect.developer_password = Some(self.konnect.developer_password());
+        c.konnect.portal_url = Some(self.konnect.portal_url(&self.konnect.portal_id()));
+        c.konnect.gateway_url = Some(self.konnect.gateway_url(API_SLUG));
         c
     }
 

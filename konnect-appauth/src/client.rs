@@ -32,9 +32,16 @@ pub struct KonnectClient {
 struct Inner {
     transport: Transport,
     base_url: Url,
-    token: BearerToken,
+    auth: Auth,
     timeout: Duration,
     user_agent: HeaderValue,
+}
+
+/// How requests are authorized: the organization's token (admin API), or a developer's
+/// portal session (the developer API on a portal's own domain).
+pub(crate) enum Auth {
+    Token(BearerToken),
+    Developer(Arc<crate::developer::session::Session>),
 }
 
 impl fmt::Debug for KonnectClient {
@@ -136,8 +143,42 @@ impl KonnectClient {
         let request = builder
             .build()
             .map_err(|e| KonnectError::invalid("request", e.to_string()))?;
-        let auth = StaticToken(&self.inner.token);
-        self.inner.transport.send(op, request, Some(&auth)).await
+        match &self.inner.auth {
+            Auth::Token(token) => self.inner.transport.send(op, request, Some(&StaticToken(token))).await,
+            Auth::Developer(session) => {
+                let auth = session.authorizer(self);
+                self.inner.transport.send(op, request, Some(&auth)).await
+            }
+        }
+    }
+
+    /// Sends a request without authorization (signing in), keeping what the transport
+    /// returns, headers included when `op` keeps them.
+    pub(crate) async fn send_anonymous(&self, op: &Operation, builder: RequestBuilder) -> Result<Success> {
+        let request = builder
+            .build()
+            .map_err(|e| KonnectError::invalid("request", e.to_string()))?;
+        self.inner.transport.send(op, request, None).await
+    }
+
+    /// A client for `base_url` with `auth` and the checked HTTP settings.
+    pub(crate) fn assemble(base: &str, auth: Auth, http: HttpSettings, field: &'static str) -> Result<Self> {
+        let base_url = Url::parse(base).map_err(|e| KonnectError::config(field, format!("not a URL: {e}")))?;
+        if !matches!(base_url.scheme(), "http" | "https") || base_url.cannot_be_a_base() {
+            return Err(KonnectError::config(field, "must be an http(s) URL"));
+        }
+        let http = http
+            .build(concat!("konnect-appauth/", env!("CARGO_PKG_VERSION")))
+            .map_err(|(field, reason)| KonnectError::config(field, reason))?;
+        Ok(KonnectClient {
+            inner: Arc::new(Inner {
+                transport: http.transport,
+                base_url,
+                auth,
+                timeout: http.timeout,
+                user_agent: http.user_agent,
+            }),
+        })
     }
 
     /// Sends `op` to the path made of `segments` (with `body` as JSON, if any) and decodes
@@ -285,23 +326,7 @@ impl KonnectClientBuilder {
             Some(url) => url,
             None => self.region.unwrap_or(Region::Us).base_url(),
         };
-        let base_url = Url::parse(&base).map_err(|e| KonnectError::config("base_url", format!("not a URL: {e}")))?;
-        if !matches!(base_url.scheme(), "http" | "https") || base_url.cannot_be_a_base() {
-            return Err(KonnectError::config("base_url", "must be an http(s) URL"));
-        }
-        let http = self
-            .http
-            .build(concat!("konnect-appauth/", env!("CARGO_PKG_VERSION")))
-            .map_err(|(field, reason)| KonnectError::config(field, reason))?;
-        Ok(KonnectClient {
-            inner: Arc::new(Inner {
-                transport: http.transport,
-                base_url,
-                token,
-                timeout: http.timeout,
-                user_agent: http.user_agent,
-            }),
-        })
+        KonnectClient::assemble(&base, Auth::Token(token), self.http, "base_url")
     }
 }
 

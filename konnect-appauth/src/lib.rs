@@ -81,6 +81,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod client;
+pub mod developer;
 mod error;
 mod ids;
 mod pagination;

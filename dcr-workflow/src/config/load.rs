@@ -23,7 +23,7 @@ enum Kind {
 
 /// Every variable [`DcrConfig::load`] reads, after its prefix (`DCR_` by default),
 /// with the field it sets.
-pub const ENV_VARIABLES: [(&str, &str); 28] = [
+pub const ENV_VARIABLES: [(&str, &str); 32] = [
     ("AUTH0_DOMAIN", "auth0.domain"),
     ("AUTH0_CUSTOM_DOMAIN", "auth0.custom_domain"),
     ("AUTH0_BASE_URL", "auth0.base_url"),
@@ -54,6 +54,10 @@ pub const ENV_VARIABLES: [(&str, &str); 28] = [
     ("KONNECT_CREDENTIAL_CLAIM", "konnect.credential_claim"),
     ("KONNECT_AUTH_METHODS", "konnect.auth_methods"),
     ("KONNECT_DEVELOPER_ID", "konnect.developer_id"),
+    ("KONNECT_DEVELOPER_EMAIL", "konnect.developer_email"),
+    ("KONNECT_DEVELOPER_PASSWORD", "konnect.developer_password"),
+    ("KONNECT_PORTAL_URL", "konnect.portal_url"),
+    ("KONNECT_GATEWAY_URL", "konnect.gateway_url"),
     ("LABELS", "labels"),
 ];
 
@@ -78,6 +82,7 @@ impl DcrConfig {
             reason: syntax_error(text, &e),
         })?;
         apply_older_names(&mut table, Path::new("<toml>"))?;
+        refuse_file_only_secrets(&table, Path::new("<toml>"))?;
         from_table(table, Path::new("<toml>"))
     }
 
@@ -107,6 +112,7 @@ impl DcrConfig {
             None => (Table::new(), Path::new(ENV_SOURCE)),
         };
         apply_older_names(&mut table, source)?;
+        refuse_file_only_secrets(&table, source)?;
         apply_env(&mut table, prefix, vars)?;
         from_table(table, source)
     }
@@ -144,6 +150,24 @@ fn without_values(message: &str) -> String {
         }
         None => message.split('`').next().unwrap_or(message).trim_end().to_owned(),
     }
+}
+
+/// A developer's password is a person's credential, not a deployment's: it is read from
+/// the environment only, so that no configuration file (which `dcr import` writes and
+/// people commit) ever holds one.
+fn refuse_file_only_secrets(table: &Table, source: &Path) -> Result<()> {
+    let in_file = table
+        .get("konnect")
+        .and_then(Value::as_table)
+        .is_some_and(|k| k.contains_key("developer_password"));
+    if in_file {
+        return Err(WorkflowError::ConfigFile {
+            path: source.to_owned(),
+            reason: "konnect.developer_password: not allowed in a file; set DCR_KONNECT_DEVELOPER_PASSWORD instead"
+                .to_owned(),
+        });
+    }
+    Ok(())
 }
 
 fn from_table(table: Table, source: &Path) -> Result<DcrConfig> {

@@ -202,6 +202,19 @@ pub struct KonnectSettings {
     pub auth_methods: Vec<String>,
     /// A developer of the portal, used by `verify` to create a real portal application.
     pub developer_id: Option<String>,
+    /// A developer account's email: `verify` then signs in to the portal as that
+    /// developer and does what the guide's developer does (see
+    /// [`VerifyMode::Developer`](crate::verify::VerifyMode::Developer)).
+    pub developer_email: Option<String>,
+    /// That developer's password: from the environment only
+    /// (`DCR_KONNECT_DEVELOPER_PASSWORD`), never from a file.
+    pub developer_password: Option<SecretString>,
+    /// The portal's URL for the developer API. Default `https://{canonical_domain}` of
+    /// the first v3 portal, read from Konnect.
+    pub portal_url: Option<String>,
+    /// The gateway route of the first published API, which `verify` calls with the
+    /// application's credentials (also `--gateway-url`).
+    pub gateway_url: Option<String>,
 }
 
 impl Default for KonnectSettings {
@@ -223,6 +236,10 @@ impl Default for KonnectSettings {
             credential_claim: vec!["azp".to_owned()],
             auth_methods: DEFAULT_AUTH_METHODS.map(str::to_owned).to_vec(),
             developer_id: None,
+            developer_email: None,
+            developer_password: None,
+            portal_url: None,
+            gateway_url: None,
         }
     }
 }

@@ -241,6 +241,31 @@ impl DcrConfig {
         if !["public", "private"].contains(&k.visibility.as_str()) {
             p.add("konnect.visibility", "public or private");
         }
+        match (&k.developer_email, &k.developer_password) {
+            (Some(email), _) if !email.contains('@') || email.trim() != email => {
+                p.add("konnect.developer_email", "must be an email address");
+            }
+            (Some(_), None) => p.add(
+                "konnect.developer_password",
+                "is required with konnect.developer_email (set DCR_KONNECT_DEVELOPER_PASSWORD)",
+            ),
+            (None, Some(_)) => p.add(
+                "konnect.developer_email",
+                "is required with konnect.developer_password (whose account is it?)",
+            ),
+            (Some(_), Some(password)) if password.expose_secret().is_empty() => {
+                p.add("konnect.developer_password", "must not be empty");
+            }
+            _ => {}
+        }
+        for (field, url) in [
+            ("konnect.portal_url", &k.portal_url),
+            ("konnect.gateway_url", &k.gateway_url),
+        ] {
+            if let Some(url) = url {
+                p.konnect(field, konnect_appauth::check_url(field, url));
+            }
+        }
         let mut seen: Vec<(String, String, usize)> = Vec::new();
         for (i, entry) in self.publications().iter().enumerate() {
             let field = |name: &str| self.publication_field(i, name);

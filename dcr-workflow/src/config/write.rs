@@ -99,6 +99,9 @@ impl DcrConfig {
         list(&mut konnect, "credential_claim", &k.credential_claim);
         list(&mut konnect, "auth_methods", &k.auth_methods);
         optional(&mut konnect, "developer_id", k.developer_id.as_ref());
+        optional(&mut konnect, "developer_email", k.developer_email.as_ref());
+        optional(&mut konnect, "portal_url", k.portal_url.as_ref());
+        optional(&mut konnect, "gateway_url", k.gateway_url.as_ref());
         if !k.publications.is_empty() {
             let entries = k
                 .publications

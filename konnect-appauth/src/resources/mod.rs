@@ -3,6 +3,7 @@
 
 pub mod api_products;
 pub mod apis;
+pub mod application_registrations;
 pub mod auth_strategies;
 pub mod dcr_providers;
 pub mod portal_applications;

@@ -262,6 +262,20 @@ impl PortalApplications {
             .await
     }
 
+    /// One application's registrations for APIs: list, approve, reject, revoke.
+    pub fn registrations(&self, id: &ApplicationId) -> super::application_registrations::ApplicationRegistrations {
+        super::application_registrations::ApplicationRegistrations::new(
+            self.client.clone(),
+            self.portal.clone(),
+            id.clone(),
+        )
+    }
+
+    /// Every registration of every application of the portal.
+    pub fn all_registrations(&self) -> List<super::application_registrations::ApplicationRegistration> {
+        super::application_registrations::portal_list(&self.client, &self.portal)
+    }
+
     /// Lists the portal's applications.
     pub fn list(&self) -> List<PortalApplication> {
         List::new(

@@ -279,3 +279,33 @@ pub(crate) fn unregister(
     });
     outcome.unwrap_or_else(|e| (None, Err(e)))
 }
+
+/// Rotates an application's client secret (`regenerate-secret`); returns the new secret.
+pub(crate) fn rotate(
+    link: Auth0Link,
+    cached: Option<CachedToken>,
+    client_id: String,
+) -> (Option<CachedToken>, Result<String, String>) {
+    let outcome = super::helper::run(move |http| {
+        Box::pin(async move {
+            let mut session = Session { link, cached };
+            let rotate_url = url(
+                &session.link.base_url,
+                &format!("api/v2/clients/{client_id}/rotate-secret"),
+            );
+            let result = session
+                .send(&http, |t| http.post(&rotate_url).bearer_auth(t), "secret rotation")
+                .await
+                .and_then(|(status, body)| checked(status, body, "secret rotation"))
+                .and_then(|client| {
+                    client
+                        .get("client_secret")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                        .ok_or_else(|| "secret rotation: no client_secret in the answer".to_owned())
+                });
+            (session.cached, result)
+        })
+    });
+    outcome.unwrap_or_else(|e| (None, Err(e)))
+}

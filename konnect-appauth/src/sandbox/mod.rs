@@ -32,8 +32,11 @@
 mod check;
 mod classic;
 mod dcr;
+mod developer;
+mod gateway;
 mod helper;
 mod problem;
+mod registrations;
 mod server;
 mod store;
 
@@ -51,8 +54,14 @@ pub use problem::SandboxProblem;
 
 use crate::client::{KonnectClient, KonnectClientBuilder};
 use crate::ids::PortalId;
+use developer::Developers;
 use server::{Shared, State, lock};
 use store::{Store, public};
+
+/// The seeded developer's email unless another is set.
+pub const DEFAULT_DEVELOPER_EMAIL: &str = "developer@example.com";
+/// The seeded developer's password unless another is set.
+pub const DEFAULT_DEVELOPER_PASSWORD: &str = "sandbox-developer-password";
 
 /// The token the sandbox accepts unless another is set.
 pub const DEFAULT_TOKEN: &str = "kpat_sandbox0000000000000000000000000000000000000000";
@@ -66,6 +75,7 @@ pub struct KonnectSandboxBuilder {
     seed: Option<u64>,
     listener: Option<std::net::TcpListener>,
     issuer_routes: HashMap<String, String>,
+    developer: Option<(String, String)>,
 }
 
 impl KonnectSandboxBuilder {
@@ -103,17 +113,31 @@ impl KonnectSandboxBuilder {
         self
     }
 
+    /// The seeded developer's email and password (default [`DEFAULT_DEVELOPER_EMAIL`],
+    /// [`DEFAULT_DEVELOPER_PASSWORD`]); they sign in on every portal.
+    pub fn developer(mut self, email: impl Into<String>, password: impl Into<String>) -> Self {
+        self.developer = Some((email.into(), password.into()));
+        self
+    }
+
     /// Starts the sandbox with one portal.
     pub async fn start(self) -> Result<KonnectSandbox, SandboxProblem> {
         let mut store = Store::new(self.seed);
         let portal = store.add_portal("Sandbox Portal");
         let developer = store.new_id();
         let token = self.token.unwrap_or_else(|| DEFAULT_TOKEN.to_owned());
+        let (email, password) = self.developer.unwrap_or_else(|| {
+            (
+                DEFAULT_DEVELOPER_EMAIL.to_owned(),
+                DEFAULT_DEVELOPER_PASSWORD.to_owned(),
+            )
+        });
         let state: State = Arc::new(Mutex::new(Shared::new(
             store,
             token,
             self.read_only_token,
             self.issuer_routes,
+            Developers::new(developer.clone(), email, password),
         )));
         let server = dcr_client_core::sandbox::serve(state.clone(), self.listener)
             .map_err(|e| SandboxProblem::new(500, format!("the sandbox cannot listen: {e}")))?;
@@ -192,6 +216,65 @@ impl KonnectSandbox {
     /// A developer id to own applications with.
     pub fn developer_id(&self) -> String {
         self.developer.clone()
+    }
+
+    /// The seeded developer's email.
+    pub fn developer_email(&self) -> String {
+        lock(&self.state).developers.email.clone()
+    }
+
+    /// The seeded developer's password.
+    pub fn developer_password(&self) -> SecretString {
+        SecretString::from(lock(&self.state).developers.password.clone())
+    }
+
+    /// The URL of a portal's developer API, standing in for `https://{canonical_domain}`:
+    /// `{uri}/portal/{portalId}`.
+    pub fn portal_url(&self, portal: &PortalId) -> String {
+        format!("{}/portal/{}", self.uri(), portal.as_str())
+    }
+
+    /// A developer API client for a portal, signed in as the seeded developer on first use.
+    pub fn developer_client(&self, portal: &PortalId) -> crate::Result<crate::developer::DeveloperClient> {
+        crate::developer::DeveloperClient::builder()
+            .portal_url(self.portal_url(portal))
+            .credentials(self.developer_email(), self.developer_password())
+            .retry(
+                RetryConfig::standard()
+                    .min_delay(Duration::from_millis(10))
+                    .max_delay(Duration::from_millis(200)),
+            )
+            .build()
+    }
+
+    /// The URL of the gateway's route for an API, by id or slug (`orders-api` for an API
+    /// named "Orders API"): `{uri}/gateway/{api}`. It enforces the API's publication and
+    /// strategy like Kong Gateway: only the strategy's auth methods, the token's
+    /// signature, issuer, expiry and audience (401 otherwise), and an approved
+    /// registration of the application the credential claim names (403 otherwise).
+    pub fn gateway_url(&self, api: &str) -> String {
+        format!("{}/gateway/{api}", self.uri())
+    }
+
+    /// Every registration of an application for an API, with `_application_id`, `_api_id`
+    /// and `_portal_id`.
+    pub fn registrations(&self) -> Vec<Value> {
+        rows(&lock(&self.state).store.registrations)
+    }
+
+    /// Makes every developer access token expire (refresh tokens stay valid), as time would.
+    pub fn expire_developer_sessions(&self) {
+        lock(&self.state).developers.expire_access();
+    }
+
+    /// Ends every developer session, refresh tokens included.
+    pub fn revoke_developer_sessions(&self) {
+        lock(&self.state).developers.revoke_all();
+    }
+
+    /// How many times the gateway exchanged Basic credentials at the token endpoint.
+    pub fn gateway_token_exchanges(&self) -> usize {
+        lock(&self.state).gateway_cache.exchanges
     }
 
     /// Sends DCR traffic for `issuer` to `base_url` from now on.

@@ -9,6 +9,8 @@ use dcr_client_core::sandbox::{Controls, FaultKind, Reply, Service, Table};
 use serde_json::{Map, Value, json};
 
 use super::dcr::{self, Auth0Link, CachedToken, Registration};
+use super::developer::{DevRoute, Developers, dev_route};
+use super::gateway::GatewayCache;
 use super::problem::{Outcome, SandboxProblem, param};
 use super::store::{Store, matches_filters, public, str_of};
 
@@ -25,6 +27,10 @@ pub(crate) struct Shared {
     pub(crate) dcr_failures: Vec<String>,
     /// Management API tokens kept per DCR provider.
     tokens: HashMap<String, CachedToken>,
+    /// The seeded developer and their portal sessions.
+    pub(crate) developers: Developers,
+    /// The gateway's JWKS and Basic-credential tokens.
+    pub(crate) gateway_cache: GatewayCache,
     trace: u64,
 }
 
@@ -52,6 +58,13 @@ enum Route {
     Portal(String),
     Applications(String),
     Application(String, String),
+    PortalRegistrations(String),
+    Registrations(String, String),
+    Registration(String, String, String),
+    /// The developer API of a portal.
+    Developer(String, DevRoute),
+    /// The gateway in front of an API.
+    Gateway(String),
     Unknown,
 }
 
@@ -108,6 +121,23 @@ fn route(path: &str) -> (Route, &'static str) {
             Route::Application(owned(portal), owned(id)),
             "/v3/portals/{portalId}/applications/{applicationId}",
         ),
+        ["v3", "portals", portal, "application-registrations"] => (
+            Route::PortalRegistrations(owned(portal)),
+            "/v3/portals/{portalId}/application-registrations",
+        ),
+        ["v3", "portals", portal, "applications", app, "registrations"] => (
+            Route::Registrations(owned(portal), owned(app)),
+            "/v3/portals/{portalId}/applications/{applicationId}/registrations",
+        ),
+        ["v3", "portals", portal, "applications", app, "registrations", id] => (
+            Route::Registration(owned(portal), owned(app), owned(id)),
+            "/v3/portals/{portalId}/applications/{applicationId}/registrations/{registrationId}",
+        ),
+        ["portal", portal, rest @ ..] => {
+            let (dev, template) = dev_route(rest);
+            (Route::Developer(owned(portal), dev), template)
+        }
+        ["gateway", api, ..] => (Route::Gateway(owned(api)), "gateway"),
         _ => (Route::Unknown, "unknown"),
     }
 }
@@ -216,6 +246,7 @@ impl Shared {
         token: String,
         read_only_token: Option<String>,
         issuer_routes: HashMap<String, String>,
+        developers: Developers,
     ) -> Self {
         Shared {
             store,
@@ -225,7 +256,21 @@ impl Shared {
             issuer_routes,
             dcr_failures: Vec::new(),
             tokens: HashMap::new(),
+            developers,
+            gateway_cache: GatewayCache::default(),
             trace: 0,
+        }
+    }
+
+    /// The Management API token kept for a provider, taken out for an operation.
+    pub(crate) fn take_token(&mut self, provider: &str) -> Option<CachedToken> {
+        self.tokens.remove(provider)
+    }
+
+    /// Keeps the token an operation ended with.
+    pub(crate) fn keep_token(&mut self, provider: &str, kept: Option<CachedToken>) {
+        if let Some(kept) = kept {
+            self.tokens.insert(provider.to_owned(), kept);
         }
     }
 
@@ -256,6 +301,17 @@ impl Shared {
                 reply.headers.push(("retry-after", "1".to_owned()));
             }
             reply
+        } else if let Route::Gateway(api) = &route {
+            // The gateway knows nothing of Konnect's tokens: the caller's credentials are
+            // the application's.
+            let api = api.clone();
+            self.gateway(request, &api)
+        } else if let Route::Developer(portal, dev) = route {
+            // The developer API authenticates with the portal's session cookie.
+            match self.developer_api(request, &method, &portal, dev) {
+                Ok(reply) => reply,
+                Err(problem) => self.problem(&problem),
+            }
         } else if !self.authorized(request) {
             self.problem(&SandboxProblem::new(401, "Invalid credentials"))
         } else if self.read_only(request) && !matches!(method.as_str(), "GET" | "HEAD") {
@@ -504,12 +560,78 @@ impl Shared {
                 self.delete_application(&portal, &id)?;
                 Reply::empty(204)
             }
+            ("GET", Route::PortalRegistrations(portal)) => {
+                if store.portals.get(&portal).is_none() {
+                    return Err(SandboxProblem::not_found("portal"));
+                }
+                let q = list_query(request, &["developer_id", "application_name", "status"])?;
+                let page = paginate(
+                    &store.registrations,
+                    &q,
+                    |row| str_of(row, "_portal_id") == Some(portal.as_str()),
+                    |row| {
+                        let mut view = store.admin_registration_view(row);
+                        // Filterable fields the view does not show are matched on the side.
+                        let app = store
+                            .applications
+                            .get(str_of(row, "_application_id").unwrap_or_default());
+                        view["developer_id"] = app
+                            .and_then(|a| a.get("owner"))
+                            .and_then(|o| o.get("id"))
+                            .cloned()
+                            .unwrap_or(Value::Null);
+                        view["application_name"] = view["application"]["name"].clone();
+                        view
+                    },
+                );
+                Reply::json(200, strip_side_fields(page))
+            }
+            ("GET", Route::Registrations(portal, app)) => {
+                store.application(&portal, &app)?;
+                let q = list_query(request, &["status"])?;
+                let page = paginate(
+                    &store.registrations,
+                    &q,
+                    |row| str_of(row, "_application_id") == Some(app.as_str()),
+                    |row| store.admin_registration_view(row),
+                );
+                Reply::json(200, page)
+            }
+            ("POST", Route::Registrations(portal, app)) => {
+                let body = parse_body(request)?;
+                let map = super::check::object(&body)?;
+                let mut check = super::check::Check::new(map);
+                check.allowed(&["api_id", "status"]);
+                let api = check.uuid("api_id", true).map(str::to_owned);
+                let status = check
+                    .choice("status", false, &["approved", "pending"])
+                    .map(str::to_owned);
+                check.finish()?;
+                let created = store.register(&portal, &app, &api.unwrap_or_default(), status.as_deref())?;
+                let id = created.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+                Reply::json(
+                    201,
+                    store.admin_registration_view(store.registration(&portal, &app, &id)?),
+                )
+            }
+            ("GET", Route::Registration(portal, app, id)) => Reply::json(
+                200,
+                store.admin_registration_view(store.registration(&portal, &app, &id)?),
+            ),
+            ("PATCH", Route::Registration(portal, app, id)) => Reply::json(
+                200,
+                store.update_registration(&portal, &app, &id, &parse_body(request)?)?,
+            ),
+            ("DELETE", Route::Registration(portal, app, id)) => {
+                store.delete_registration(&portal, &app, &id)?;
+                Reply::empty(204)
+            }
             _ => return Err(SandboxProblem::new(404, "Not Found")),
         })
     }
 
     /// The Auth0 tenant behind a provider, as the provider's initial client.
-    fn auth0_link(&self, provider_id: &str) -> Outcome<Auth0Link> {
+    pub(crate) fn auth0_link(&self, provider_id: &str) -> Outcome<Auth0Link> {
         let provider = self.store.provider(provider_id)?;
         let issuer = str_of(provider, "issuer")
             .unwrap_or_default()
@@ -660,7 +782,7 @@ impl Shared {
         Ok(view)
     }
 
-    fn delete_application(&mut self, portal: &str, id: &str) -> Outcome<()> {
+    pub(crate) fn delete_application(&mut self, portal: &str, id: &str) -> Outcome<()> {
         let app = self.store.application(portal, id)?.clone();
         let created = app.get("_dcr_created").and_then(Value::as_bool).unwrap_or(false);
         let provider = app
@@ -685,8 +807,20 @@ impl Shared {
             }
         }
         self.store.applications.remove(id);
+        self.store.drop_registrations(id);
         Ok(())
     }
+}
+
+/// Drops the fields a list view carried only to be filtered on.
+fn strip_side_fields(mut page: Value) -> Value {
+    if let Some(items) = page.get_mut("data").and_then(Value::as_array_mut) {
+        for item in items.iter_mut().filter_map(Value::as_object_mut) {
+            item.remove("developer_id");
+            item.remove("application_name");
+        }
+    }
+    page
 }
 
 impl Service for Shared {
@@ -703,7 +837,16 @@ impl Service for Shared {
     }
 
     fn is_api_route(&self, route: &'static str) -> bool {
-        // A provider check is a POST that changes nothing: not a write.
-        route != "unknown" && route != "/v2/dcr-providers/{dcrProviderId}/verify"
+        // A provider check is a POST that changes nothing: not a write; nor are a
+        // sign-in and the gateway's requests.
+        !matches!(
+            route,
+            "unknown"
+                | "/v2/dcr-providers/{dcrProviderId}/verify"
+                | "/api/v3/developer/authenticate"
+                | "/api/v3/developer/refresh"
+                | "/api/v3/developer/logout"
+                | "gateway"
+        )
     }
 }

@@ -55,6 +55,9 @@ pub(crate) struct Store {
     /// Versions published on classic portals, keyed by id; hidden `_portal_id` and
     /// `_auth_strategy_ids`.
     pub(crate) portal_product_versions: Table,
+    /// Applications' registrations for APIs, keyed by id; hidden `_application_id`,
+    /// `_api_id`, `_portal_id`.
+    pub(crate) registrations: Table,
     clock: u64,
     rng: fastrand::Rng,
 }
@@ -79,6 +82,7 @@ impl Store {
             products: Table::default(),
             product_versions: Table::default(),
             portal_product_versions: Table::default(),
+            registrations: Table::default(),
             clock: 0,
             rng,
         }

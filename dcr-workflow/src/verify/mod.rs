@@ -1,5 +1,7 @@
 //! Verification: do what Konnect does for a developer, then check the token link by link.
 
+mod developer;
+
 use std::fmt;
 
 use auth0_mgmt::oauth::ClientCredentialsRequest;
@@ -32,7 +34,8 @@ const OIDC_SCOPES: [&str; 6] = ["openid", "profile", "email", "address", "phone"
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum VerifyMode {
-    /// A portal application when `konnect.developer_id` is set, else an Auth0 client.
+    /// As a developer when `konnect.developer_email` is set, else a portal application
+    /// when `konnect.developer_id` is set, else an Auth0 client.
     #[default]
     Auto,
     /// Create a real portal application: Konnect registers the Auth0 client itself.
@@ -40,6 +43,14 @@ pub enum VerifyMode {
     /// Do Konnect's part with the admin application's credentials: an Auth0 client with
     /// `konnect_*` metadata and a grant to the audience.
     Auth0Client,
+    /// Do what the guide's developer does, through the portal's developer API: sign in
+    /// (`konnect.developer_email`, `DCR_KONNECT_DEVELOPER_PASSWORD`), create an
+    /// application for the strategy, register it for each API published on the first v3
+    /// portal, approve a pending registration through the admin API, and call the
+    /// gateway with Basic and Bearer credentials; first check that the gateway refuses
+    /// the application before it is registered. [`VerifyMode::Auto`] picks it when the
+    /// developer's credentials are configured.
+    Developer,
 }
 
 /// Options of [`Workflow::verify`].
@@ -62,7 +73,8 @@ impl VerifyOptions {
         self
     }
 
-    /// Also call this URL (an API route on a Kong gateway) with the token.
+    /// Also call this URL (an API route on a Kong gateway) with the credentials; it wins
+    /// over `konnect.gateway_url`.
     pub fn gateway_url(mut self, url: Url) -> Self {
         self.gateway_url = Some(url);
         self
@@ -91,6 +103,24 @@ pub enum Link {
     Scopes,
     /// The gateway accepted the token.
     Gateway,
+    /// The developer signed in to the portal.
+    SignIn,
+    /// The developer created an application; Konnect registered its Auth0 client with
+    /// `konnect_*` metadata.
+    Application,
+    /// Before any registration, the gateway refused the application (it enforces
+    /// registrations).
+    Unregistered,
+    /// The application was registered for each published API.
+    ApiRegistration,
+    /// Each registration is approved (at once, or by the admin API).
+    Approval,
+    /// The gateway let `Authorization: Basic client_id:client_secret` through
+    /// (`client_credentials`), or refused it when the strategy does not enable it.
+    GatewayBasic,
+    /// The gateway let `Authorization: Bearer <token>` through, or refused it when the
+    /// strategy does not enable `bearer`.
+    GatewayBearer,
     /// What verification created was removed.
     Cleanup,
 }
@@ -107,6 +137,13 @@ impl fmt::Display for Link {
             Link::Azp => "azp",
             Link::Scopes => "scope",
             Link::Gateway => "gateway",
+            Link::SignIn => "sign-in",
+            Link::Application => "application",
+            Link::Unregistered => "negative check (unregistered application)",
+            Link::ApiRegistration => "API registration",
+            Link::Approval => "approval",
+            Link::GatewayBasic => "gateway (Basic)",
+            Link::GatewayBearer => "gateway (Bearer)",
             Link::Cleanup => "cleanup",
         })
     }
@@ -265,6 +302,7 @@ impl Workflow {
             Err(e) => report.fail(Link::ProviderCheck, e.to_string()),
         }
         let mode = match options.mode {
+            VerifyMode::Auto if self.config.konnect.developer_email.is_some() => VerifyMode::Developer,
             // A classic portal's admin API cannot create applications.
             VerifyMode::Auto if self.config.konnect.developer_id.is_some() && self.config.first_portal().is_some() => {
                 VerifyMode::PortalApplication
@@ -272,6 +310,19 @@ impl Workflow {
             VerifyMode::Auto => VerifyMode::Auth0Client,
             other => other,
         };
+        if mode == VerifyMode::Developer {
+            match &strategy {
+                Some(strategy) => {
+                    self.verify_as_developer(&provider, strategy, options, &mut report)
+                        .await
+                }
+                None => {
+                    report.fail(Link::SignIn, "the auth strategy does not exist: run apply");
+                    report.skip(&developer::AFTER_SIGN_IN, "no strategy");
+                }
+            }
+            return Ok(report);
+        }
         let registered = match (mode, &strategy) {
             (_, None) => Err("the auth strategy does not exist: run apply".to_owned()),
             (VerifyMode::PortalApplication, Some(strategy)) => self.register_portal_app(&provider, strategy).await,
@@ -288,7 +339,27 @@ impl Workflow {
                 return Ok(report);
             }
         };
-        self.check_token(&registered, options, &mut report).await;
+        let token = self
+            .check_token(&registered.client_id, &registered.secret, &mut report)
+            .await;
+        match (token, self.gateway_url(options)) {
+            (None, _) => report.skip(&[Link::Gateway], "no token"),
+            (Some(_), None) => report.skip(&[Link::Gateway], "no gateway URL given"),
+            (Some(token), Some(url)) => match self
+                .http
+                .get(url.clone())
+                .bearer_auth(token.expose_secret())
+                .send()
+                .await
+            {
+                Ok(r) => report.check(
+                    Link::Gateway,
+                    r.status().is_success(),
+                    format!("{url} answered {}", r.status()),
+                ),
+                Err(e) => report.fail(Link::Gateway, format!("{url}: {e}")),
+            },
+        }
         let cleanup = self.clean_up(registered.created, &registered.client_id).await;
         match cleanup {
             Ok(how) => report.pass(Link::Cleanup, how),
@@ -352,15 +423,7 @@ impl Workflow {
         // fails on a 429). A process that has not asked Auth0 anything yet learns the
         // bucket with one read of the admin application (another run, `apply` just
         // before, may have spent it).
-        if let ProviderConfig::Auth0(config) = &provider.config
-            && !self.auth0.rate_limits_known()
-        {
-            let _ = self
-                .auth0
-                .clients()
-                .get_opt(&ClientId::new(config.initial_client_id.clone()))
-                .await;
-        }
+        self.learn_auth0_bucket(provider).await;
         self.auth0.wait_for_headroom(KONNECT_DCR_REQUESTS, HEADROOM_WAIT).await;
         let created = apps
             .create(
@@ -383,29 +446,56 @@ impl Workflow {
         };
         // The guide's check: the Auth0 client Konnect created carries the application's
         // konnect_* metadata.
-        let client = self.auth0.clients().get_opt(&ClientId::new(client_id.clone())).await;
-        let linked = match &client {
-            Ok(Some(c)) => {
-                c.metadata("konnect_application_id") == Some(id.as_str())
-                    && c.metadata("konnect_portal_id") == Some(portal.as_str())
-            }
-            _ => false,
-        };
-        if !linked {
+        if let Err(reason) = self.check_konnect_metadata(&client_id, &id, portal.as_str()).await {
             let _ = self.clean_up(Created::Application(apps, id.clone()), &client_id).await;
-            return Err(match client {
-                Err(e) => format!("the Auth0 client {client_id} Konnect created cannot be read: {e}"),
-                Ok(None) => format!("Konnect named Auth0 client {client_id}, which does not exist"),
-                Ok(Some(_)) => format!(
-                    "the Auth0 client {client_id} lacks konnect_application_id={id} / konnect_portal_id metadata"
-                ),
-            });
+            return Err(reason);
         }
         Ok(Registered {
             client_id,
             secret,
             created: Created::Application(apps, id),
         })
+    }
+
+    /// A process that has not asked Auth0 anything yet learns the tenant's bucket with
+    /// one read of the admin application (another run, `apply` just before, may have
+    /// spent it), so that waiting for headroom means something.
+    async fn learn_auth0_bucket(&self, provider: &DcrProvider) {
+        if let ProviderConfig::Auth0(config) = &provider.config
+            && !self.auth0.rate_limits_known()
+        {
+            let _ = self
+                .auth0
+                .clients()
+                .get_opt(&ClientId::new(config.initial_client_id.clone()))
+                .await;
+        }
+    }
+
+    /// The guide's check: the Auth0 client Konnect created for application `id` carries
+    /// its `konnect_*` metadata.
+    async fn check_konnect_metadata(
+        &self,
+        client_id: &str,
+        id: &ApplicationId,
+        portal: &str,
+    ) -> std::result::Result<(), String> {
+        let client = self.auth0.clients().get_opt(&ClientId::new(client_id.to_owned())).await;
+        match client {
+            Ok(Some(c))
+                if c.metadata("konnect_application_id") == Some(id.as_str())
+                    && c.metadata("konnect_portal_id") == Some(portal) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(format!(
+                "the Auth0 client {client_id} Konnect created cannot be read: {e}"
+            )),
+            Ok(None) => Err(format!("Konnect named Auth0 client {client_id}, which does not exist")),
+            Ok(Some(_)) => Err(format!(
+                "the Auth0 client {client_id} lacks konnect_application_id={id} / konnect_portal_id metadata"
+            )),
+        }
     }
 
     async fn register_auth0_client(&self, provider: &DcrProvider) -> std::result::Result<Registered, String> {
@@ -475,11 +565,29 @@ impl Workflow {
             .collect()
     }
 
-    async fn check_token(&self, registered: &Registered, options: &VerifyOptions, report: &mut VerifyReport) {
+    /// The gateway URL: the option, else `konnect.gateway_url`.
+    fn gateway_url(&self, options: &VerifyOptions) -> Option<Url> {
+        options.gateway_url.clone().or_else(|| {
+            self.config
+                .konnect
+                .gateway_url
+                .as_deref()
+                .and_then(|u| Url::parse(u).ok())
+        })
+    }
+
+    /// Gets a token for the client and checks it link by link (token to scopes); returns
+    /// it when its signature holds, for the gateway checks.
+    async fn check_token(
+        &self,
+        client_id: &str,
+        secret: &SecretString,
+        report: &mut VerifyReport,
+    ) -> Option<SecretString> {
         let audience = &self.config.api.audience;
         let request = ClientCredentialsRequest::new(
-            registered.client_id.as_str(),
-            ClientSecret::from(SecretString::from(registered.secret.expose_secret().to_owned())),
+            client_id,
+            ClientSecret::from(SecretString::from(secret.expose_secret().to_owned())),
             audience.as_str(),
         );
         let token = match self.auth0.oauth().client_credentials(&request).await {
@@ -492,8 +600,8 @@ impl Workflow {
             }
             Err(e) => {
                 report.fail(Link::Token, e.to_string());
-                report.skip(&AFTER_REGISTRATION[1..], "no token");
-                return;
+                report.skip(&AFTER_REGISTRATION[1..6], "no token");
+                return None;
             }
         };
         let claims = match self.signed_claims(token.expose_secret()).await {
@@ -503,8 +611,8 @@ impl Workflow {
             }
             Err(reason) => {
                 report.fail(Link::Signature, reason);
-                report.skip(&AFTER_REGISTRATION[2..], "signature not trusted");
-                return;
+                report.skip(&AFTER_REGISTRATION[2..6], "signature not trusted");
+                return None;
             }
         };
         let iss = claims["iss"].as_str().unwrap_or_default();
@@ -519,8 +627,8 @@ impl Workflow {
         let azp = claims["azp"].as_str().unwrap_or_default();
         report.check(
             Link::Azp,
-            azp == registered.client_id,
-            format!("{azp} (want the registered client {})", registered.client_id),
+            azp == client_id,
+            format!("{azp} (want the registered client {client_id})"),
         );
         let granted: Vec<&str> = claims["scope"]
             .as_str()
@@ -541,23 +649,7 @@ impl Workflow {
                 format!("missing {missing:?} (granted {granted:?})")
             },
         );
-        match &options.gateway_url {
-            None => report.skip(&[Link::Gateway], "no gateway URL given"),
-            Some(url) => match self
-                .http
-                .get(url.clone())
-                .bearer_auth(token.expose_secret())
-                .send()
-                .await
-            {
-                Ok(r) => report.check(
-                    Link::Gateway,
-                    r.status().is_success(),
-                    format!("{url} answered {}", r.status()),
-                ),
-                Err(e) => report.fail(Link::Gateway, format!("{url}: {e}")),
-            },
-        }
+        Some(token.into_secret_string())
     }
 
     /// The tenant's JWKS, retried like every other read: up to 4 attempts, 200 ms
