@@ -40,6 +40,8 @@ fn exposed() -> BTreeSet<String> {
         .chain(&token);
     let konnect = dcr_providers::OPERATIONS
         .iter()
+        .chain(&konnect_appauth::developer::OPERATIONS)
+        .chain(&konnect_appauth::resources::application_registrations::OPERATIONS)
         .chain(&auth_strategies::OPERATIONS)
         .chain(&apis::OPERATIONS)
         .chain(&portal_applications::OPERATIONS)
@@ -249,7 +251,7 @@ async fn every_exchange_of_the_end_to_end_scenarios_conforms() -> anyhow::Result
     let workflow = s.workflow(store)?;
     let applied = workflow.converge().await?;
     workflow.converge().await?;
-    for mode in [VerifyMode::PortalApplication, VerifyMode::Auth0Client] {
+    for mode in [VerifyMode::PortalApplication, VerifyMode::Auth0Client, VerifyMode::Developer] {
         assert!(workflow.verify(&VerifyOptions::new().mode(mode)).await?.is_success());
     }
     k.auth_strategies()
@@ -342,6 +344,39 @@ async fn every_exchange_of_the_end_to_end_scenarios_conforms() -> anyhow::Result
     apps.get(&app.application.id).await?;
     apps.list().developer_id(s.konnect.developer_id()).send().await?;
     apps.delete(&app.application.id).await?;
+
+    // The developer API and the admin side of registrations, every operation once.
+    let developer = s.konnect.developer_client(&s.konnect.portal_id())?;
+    developer.sign_in().await?;
+    developer.me().await?;
+    s.konnect.expire_developer_sessions();
+    let mine = developer
+        .applications()
+        .create(
+            &konnect_appauth::developer::NewDeveloperApplication::new("contract dev app")
+                .description("made by the contract test")
+                .auth_strategy(applied.strategy.id.clone()),
+        )
+        .await?;
+    let mine_id = mine.application.id.clone();
+    developer.applications().get(&mine_id).await?;
+    developer.applications().list().send().await?;
+    developer.applications().granted_scopes(&mine_id).await?;
+    developer.applications().regenerate_secret(&mine_id).await?;
+    let registrations = developer.registrations(&mine_id);
+    let registration = registrations.create(&applied.api_ids[0]).await?;
+    registrations.get(&registration.id).await?;
+    registrations.list().send().await?;
+    let admin = apps.registrations(&mine_id);
+    admin.list().send().await?;
+    admin.get(&registration.id).await?;
+    admin.approve(&registration.id).await?;
+    apps.all_registrations().send().await?;
+    registrations.delete(&registration.id).await?;
+    let by_admin = admin.create(&applied.api_ids[0], None).await?;
+    admin.delete(&by_admin.id).await?;
+    developer.applications().delete(&mine_id).await?;
+    developer.sign_out().await?;
 
     // Error answers: not found, conflicts, refused credentials, rate limits, outages.
     assert!(a.clients().get_opt(&ClientId::new("missing")).await?.is_none());

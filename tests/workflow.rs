@@ -405,10 +405,19 @@ async fn verify_names_the_broken_link() -> anyhow::Result<()> {
             &AuthStrategyUpdate::new().openid_connect(OidcConfigUpdate::new().audience("https://wrong.example.com")),
         )
         .await?;
-    let report = workflow.verify(&VerifyOptions::new()).await?;
+    let report = workflow
+        .verify(&VerifyOptions::new().mode(VerifyMode::PortalApplication))
+        .await?;
     assert_eq!(
         report.first_failure().map(|c| c.link),
         Some(Link::Registration),
+        "{report}"
+    );
+    // As a developer, the same failure breaks the application link.
+    let report = workflow.verify(&VerifyOptions::new()).await?;
+    assert_eq!(
+        report.first_failure().map(|c| c.link),
+        Some(Link::Application),
         "{report}"
     );
     workflow.converge().await?;
@@ -554,7 +563,15 @@ async fn verify_calls_the_gateway_with_the_token() -> anyhow::Result<()> {
         .mount(&gateway)
         .await;
     let url: url::Url = format!("{}/orders", gateway.uri()).parse()?;
-    let report = workflow.verify(&VerifyOptions::new().gateway_url(url)).await?;
+    // This mock does not enforce registrations, which the developer mode checks: the
+    // admin API's portal application is enough to prove the token reaches it.
+    let report = workflow
+        .verify(
+            &VerifyOptions::new()
+                .gateway_url(url)
+                .mode(VerifyMode::PortalApplication),
+        )
+        .await?;
     assert!(report.is_success(), "{report}");
     assert!(
         matches!(report.outcome(Link::Gateway), Some(Outcome::Passed(t)) if t.contains("200")),
@@ -568,7 +585,11 @@ async fn verify_calls_the_gateway_with_the_token() -> anyhow::Result<()> {
         .mount(&refusing)
         .await;
     let report = workflow
-        .verify(&VerifyOptions::new().gateway_url(refusing.uri().parse()?))
+        .verify(
+            &VerifyOptions::new()
+                .gateway_url(refusing.uri().parse()?)
+                .mode(VerifyMode::PortalApplication),
+        )
         .await?;
     assert_eq!(report.first_failure().map(|c| c.link), Some(Link::Gateway), "{report}");
     Ok(())

@@ -12,6 +12,9 @@ pub enum Service {
     Auth0,
     /// Konnect (Application Auth v2, API Builder v3, Portal Management v3).
     Konnect,
+    /// A Dev Portal's developer API (Dev Portal v3), on the portal's own domain: the
+    /// Konnect sandbox serves it below `/portal/{portalId}`.
+    KonnectPortal,
 }
 
 /// What an exception allows.
@@ -43,7 +46,7 @@ pub enum Rule {
     /// An endpoint outside the documents: its response is validated against `schema`,
     /// written from the service's reference for it.
     Undocumented {
-        /// `METHOD /full/template`.
+        /// `METHOD /full/template` (`{name}` matches one segment, a final `**` the rest).
         operation: &'static str,
         /// Request body schema (`None`: no body).
         request: Option<fn() -> Value>,
@@ -224,6 +227,42 @@ fn jwks() -> Value {
     })
 }
 
+fn openid_configuration() -> Value {
+    json!({
+        "type": "object",
+        "required": ["issuer", "jwks_uri", "token_endpoint"],
+        "properties": {
+            "issuer": { "type": "string", "format": "uri" },
+            "jwks_uri": { "type": "string", "format": "uri" },
+            "token_endpoint": { "type": "string", "format": "uri" }
+        }
+    })
+}
+
+/// What the sandbox's gateway answers when it lets a request through.
+fn gateway_success() -> Value {
+    json!({
+        "type": "object",
+        "required": ["api", "application_id", "client_id", "auth_method"],
+        "properties": {
+            "api": {"type": "object", "required": ["id", "name"]},
+            "application_id": {"type": "string"},
+            "client_id": {"type": "string"},
+            "auth_method": {"enum": ["bearer", "client_credentials"]}
+        }
+    })
+}
+
+/// Kong Gateway's error body: `{"message": …}`.
+fn kong_error() -> Value {
+    json!({
+        "type": "object",
+        "required": ["message"],
+        "properties": {"message": {"type": "string", "minLength": 1}},
+        "additionalProperties": false
+    })
+}
+
 /// Every exception.
 pub fn all() -> Vec<Exception> {
     vec![
@@ -265,6 +304,25 @@ pub fn all() -> Vec<Exception> {
             reason: "a portal product version's `auth_strategies` discriminate on `credential_type` \
                      without a mapping, while the branches' own enums say the values are \
                      `client_credentials`, `self_managed_client_credentials` and `key_auth`",
+        },
+        Exception {
+            rule: Rule::EnumDiscriminator {
+                file: "konnect-dev-portal-v3.openapi.yaml",
+                schema: "PortalAuthStrategy",
+                mapping: &[
+                    ("client_credentials", "PortalAuthStrategyClientCredentials"),
+                    ("self_managed_client_credentials", "PortalAuthStrategyClientCredentials"),
+                    ("key_auth", "PortalAuthStrategyKeyAuth"),
+                ],
+                operations: &[
+                    "POST /api/v3/applications",
+                    "GET /api/v3/applications",
+                    "GET /api/v3/applications/{applicationId}",
+                ],
+            },
+            reason: "the developer API's application `auth_strategy` discriminates on \
+                     `credential_type` without a mapping, as the classic portal document does; the \
+                     branches' enums give the values",
         },
         Exception {
             rule: Rule::OverlappingOneOf {
@@ -357,6 +415,26 @@ pub fn all() -> Vec<Exception> {
             },
             reason: "the tenant's JWKS is not part of the Management API; RFC 7517 shape with the \
                      RS256 signing key Auth0 publishes",
+        },
+        Exception {
+            rule: Rule::Undocumented {
+                operation: "GET /.well-known/openid-configuration",
+                request: None,
+                response: openid_configuration,
+                error: auth0_error,
+            },
+            reason: "the tenant's OpenID Connect discovery document (OpenID Connect Discovery 1.0), \
+                     which a gateway reads to find the JWKS; not part of the Management API",
+        },
+        Exception {
+            rule: Rule::Undocumented {
+                operation: "GET /gateway/**",
+                request: None,
+                response: gateway_success,
+                error: kong_error,
+            },
+            reason: "the sandbox's gateway stands in for Kong Gateway in front of a published API, \
+                     which no Konnect document describes; errors are Kong's {message} body",
         },
         Exception {
             rule: Rule::RequiredHeader {

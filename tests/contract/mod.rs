@@ -167,10 +167,34 @@ fn overlapping_one_of(docs: &mut [Document], operation: &str, status: u16) {
     schema.insert("anyOf".to_owned(), branches);
 }
 
+/// The developer API path of a Konnect sandbox exchange below `/portal/{portalId}`.
+fn portal_path(service: Service, path: &str) -> Option<String> {
+    if service != Service::Konnect {
+        return None;
+    }
+    let rest = path.strip_prefix("/portal/")?;
+    let (_, tail) = rest.split_once('/')?;
+    Some(format!("/{tail}"))
+}
+
+/// Whether `path` matches `template`: `{name}` matches one segment, a final `**` the rest.
+fn template_matches(template: &str, path: &str) -> bool {
+    if let Some(prefix) = template.strip_suffix("/**") {
+        return path
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with('/') && rest.len() > 1);
+    }
+    let (t, p): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
+    t.len() == p.len()
+        && t.iter()
+            .zip(&p)
+            .all(|(t, p)| (t.starts_with('{') && !p.is_empty()) || t == p)
+}
+
 impl Contract {
     /// Loads and converts the six documents the clients use.
     pub fn load() -> Self {
-        let specs: [(&'static str, &'static str, Service); 6] = [
+        let specs: [(&'static str, &'static str, Service); 7] = [
             ("auth0-management-api.openapi.json", "/api/v2", Service::Auth0),
             (
                 "konnect-application-auth-strategies-v2.openapi.yaml",
@@ -182,6 +206,8 @@ impl Contract {
             // Classic (v2) portals.
             ("konnect-api-products-v2.openapi.yaml", "/v2", Service::Konnect),
             ("konnect-portal-management-v2.openapi.yaml", "/v2", Service::Konnect),
+            // A portal's developer API, on the portal's own domain.
+            ("konnect-dev-portal-v3.openapi.yaml", "", Service::KonnectPortal),
         ];
         let exceptions = exceptions::all();
         let mut docs: Vec<Document> = specs
@@ -432,10 +458,16 @@ impl Contract {
         self.validate(out, operation, at, &validator, instance);
     }
 
-    /// Checks one exchange with `service`.
+    /// Checks one exchange with `service`. The Konnect sandbox serves each portal's
+    /// developer API below `/portal/{portalId}` (standing in for the portal's domain):
+    /// those exchanges are checked against the developer API's document.
     pub fn check(&self, service: Service, exchange: &Exchange) -> Checked {
         let mut out = Vec::new();
         let method = exchange.method.as_str();
+        let (service, path) = match portal_path(service, &exchange.path) {
+            Some(rest) => (Service::KonnectPortal, rest),
+            None => (service, exchange.path.clone()),
+        };
         // Endpoints outside the documents, with hand-written schemas.
         for e in &self.exceptions {
             if let Rule::Undocumented {
@@ -444,7 +476,9 @@ impl Contract {
                 response,
                 error,
             } = &e.rule
-                && operation.split_once(' ') == Some((method, exchange.path.as_str()))
+                && operation
+                    .split_once(' ')
+                    .is_some_and(|(m, template)| m == method && template_matches(template, &path))
             {
                 self.mark(e);
                 if let (Some(schema), Some(body)) = (request, &exchange.request_body) {
@@ -465,7 +499,7 @@ impl Contract {
                 };
             }
         }
-        let Some(found) = self.find(service, method, &exchange.path) else {
+        let Some(found) = self.find(service, method, &path) else {
             out.push(Violation {
                 operation: format!("{method} {}", exchange.path),
                 pointer: "/request/path".into(),
@@ -588,7 +622,23 @@ impl Contract {
     fn check_request(&self, out: &mut Vec<Violation>, found: &Found<'_>, service: Service, exchange: &Exchange) {
         let (name, key) = (found.name.as_str(), found.key.as_str());
         let violation = |pointer: &str, reason: String| Violation::new(name, pointer, reason);
-        if self.requires_auth(found, service)
+        if service == Service::KonnectPortal {
+            // The developer API's security is the `portalaccesstoken` cookie, where an
+            // operation declares it (`security: [{}]` and none mean anonymous).
+            let declared = found.op.get("security").and_then(Value::as_array).is_some_and(|s| {
+                s.iter()
+                    .any(|r| r.as_object().is_some_and(|r| r.contains_key("portalAccessToken")))
+            });
+            let sent = exchange
+                .request_header("cookie")
+                .is_some_and(|c| c.split(';').any(|p| p.trim().starts_with("portalaccesstoken=")));
+            if declared && !sent {
+                out.push(violation(
+                    "/request/headers/cookie",
+                    "the portalaccesstoken cookie is required".into(),
+                ));
+            }
+        } else if self.requires_auth(found, service)
             && !exchange
                 .request_header("authorization")
                 .is_some_and(|a| a.starts_with("Bearer "))

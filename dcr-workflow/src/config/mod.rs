@@ -212,8 +212,8 @@ pub struct KonnectSettings {
     /// The portal's URL for the developer API. Default `https://{canonical_domain}` of
     /// the first v3 portal, read from Konnect.
     pub portal_url: Option<String>,
-    /// The gateway route of the first published API, which `verify` calls with the
-    /// application's credentials (also `--gateway-url`).
+    /// A gateway route of an API published on the first v3 portal, which `verify`'s
+    /// developer mode calls with the application's credentials (`--gateway-url` wins).
     pub gateway_url: Option<String>,
 }
 

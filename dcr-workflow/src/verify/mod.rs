@@ -35,7 +35,8 @@ const OIDC_SCOPES: [&str; 6] = ["openid", "profile", "email", "address", "phone"
 #[non_exhaustive]
 pub enum VerifyMode {
     /// As a developer when `konnect.developer_email` is set, else a portal application
-    /// when `konnect.developer_id` is set, else an Auth0 client.
+    /// when `konnect.developer_id` is set, else an Auth0 client (the last when every
+    /// publication is on a classic portal).
     #[default]
     Auto,
     /// Create a real portal application: Konnect registers the Auth0 client itself.
@@ -302,7 +303,10 @@ impl Workflow {
             Err(e) => report.fail(Link::ProviderCheck, e.to_string()),
         }
         let mode = match options.mode {
-            VerifyMode::Auto if self.config.konnect.developer_email.is_some() => VerifyMode::Developer,
+            // Classic portals have no v3 developer API.
+            VerifyMode::Auto if self.config.konnect.developer_email.is_some() && self.config.first_portal().is_some() => {
+                VerifyMode::Developer
+            }
             // A classic portal's admin API cannot create applications.
             VerifyMode::Auto if self.config.konnect.developer_id.is_some() && self.config.first_portal().is_some() => {
                 VerifyMode::PortalApplication
@@ -342,7 +346,9 @@ impl Workflow {
         let token = self
             .check_token(&registered.client_id, &registered.secret, &mut report)
             .await;
-        match (token, self.gateway_url(options)) {
+        // The other modes register the client for no API, so a gateway enforcing
+        // registrations refuses it: only a URL given for this run is called.
+        match (token, options.gateway_url.clone()) {
             (None, _) => report.skip(&[Link::Gateway], "no token"),
             (Some(_), None) => report.skip(&[Link::Gateway], "no gateway URL given"),
             (Some(token), Some(url)) => match self

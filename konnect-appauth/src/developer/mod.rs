@@ -59,14 +59,15 @@ pub const OPERATIONS: [&Operation; 14] = [
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Developer {
-    /// Their id in the portal.
+    /// Their id in the portal (the document does not require it).
+    #[serde(default)]
     pub id: String,
     /// Their email address.
     pub email: String,
     /// Their name.
     #[serde(default)]
     pub full_name: String,
-    /// Other fields (`status`, `created_at`, …).
+    /// Other fields (`created_at`, `updated_at`).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }

@@ -199,7 +199,7 @@ impl Shared {
                 200,
                 json!({
                     "id": self.developers.id, "email": self.developers.email,
-                    "full_name": self.developers.full_name, "status": "approved",
+                    "full_name": self.developers.full_name,
                     "created_at": "2026-01-01T00:00:00.000Z", "updated_at": "2026-01-01T00:00:00.000Z",
                 }),
             ),
