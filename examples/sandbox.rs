@@ -76,6 +76,22 @@ async fn main() -> anyhow::Result<()> {
             "DCR_KONNECT_DEVELOPER_ID",
             config.konnect.developer_id.clone().unwrap_or_default(),
         ),
+        (
+            "DCR_KONNECT_DEVELOPER_EMAIL",
+            config.konnect.developer_email.clone().unwrap_or_default(),
+        ),
+        (
+            "DCR_KONNECT_DEVELOPER_PASSWORD",
+            secret(&config.konnect.developer_password),
+        ),
+        (
+            "DCR_KONNECT_PORTAL_URL",
+            config.konnect.portal_url.clone().unwrap_or_default(),
+        ),
+        (
+            "DCR_KONNECT_GATEWAY_URL",
+            config.konnect.gateway_url.clone().unwrap_or_default(),
+        ),
     ];
     // Single-quoted, so `. file` in a shell reads every value verbatim.
     let text: String = lines
@@ -101,6 +117,15 @@ async fn main() -> anyhow::Result<()> {
         "Konnect sandbox {} (portal {})",
         sandboxes.konnect.uri(),
         sandboxes.konnect.portal_id()
+    );
+    println!(
+        "Dev Portal      {} (developer {})",
+        config.konnect.portal_url.clone().unwrap_or_default(),
+        config.konnect.developer_email.clone().unwrap_or_default()
+    );
+    println!(
+        "Gateway         {} (once apply has published the API)",
+        config.konnect.gateway_url.clone().unwrap_or_default()
     );
     println!("\nPoint the workflow at them (sandbox credentials, not real ones):\n");
     println!("  set -a; . {}; set +a", args.env_file.display());

@@ -251,7 +251,11 @@ async fn every_exchange_of_the_end_to_end_scenarios_conforms() -> anyhow::Result
     let workflow = s.workflow(store)?;
     let applied = workflow.converge().await?;
     workflow.converge().await?;
-    for mode in [VerifyMode::PortalApplication, VerifyMode::Auth0Client, VerifyMode::Developer] {
+    for mode in [
+        VerifyMode::PortalApplication,
+        VerifyMode::Auth0Client,
+        VerifyMode::Developer,
+    ] {
         assert!(workflow.verify(&VerifyOptions::new().mode(mode)).await?.is_success());
     }
     k.auth_strategies()

@@ -9,8 +9,8 @@ use auth0_mgmt::oauth::ClientCredentialsRequest;
 use auth0_mgmt::{ClientId, ClientSecret};
 use dcr_tests::{API_AUDIENCE, Sandboxes};
 use dcr_workflow::store::MemoryStore;
-use konnect_appauth::resources::auth_strategies::{AuthStrategyUpdate, OidcConfigUpdate};
 use konnect_appauth::developer::{DeveloperClient, NewDeveloperApplication, RegistrationStatus};
+use konnect_appauth::resources::auth_strategies::{AuthStrategyUpdate, OidcConfigUpdate};
 use konnect_appauth::resources::portal_applications::{NewApplication, Owner};
 use konnect_appauth::{ApiId, ApplicationId, AuthStrategyId};
 use secrecy::{ExposeSecret, SecretString};
@@ -99,7 +99,10 @@ async fn a_wrong_password_is_refused_and_no_request_is_authorized() {
     assert!(!format!("{wrong:?}").contains("not-the-password"));
     // Every setting is checked before anything is sent.
     for (builder, field) in [
-        (DeveloperClient::builder().credentials("dev@example.com", "pw"), "portal_url"),
+        (
+            DeveloperClient::builder().credentials("dev@example.com", "pw"),
+            "portal_url",
+        ),
         (
             DeveloperClient::builder()
                 .portal_url("http://127.0.0.1:9")
@@ -135,12 +138,24 @@ async fn an_expired_session_is_refreshed_once_and_a_revoked_one_signs_in_again()
     k.expire_developer_sessions();
     setup.developer.me().await.unwrap();
     assert_eq!(k.request_count("POST", "/api/v3/developer/refresh"), 1);
-    assert_eq!(k.request_count("POST", "/api/v3/developer/authenticate"), 1, "no new sign-in");
+    assert_eq!(
+        k.request_count("POST", "/api/v3/developer/authenticate"),
+        1,
+        "no new sign-in"
+    );
 
     k.revoke_developer_sessions();
     setup.developer.me().await.unwrap();
-    assert_eq!(k.request_count("POST", "/api/v3/developer/refresh"), 2, "the refresh was tried");
-    assert_eq!(k.request_count("POST", "/api/v3/developer/authenticate"), 2, "then a sign-in");
+    assert_eq!(
+        k.request_count("POST", "/api/v3/developer/refresh"),
+        2,
+        "the refresh was tried"
+    );
+    assert_eq!(
+        k.request_count("POST", "/api/v3/developer/authenticate"),
+        2,
+        "then a sign-in"
+    );
 }
 
 #[tokio::test]
@@ -173,8 +188,11 @@ async fn a_developer_application_gets_a_dcr_client_and_sees_only_its_own() {
         .konnect_client
         .portal_applications(setup.s.konnect.portal_id())
         .create(
-            &NewApplication::new("someone else's", Owner::developer("11111111-1111-4111-8111-111111111111"))
-                .auth_strategy(setup.strategy.clone()),
+            &NewApplication::new(
+                "someone else's",
+                Owner::developer("11111111-1111-4111-8111-111111111111"),
+            )
+            .auth_strategy(setup.strategy.clone()),
         )
         .await
         .unwrap();
@@ -191,17 +209,20 @@ async fn a_developer_application_gets_a_dcr_client_and_sees_only_its_own() {
     // A new secret replaces the old one at Auth0.
     let rotated = setup.developer.applications().regenerate_secret(&id).await.unwrap();
     assert_eq!(rotated.client_id, client_id);
-    let old = ClientCredentialsRequest::new(
-        client_id.as_str(),
-        ClientSecret::from(secret),
-        API_AUDIENCE,
-    );
+    let old = ClientCredentialsRequest::new(client_id.as_str(), ClientSecret::from(secret), API_AUDIENCE);
     assert!(setup.s.auth0_client.oauth().client_credentials(&old).await.is_err());
     token(&setup, &client_id, &rotated.client_secret, API_AUDIENCE).await;
 
     // Deleting the application deletes its client.
     setup.developer.applications().delete(&id).await.unwrap();
-    assert!(!setup.s.auth0.clients().iter().any(|c| c["client_id"] == client_id.as_str()));
+    assert!(
+        !setup
+            .s
+            .auth0
+            .clients()
+            .iter()
+            .any(|c| c["client_id"] == client_id.as_str())
+    );
     let _ = ClientId::new(client_id);
 }
 
@@ -228,7 +249,10 @@ async fn the_gateway_lets_an_approved_registration_through_with_basic_and_bearer
 
     // Unregistered: the application is known, the registration is not.
     let (status, message) = call(http.get(&setup.gateway).bearer_auth(&bearer)).await;
-    assert_eq!((status, message.as_str()), (403, "the application is not registered for this API"));
+    assert_eq!(
+        (status, message.as_str()),
+        (403, "the application is not registered for this API")
+    );
 
     // Registered without auto-approval: pending, still refused, and it says so.
     let registrations = setup.developer.registrations(&id);
@@ -237,7 +261,10 @@ async fn the_gateway_lets_an_approved_registration_through_with_basic_and_bearer
     let again = registrations.create(&setup.api).await.unwrap_err();
     assert!(again.is_conflict(), "{again}");
     let (status, message) = call(http.get(&setup.gateway).bearer_auth(&bearer)).await;
-    assert_eq!((status, message.as_str()), (403, "the application's registration for this API is pending"));
+    assert_eq!(
+        (status, message.as_str()),
+        (403, "the application's registration for this API is pending")
+    );
 
     // Approved through the admin API: both methods pass.
     let admin = setup
@@ -258,7 +285,11 @@ async fn the_gateway_lets_an_approved_registration_through_with_basic_and_bearer
         .await;
         assert_eq!(status, 200);
     }
-    assert_eq!(setup.s.konnect.gateway_token_exchanges(), 1, "the Basic exchange is cached per client");
+    assert_eq!(
+        setup.s.konnect.gateway_token_exchanges(),
+        1,
+        "the Basic exchange is cached per client"
+    );
 
     // A wrong secret is refused by the issuer: 401.
     let (status, message) = call(http.get(&setup.gateway).basic_auth(&client_id, Some("wrong"))).await;
@@ -271,7 +302,10 @@ async fn the_gateway_lets_an_approved_registration_through_with_basic_and_bearer
         .await
         .unwrap();
     let (status, message) = call(http.get(&setup.gateway).bearer_auth(&bearer)).await;
-    assert_eq!((status, message.as_str()), (403, "the application's registration for this API is revoked"));
+    assert_eq!(
+        (status, message.as_str()),
+        (403, "the application's registration for this API is revoked")
+    );
     let listed = setup
         .s
         .konnect_client
@@ -328,7 +362,10 @@ async fn the_gateway_refuses_bad_credentials_with_401_saying_why() {
     for (request, why) in [
         (http.get(&setup.gateway), "no credentials"),
         (http.get(&setup.gateway).bearer_auth("not.a.jwt"), "not a JWT"),
-        (http.get(&setup.gateway).header("authorization", "Digest abc"), "unsupported"),
+        (
+            http.get(&setup.gateway).header("authorization", "Digest abc"),
+            "unsupported",
+        ),
     ] {
         let response = request.send().await.unwrap();
         assert_eq!(response.status().as_u16(), 401);
@@ -366,7 +403,11 @@ async fn the_gateway_accepts_only_the_strategys_auth_methods() {
         )
         .await
         .unwrap();
-    let (status, message) = call(http.get(&setup.gateway).basic_auth(&client_id, Some(secret.expose_secret()))).await;
+    let (status, message) = call(
+        http.get(&setup.gateway)
+            .basic_auth(&client_id, Some(secret.expose_secret())),
+    )
+    .await;
     assert_eq!(
         (status, message.as_str()),
         (401, "the auth method client_credentials is not enabled for this API")
@@ -384,6 +425,10 @@ async fn the_gateway_accepts_only_the_strategys_auth_methods() {
         .await
         .unwrap();
     assert_eq!(call(http.get(&setup.gateway).bearer_auth(&bearer)).await.0, 401);
-    let (status, _) = call(http.get(&setup.gateway).basic_auth(&client_id, Some(secret.expose_secret()))).await;
+    let (status, _) = call(
+        http.get(&setup.gateway)
+            .basic_auth(&client_id, Some(secret.expose_secret())),
+    )
+    .await;
     assert_eq!(status, 200);
 }

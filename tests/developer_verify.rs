@@ -69,9 +69,18 @@ async fn every_link_passes_on_the_sandboxes_and_nothing_is_left() {
     ] {
         assert_eq!(detail(&report, link).0, "passed", "{link}: {report}");
     }
-    assert!(detail(&report, Link::Approval).1.contains("approved through the admin API"), "{report}");
+    assert!(
+        detail(&report, Link::Approval)
+            .1
+            .contains("approved through the admin API"),
+        "{report}"
+    );
     assert!(detail(&report, Link::Unregistered).1.contains("403"), "{report}");
-    assert_eq!(s.konnect.request_count("POST", "/api/v3/developer/logout"), 1, "signed out");
+    assert_eq!(
+        s.konnect.request_count("POST", "/api/v3/developer/logout"),
+        1,
+        "signed out"
+    );
     nothing_left(&s);
 }
 
@@ -88,7 +97,10 @@ async fn a_wrong_developer_password_breaks_the_sign_in_and_nothing_is_written() 
     let report = workflow.verify(&VerifyOptions::new()).await.unwrap();
     let (status, why) = detail(&report, Link::SignIn);
     assert_eq!(status, "failed", "{report}");
-    assert!(why.contains("401") && why.contains("DCR_KONNECT_DEVELOPER_PASSWORD"), "{why}");
+    assert!(
+        why.contains("401") && why.contains("DCR_KONNECT_DEVELOPER_PASSWORD"),
+        "{why}"
+    );
     assert_eq!(report.first_failure().map(|c| c.link), Some(Link::SignIn));
     assert_eq!(detail(&report, Link::GatewayBearer).0, "skipped");
     assert_eq!(s.writes(), 0);
@@ -122,8 +134,17 @@ async fn an_auto_approving_publication_needs_no_approval() {
     let (s, workflow) = converged(|c| c.konnect.auto_approve_registrations = true).await;
     let report = workflow.verify(&VerifyOptions::new()).await.unwrap();
     assert!(report.is_success(), "{report}");
-    assert!(detail(&report, Link::Approval).1.contains("approved at once"), "{report}");
-    assert_eq!(s.konnect.request_count("PATCH", "/v3/portals/{portalId}/applications/{applicationId}/registrations/{registrationId}"), 0);
+    assert!(
+        detail(&report, Link::Approval).1.contains("approved at once"),
+        "{report}"
+    );
+    assert_eq!(
+        s.konnect.request_count(
+            "PATCH",
+            "/v3/portals/{portalId}/applications/{applicationId}/registrations/{registrationId}"
+        ),
+        0
+    );
 }
 
 #[tokio::test]
@@ -137,7 +158,10 @@ async fn without_client_credentials_basic_is_refused_and_bearer_passes() {
         why.contains("401") && why.contains("does not enable client_credentials"),
         "{why}"
     );
-    assert!(detail(&report, Link::GatewayBearer).1.ends_with("answered 200"), "{report}");
+    assert!(
+        detail(&report, Link::GatewayBearer).1.ends_with("answered 200"),
+        "{report}"
+    );
     nothing_left(&s);
 }
 
@@ -146,10 +170,7 @@ async fn a_gateway_that_lets_an_unregistered_application_through_fails_the_negat
     let (s, workflow) = converged(|_| {}).await;
     // Any URL that answers 200 to everyone stands in for a gateway without the plugin.
     let open = url::Url::parse(&format!("{}/.well-known/jwks.json", s.auth0.uri())).unwrap();
-    let report = workflow
-        .verify(&VerifyOptions::new().gateway_url(open))
-        .await
-        .unwrap();
+    let report = workflow.verify(&VerifyOptions::new().gateway_url(open)).await.unwrap();
     let (status, why) = detail(&report, Link::Unregistered);
     assert_eq!(status, "failed", "{report}");
     assert!(why.contains("does not enforce registrations"), "{why}");
@@ -160,12 +181,18 @@ async fn a_gateway_that_lets_an_unregistered_application_through_fails_the_negat
 #[tokio::test]
 async fn a_lost_cleanup_answer_is_repeated_and_counts_as_removed() {
     let (s, workflow) = converged(|_| {}).await;
-    s.konnect
-        .inject(Fault::drop_after_processing().on("DELETE", &format!("/portal/{}/api/v3/applications/", s.konnect.portal_id())));
+    s.konnect.inject(Fault::drop_after_processing().on(
+        "DELETE",
+        &format!("/portal/{}/api/v3/applications/", s.konnect.portal_id()),
+    ));
     let report = workflow.verify(&VerifyOptions::new()).await.unwrap();
     assert!(report.is_success(), "{report}");
     assert_eq!(detail(&report, Link::Cleanup), ("passed", "removed".to_owned()));
-    assert_eq!(s.konnect.request_count("DELETE", "/api/v3/applications/{applicationId}"), 2);
+    assert_eq!(
+        s.konnect
+            .request_count("DELETE", "/api/v3/applications/{applicationId}"),
+        2
+    );
     nothing_left(&s);
 }
 
@@ -174,13 +201,19 @@ async fn a_failed_registration_at_auth0_is_named_and_leaves_nothing() {
     let (s, workflow) = converged(|_| {}).await;
     // Konnect's DCR call to create the client is throttled (Konnect does not retry it):
     // the portal refuses the application.
-    s.auth0
-        .inject(auth0_mgmt::sandbox::Fault::status(429).times(5).on("POST", "/api/v2/clients"));
+    s.auth0.inject(
+        auth0_mgmt::sandbox::Fault::status(429)
+            .times(5)
+            .on("POST", "/api/v2/clients"),
+    );
     let report = workflow.verify(&VerifyOptions::new()).await.unwrap();
     let (status, why) = detail(&report, Link::Application);
     assert_eq!(status, "failed", "{report}");
     assert!(why.contains("could not create the application"), "{why}");
-    assert_eq!(detail(&report, Link::Cleanup), ("passed", "nothing was created".to_owned()));
+    assert_eq!(
+        detail(&report, Link::Cleanup),
+        ("passed", "nothing was created".to_owned())
+    );
     nothing_left(&s);
 }
 
@@ -188,7 +221,10 @@ async fn a_failed_registration_at_auth0_is_named_and_leaves_nothing() {
 fn the_developer_password_comes_from_the_environment_only() {
     let err = DcrConfig::from_toml_str("[konnect]\ndeveloper_password = \"hunter2\"\n").unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("DCR_KONNECT_DEVELOPER_PASSWORD") && !text.contains("hunter2"), "{text}");
+    assert!(
+        text.contains("DCR_KONNECT_DEVELOPER_PASSWORD") && !text.contains("hunter2"),
+        "{text}"
+    );
     let mut c = DcrConfig::default();
     c.konnect.developer_email = Some("dev@example.com".into());
     let err = c.validate().unwrap_err().to_string();
@@ -197,5 +233,8 @@ fn the_developer_password_comes_from_the_environment_only() {
     c.konnect.developer_password = Some(SecretString::from("pw"));
     c.konnect.gateway_url = Some("ftp://gateway".into());
     let err = c.validate().unwrap_err().to_string();
-    assert!(err.contains("konnect.developer_email") && err.contains("konnect.gateway_url"), "{err}");
+    assert!(
+        err.contains("konnect.developer_email") && err.contains("konnect.gateway_url"),
+        "{err}"
+    );
 }

@@ -101,9 +101,11 @@ enum Command {
     },
     /// Rotate the admin application's secret and give it to Konnect.
     Rotate,
-    /// Register an application like a developer would and check its token.
+    /// Register an application like a developer would, check its token and, given a
+    /// gateway URL, what the gateway lets through.
     Verify {
-        /// Also call this gateway URL with the token.
+        /// Call this gateway URL (a route of a published API) with the credentials; wins
+        /// over DCR_KONNECT_GATEWAY_URL.
         #[arg(long)]
         gateway_url: Option<url::Url>,
         /// How to stand in for a developer.
@@ -137,9 +139,17 @@ enum Command {
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Mode {
+    /// As a developer when DCR_KONNECT_DEVELOPER_EMAIL is set, else a portal application
+    /// when DCR_KONNECT_DEVELOPER_ID is set, else an Auth0 client.
     Auto,
+    /// A portal application made by the admin API (needs DCR_KONNECT_DEVELOPER_ID).
     PortalApplication,
+    /// An Auth0 client made with the admin application's credentials (Konnect's part).
     Auth0Client,
+    /// Sign in to the portal as a developer, register an application for the API, call
+    /// the gateway with Basic and Bearer (needs DCR_KONNECT_DEVELOPER_EMAIL and
+    /// DCR_KONNECT_DEVELOPER_PASSWORD).
+    Developer,
 }
 
 /// Parses the arguments, runs the command and says how it went: 0 done, 2 the command
@@ -309,6 +319,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                 Mode::Auto => VerifyMode::Auto,
                 Mode::PortalApplication => VerifyMode::PortalApplication,
                 Mode::Auth0Client => VerifyMode::Auth0Client,
+                Mode::Developer => VerifyMode::Developer,
             });
             if let Some(url) = gateway_url {
                 options = options.gateway_url(url);

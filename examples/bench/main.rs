@@ -15,6 +15,7 @@
 
 mod apply;
 mod audit;
+mod developer;
 mod listing;
 mod measure;
 mod overhead;
@@ -53,6 +54,7 @@ enum Part {
     EssentialsPlan,
     Audit,
     Publications,
+    DeveloperVerify,
 }
 
 /// How big each part is.
@@ -113,6 +115,7 @@ async fn run(part: Part, sizes: &Sizes) -> anyhow::Result<Section> {
         Part::EssentialsPlan => plans::plan(auth0_mgmt::sandbox::Tier::Essentials, sizes.plan_apps).await,
         Part::Audit => audit::audit(sizes.audit_apps, sizes.audit_orphans, sizes.audit_slow_apps).await,
         Part::Publications => publications::publications(sizes.publications.0, sizes.publications.1).await,
+        Part::DeveloperVerify => developer::developer_verify().await,
     }
 }
 

@@ -104,8 +104,18 @@ impl Setup {
                 .ok_or_else(|| anyhow::anyhow!("the sandbox wrote no {name}"))
         };
         let faults = Faults::default();
+        let konnect_url = var("DCR_KONNECT_BASE_URL")?;
         let auth0 = Proxy::start(var("DCR_AUTH0_BASE_URL")?, faults.clone()).await?;
-        let konnect = Proxy::start(var("DCR_KONNECT_BASE_URL")?, faults.clone()).await?;
+        let konnect = Proxy::start(konnect_url.clone(), faults.clone()).await?;
+        // The portal's developer API and the gateway are served by the Konnect sandbox
+        // too: they go through its proxy like the admin API.
+        let env = env
+            .into_iter()
+            .map(|(k, v)| match v.strip_prefix(konnect_url.as_str()) {
+                Some(rest) if k != "DCR_KONNECT_BASE_URL" => (k, format!("{}{rest}", konnect.uri())),
+                _ => (k, v),
+            })
+            .collect();
         Ok(Setup {
             _sandbox: sandbox,
             env,
@@ -762,5 +772,78 @@ async fn an_adopting_apply_killed_at_any_write_is_finished_by_the_next() -> anyh
             s.ok(&store, &["verify"]).await.map_err(|e| e.context(what.clone()))?;
         }
     }
+    Ok(())
+}
+
+/// Issue 16: `dcr verify` as the guide's developer, through the real binary and the
+/// proxies: every link passes (the developer API and the gateway answered through the
+/// proxy), a 502 on the cleanup's DELETE is retried and counts, and a wrong password is
+/// named as the broken link without being printed.
+#[tokio::test]
+async fn the_cli_verifies_as_a_developer_and_names_a_wrong_password() -> anyhow::Result<()> {
+    let s = Setup::start().await?;
+    let store = s.store("secrets.json");
+    s.ok(&store, &["apply", "--auto-approve"]).await?;
+    s.faults.clear();
+    s.faults.answer(Canned {
+        method: "DELETE",
+        path: "/portal/",
+        status: 502,
+        headers: Vec::new(),
+        body: String::new(),
+        times: 1,
+    });
+    let (code, report, _) = s.json(&store, &["verify", "--mode", "developer"]).await?;
+    assert_eq!(code, 0, "{report:#}");
+    let links: Vec<(&str, &str)> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["link"].as_str().unwrap(), c["status"].as_str().unwrap()))
+        .collect();
+    for link in [
+        "sign-in",
+        "application",
+        "negative check (unregistered application)",
+        "API registration",
+        "approval",
+        "gateway (Basic)",
+        "gateway (Bearer)",
+        "cleanup",
+    ] {
+        assert!(links.contains(&(link, "passed")), "{link}: {report:#}");
+    }
+    assert_eq!(
+        s.faults.canned_left(),
+        0,
+        "the cleanup's DELETE met the 502 and was repeated"
+    );
+    let through_proxy = s.faults.answered_with(200);
+    assert!(
+        through_proxy.iter().any(|(_, p)| p.starts_with("/gateway/")),
+        "{through_proxy:?}"
+    );
+
+    let mut wrong = s.command(&store, &["verify", "--output", "json"]);
+    wrong.env("DCR_KONNECT_DEVELOPER_PASSWORD", "not-the-password-123");
+    let output = tokio::time::timeout(RUN_LIMIT, wrong.spawn()?.wait_with_output()).await??;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(2), "a failed verification:\n{text}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    let first_failure = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["status"] == "failed")
+        .map(|c| c["link"].clone());
+    assert_eq!(first_failure, Some("sign-in".into()), "{report:#}");
+    assert!(
+        !text.contains("not-the-password-123"),
+        "the password is never printed:\n{text}"
+    );
     Ok(())
 }

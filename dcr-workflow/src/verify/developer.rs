@@ -7,9 +7,8 @@
 use std::time::Duration;
 
 use auth0_mgmt::ClientId;
-use konnect_appauth::developer::{DeveloperClient, NewDeveloperApplication, RegistrationStatus};
+use konnect_appauth::developer::{ApiRegistration, DeveloperClient, NewDeveloperApplication, RegistrationStatus};
 use konnect_appauth::resources::auth_strategies::{AuthStrategy, StrategyConfig};
-use konnect_appauth::resources::dcr_providers::DcrProvider;
 use konnect_appauth::{ApiId, ApplicationId, PortalId};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
@@ -89,12 +88,12 @@ impl Answer {
 impl Workflow {
     pub(super) async fn verify_as_developer(
         &self,
-        provider: &DcrProvider,
         strategy: &AuthStrategy,
+        signed_in: std::result::Result<Developer, String>,
         options: &VerifyOptions,
         report: &mut VerifyReport,
     ) {
-        let developer = match self.sign_in().await {
+        let developer = match signed_in {
             Ok(d) => d,
             Err(reason) => {
                 report.fail(Link::SignIn, reason);
@@ -106,8 +105,7 @@ impl Workflow {
             Link::SignIn,
             format!("signed in to {} as {}", developer.client.portal_url(), developer.email),
         );
-        let created = self.developer_application(&developer, provider, strategy).await;
-        let (id, client_id, secret) = match created {
+        let (id, client_id, secret) = match self.developer_application(&developer, strategy).await {
             Ok(created) => created,
             Err((reason, id)) => {
                 report.fail(Link::Application, with_hint(reason));
@@ -116,81 +114,101 @@ impl Workflow {
                 return;
             }
         };
-        report.pass(
-            Link::Application,
-            format!("{id}: Konnect registered Auth0 client {client_id} with konnect_* metadata"),
-        );
-        self.gateway_links(&developer, strategy, options, &id, &client_id, &secret, report)
-            .await;
+        // The guide's check of the Auth0 client, while the token and the keys are fetched.
+        let (linked, fetched) = futures::future::join(
+            self.check_konnect_metadata(&client_id, &id, developer.portal.as_str()),
+            self.token_and_keys(&client_id, &secret),
+        )
+        .await;
+        match linked {
+            Ok(()) => report.pass(
+                Link::Application,
+                format!("{id}: Konnect registered Auth0 client {client_id} with konnect_* metadata"),
+            ),
+            Err(reason) => {
+                report.fail(Link::Application, reason);
+                report.skip(&AFTER_SIGN_IN[1..12], "the application's Auth0 client is not Konnect's");
+                self.developer_cleanup(&developer, Some(&id), Some(&client_id), report)
+                    .await;
+                return;
+            }
+        }
+        let token = self.report_token(&client_id, fetched, report);
+        match token {
+            Some(token) => {
+                let credentials = Credentials {
+                    client_id: &client_id,
+                    secret: &secret,
+                    token: &token,
+                };
+                self.gateway_links(&developer, strategy, options, &id, &credentials, report)
+                    .await;
+            }
+            None => report.skip(&AFTER_SIGN_IN[7..12], "no trusted token"),
+        }
         self.developer_cleanup(&developer, Some(&id), Some(&client_id), report)
             .await;
     }
 
-    /// Token, negative check, registrations, approval and gateway calls.
-    #[allow(clippy::too_many_arguments)]
+    /// Negative check, registrations, approval and gateway calls.
     async fn gateway_links(
         &self,
         developer: &Developer,
         strategy: &AuthStrategy,
         options: &VerifyOptions,
         application: &ApplicationId,
-        client_id: &str,
-        secret: &SecretString,
+        credentials: &Credentials<'_>,
         report: &mut VerifyReport,
     ) {
-        let Some(token) = self.check_token(client_id, secret, report).await else {
-            report.skip(&AFTER_SIGN_IN[7..12], "no trusted token");
-            return;
-        };
-        let credentials = Credentials {
-            client_id,
-            secret,
-            token: &token,
-        };
         let methods: Vec<String> = match &strategy.config {
             StrategyConfig::OpenIdConnect(c) => c.auth_methods.clone(),
             _ => Vec::new(),
         };
         let enabled = |m: Method| methods.iter().any(|x| x == m.auth_method());
         let gateway = self.gateway_url(options);
-        // The negative check first, while the application is registered for nothing.
-        match &gateway {
-            None => report.skip(
-                &[Link::Unregistered],
-                "no gateway URL given (konnect.gateway_url, --gateway-url)",
-            ),
-            Some(url) => {
-                let method = if enabled(Method::Bearer) {
-                    Method::Bearer
-                } else {
-                    Method::Basic
-                };
-                match self.through_gateway(url, method, &credentials).await {
-                    Ok(a) if a.status == 403 => report.pass(
-                        Link::Unregistered,
-                        format!("refused before registration ({})", a.describe()),
-                    ),
-                    Ok(a) if (200..300).contains(&a.status) => report.fail(
-                        Link::Unregistered,
-                        format!(
-                            "the gateway let an application registered for no API through ({}): it does not enforce registrations",
-                            a.describe()
-                        ),
-                    ),
-                    Ok(a) => report.fail(
-                        Link::Unregistered,
-                        format!("expected 403 for an unregistered application, got {}", a.describe()),
-                    ),
-                    Err(e) => report.fail(Link::Unregistered, format!("{url}: {e}")),
+        // The negative check first, while the application is registered for nothing;
+        // the APIs to register for are read meanwhile.
+        let negative = async {
+            match &gateway {
+                None => None,
+                Some(url) => {
+                    let method = if enabled(Method::Bearer) {
+                        Method::Bearer
+                    } else {
+                        Method::Basic
+                    };
+                    Some((url, self.through_gateway(url, method, credentials).await))
                 }
             }
+        };
+        let (negative, apis) = futures::future::join(negative, self.published_apis(&developer.portal, strategy)).await;
+        match negative {
+            None => report.skip(&[Link::Unregistered], "no gateway URL given (konnect.gateway_url, --gateway-url)"),
+            Some((_, Ok(a))) if a.status == 403 => report.pass(
+                Link::Unregistered,
+                format!("refused before registration ({})", a.describe()),
+            ),
+            Some((_, Ok(a))) if (200..300).contains(&a.status) => report.fail(
+                Link::Unregistered,
+                format!(
+                    "the gateway let an application registered for no API through ({}): it does not enforce registrations",
+                    a.describe()
+                ),
+            ),
+            Some((_, Ok(a))) => report.fail(
+                Link::Unregistered,
+                format!("expected 403 for an unregistered application, got {}", a.describe()),
+            ),
+            Some((url, Err(e))) => report.fail(Link::Unregistered, format!("{url}: {e}")),
         }
-        let registered = self.register_for_apis(developer, strategy, application, report).await;
-        if !registered {
+        let Some(registrations) = self.register_for_apis(developer, apis, application, report).await else {
             report.skip(&AFTER_SIGN_IN[10..12], "not registered");
             return;
-        }
-        if !self.approve_pending(developer, application, report).await {
+        };
+        if !self
+            .approve_pending(developer, application, &registrations, report)
+            .await
+        {
             report.skip(&AFTER_SIGN_IN[10..12], "registration not approved");
             return;
         }
@@ -201,10 +219,15 @@ impl Workflow {
             );
             return;
         };
-        for method in [Method::Basic, Method::Bearer] {
+        let (basic, bearer) = futures::future::join(
+            self.settled_gateway_answer(&url, Method::Basic, credentials, enabled(Method::Basic)),
+            self.settled_gateway_answer(&url, Method::Bearer, credentials, enabled(Method::Bearer)),
+        )
+        .await;
+        for (method, answer) in [(Method::Basic, basic), (Method::Bearer, bearer)] {
             let link = method.link();
             let want = enabled(method);
-            match self.settled_gateway_answer(&url, method, &credentials, want).await {
+            match answer {
                 Err(e) => report.fail(link, format!("{url}: {e}")),
                 Ok(a) if want && (200..300).contains(&a.status) => {
                     report.pass(link, format!("{url} answered {}", a.status))
@@ -231,7 +254,7 @@ impl Workflow {
     }
 
     /// Builds the developer client and signs in.
-    async fn sign_in(&self) -> std::result::Result<Developer, String> {
+    pub(super) async fn sign_in(&self) -> std::result::Result<Developer, String> {
         let k = &self.config.konnect;
         let (Some(email), Some(password)) = (&k.developer_email, &k.developer_password) else {
             return Err("konnect.developer_email and DCR_KONNECT_DEVELOPER_PASSWORD are required".into());
@@ -274,17 +297,15 @@ impl Workflow {
         })
     }
 
-    /// Creates the application and checks the Auth0 client Konnect registered for it.
-    /// On failure, the application's id if it was created (for the cleanup).
+    /// Creates the application. On failure, the application's id if it was created (for
+    /// the cleanup).
     async fn developer_application(
         &self,
         developer: &Developer,
-        provider: &DcrProvider,
         strategy: &AuthStrategy,
     ) -> std::result::Result<(ApplicationId, String, SecretString), (String, Option<ApplicationId>)> {
         // Konnect registers the client with two Management API requests on the tenant:
         // leave them room, as for a portal application created by the admin API.
-        self.learn_auth0_bucket(provider).await;
         self.auth0.wait_for_headroom(KONNECT_DCR_REQUESTS, HEADROOM_WAIT).await;
         let created = developer
             .client
@@ -304,28 +325,25 @@ impl Workflow {
                 Some(id),
             ));
         };
-        self.check_konnect_metadata(&client_id, &id, developer.portal.as_str())
-            .await
-            .map_err(|reason| (reason, Some(id.clone())))?;
         Ok((id, client_id, secret))
     }
 
     /// Registers the application for every API published on the portal with the
-    /// strategy; reports the statuses.
+    /// strategy (read while the negative check ran); reports the statuses.
     async fn register_for_apis(
         &self,
         developer: &Developer,
-        strategy: &AuthStrategy,
+        apis: konnect_appauth::Result<Vec<ApiId>>,
         application: &ApplicationId,
         report: &mut VerifyReport,
-    ) -> bool {
-        let apis = match self.published_apis(&developer.portal, strategy).await {
+    ) -> Option<Vec<ApiRegistration>> {
+        let apis = match apis {
             Ok(apis) if apis.is_empty() => {
                 report.fail(
                     Link::ApiRegistration,
                     "no API is published on the portal with the strategy: run apply",
                 );
-                return false;
+                return None;
             }
             Ok(apis) => apis,
             Err(e) => {
@@ -333,22 +351,24 @@ impl Workflow {
                     Link::ApiRegistration,
                     format!("the portal's publications could not be read: {e}"),
                 );
-                return false;
+                return None;
             }
         };
         let registrations = developer.client.registrations(application);
-        let mut statuses = Vec::new();
-        for api in &apis {
-            match registrations.create(api).await {
-                Ok(r) => statuses.push(format!("{} {}", r.api_name, r.status)),
+        let created = futures::future::join_all(apis.iter().map(|api| registrations.create(api))).await;
+        let mut done = Vec::new();
+        for (api, result) in apis.iter().zip(created) {
+            match result {
+                Ok(r) => done.push(r),
                 Err(e) => {
                     report.fail(Link::ApiRegistration, format!("registering for API {api}: {e}"));
-                    return false;
+                    return None;
                 }
             }
         }
+        let statuses: Vec<String> = done.iter().map(|r| format!("{} {}", r.api_name, r.status)).collect();
         report.pass(Link::ApiRegistration, statuses.join(", "));
-        true
+        Some(done)
     }
 
     /// The APIs published on `portal` with the workflow's strategy.
@@ -368,55 +388,52 @@ impl Workflow {
             .collect())
     }
 
-    /// Approves every pending registration through the admin API, and says so.
+    /// Approves every pending registration through the admin API (the registration is
+    /// the same resource on both sides), and says so.
     async fn approve_pending(
         &self,
         developer: &Developer,
         application: &ApplicationId,
+        registrations: &[ApiRegistration],
         report: &mut VerifyReport,
     ) -> bool {
-        use futures::TryStreamExt;
+        if let Some(r) = registrations
+            .iter()
+            .find(|r| !matches!(r.status, RegistrationStatus::Approved | RegistrationStatus::Pending))
+        {
+            report.fail(
+                Link::Approval,
+                format!("the registration for {} is {}", r.api_name, r.status),
+            );
+            return false;
+        }
         let admin = self
             .konnect
             .portal_applications(developer.portal.clone())
             .registrations(application);
-        let listed: Vec<_> = match admin.list().stream().try_collect().await {
-            Ok(listed) => listed,
-            Err(e) => {
-                report.fail(Link::Approval, format!("the registrations could not be read: {e}"));
-                return false;
-            }
-        };
-        let mut approved = 0;
-        for registration in listed.iter().filter(|r| r.status != RegistrationStatus::Approved) {
-            if registration.status != RegistrationStatus::Pending {
-                report.fail(
-                    Link::Approval,
-                    format!(
-                        "the registration for {} is {}",
-                        registration.api.name, registration.status
-                    ),
-                );
-                return false;
-            }
-            if let Err(e) = admin.approve(&registration.id).await {
+        let pending: Vec<&ApiRegistration> = registrations
+            .iter()
+            .filter(|r| r.status == RegistrationStatus::Pending)
+            .collect();
+        let approved = futures::future::join_all(pending.iter().map(|r| admin.approve(&r.id))).await;
+        for (registration, result) in pending.iter().zip(approved) {
+            if let Err(e) = result {
                 report.fail(
                     Link::Approval,
                     format!(
                         "the registration for {} is pending and the admin API refused to approve it: {e}",
-                        registration.api.name
+                        registration.api_name
                     ),
                 );
                 return false;
             }
-            approved += 1;
         }
         report.pass(
             Link::Approval,
-            if approved == 0 {
+            if pending.is_empty() {
                 "approved at once (the publication auto-approves)".to_owned()
             } else {
-                format!("{approved} pending; approved through the admin API")
+                format!("{} pending; approved through the admin API", pending.len())
             },
         );
         true
@@ -478,12 +495,15 @@ impl Workflow {
             Err(e) => Err(format!("the application {id} could not be deleted: {e}")),
         };
         self.auth0.spent_elsewhere(1);
-        let outcome = match (outcome, client_id) {
-            (Err(e), _) => Err(e),
-            (Ok(()), None) => Ok("removed"),
-            (Ok(()), Some(client_id)) => self.remove_left_client(client_id).await,
+        let confirmed = async {
+            match (outcome, client_id) {
+                (Err(e), _) => Err(e),
+                (Ok(()), None) => Ok("removed"),
+                (Ok(()), Some(client_id)) => self.remove_left_client(client_id).await,
+            }
         };
-        if let Err(e) = developer.client.sign_out().await {
+        let (outcome, signed_out) = futures::future::join(confirmed, developer.client.sign_out()).await;
+        if let Err(e) = signed_out {
             tracing::debug!(error = %e, "signing out failed; the session expires by itself");
         }
         match outcome {
@@ -508,7 +528,7 @@ impl Workflow {
 }
 
 /// The signed-in developer.
-struct Developer {
+pub(super) struct Developer {
     client: DeveloperClient,
     email: String,
     portal: PortalId,

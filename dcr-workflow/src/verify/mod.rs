@@ -297,14 +297,11 @@ impl Workflow {
             report.skip(&AFTER_REGISTRATION, "no provider");
             return Ok(report);
         };
-        match self.konnect.dcr_providers().verify(&provider.id).await {
-            Ok(v) if v.is_success() => report.pass(Link::ProviderCheck, format!("status {}", v.status)),
-            Ok(v) => report.fail(Link::ProviderCheck, with_hint(v.errors.join("; "))),
-            Err(e) => report.fail(Link::ProviderCheck, e.to_string()),
-        }
         let mode = match options.mode {
             // Classic portals have no v3 developer API.
-            VerifyMode::Auto if self.config.konnect.developer_email.is_some() && self.config.first_portal().is_some() => {
+            VerifyMode::Auto
+                if self.config.konnect.developer_email.is_some() && self.config.first_portal().is_some() =>
+            {
                 VerifyMode::Developer
             }
             // A classic portal's admin API cannot create applications.
@@ -314,10 +311,21 @@ impl Workflow {
             VerifyMode::Auto => VerifyMode::Auth0Client,
             other => other,
         };
+        let providers = self.konnect.dcr_providers();
+        let provider_check = providers.verify(&provider.id);
         if mode == VerifyMode::Developer {
+            // Konnect's check, the sign-in and a first look at the tenant's bucket need
+            // nothing from one another: they go together.
+            let (check, signed_in) = futures::future::join(provider_check, async {
+                futures::future::join(self.learn_auth0_bucket(&provider), self.sign_in())
+                    .await
+                    .1
+            })
+            .await;
+            report_provider_check(check, &mut report);
             match &strategy {
                 Some(strategy) => {
-                    self.verify_as_developer(&provider, strategy, options, &mut report)
+                    self.verify_as_developer(strategy, signed_in, options, &mut report)
                         .await
                 }
                 None => {
@@ -327,6 +335,7 @@ impl Workflow {
             }
             return Ok(report);
         }
+        report_provider_check(provider_check.await, &mut report);
         let registered = match (mode, &strategy) {
             (_, None) => Err("the auth strategy does not exist: run apply".to_owned()),
             (VerifyMode::PortalApplication, Some(strategy)) => self.register_portal_app(&provider, strategy).await,
@@ -590,13 +599,34 @@ impl Workflow {
         secret: &SecretString,
         report: &mut VerifyReport,
     ) -> Option<SecretString> {
+        let fetched = self.token_and_keys(client_id, secret).await;
+        self.report_token(client_id, fetched, report)
+    }
+
+    /// The client's token and the tenant's JWKS, asked for at the same time.
+    async fn token_and_keys(&self, client_id: &str, secret: &SecretString) -> Fetched {
         let audience = &self.config.api.audience;
         let request = ClientCredentialsRequest::new(
             client_id,
             ClientSecret::from(SecretString::from(secret.expose_secret().to_owned())),
             audience.as_str(),
         );
-        let token = match self.auth0.oauth().client_credentials(&request).await {
+        let jwks = async {
+            let url = self
+                .auth0
+                .base_url()
+                .join(".well-known/jwks.json")
+                .map_err(|e| e.to_string())?;
+            self.fetch_jwks(&url).await
+        };
+        let (token, jwks) = futures::future::join(self.auth0.oauth().client_credentials(&request), jwks).await;
+        Fetched { token, jwks }
+    }
+
+    /// Reports the links from the token to its scopes.
+    fn report_token(&self, client_id: &str, fetched: Fetched, report: &mut VerifyReport) -> Option<SecretString> {
+        let audience = &self.config.api.audience;
+        let token = match fetched.token {
             Ok(t) => {
                 report.pass(
                     Link::Token,
@@ -610,7 +640,10 @@ impl Workflow {
                 return None;
             }
         };
-        let claims = match self.signed_claims(token.expose_secret()).await {
+        let claims = match fetched
+            .jwks
+            .and_then(|jwks| signed_claims(&jwks, token.expose_secret()))
+        {
             Ok(claims) => {
                 report.pass(Link::Signature, "RS256, key found in the JWKS");
                 claims
@@ -686,27 +719,39 @@ impl Workflow {
             }
         }
     }
+}
 
-    /// Checks the signature against the tenant's JWKS; returns the claims (unchecked).
-    async fn signed_claims(&self, token: &str) -> std::result::Result<Value, String> {
-        let url = self
-            .auth0
-            .base_url()
-            .join(".well-known/jwks.json")
-            .map_err(|e| e.to_string())?;
-        let jwks = self.fetch_jwks(&url).await?;
-        let header = jsonwebtoken::decode_header(token).map_err(|e| format!("not a JWT: {e}"))?;
-        let kid = header.kid.ok_or("the token header has no kid")?;
-        let jwk = jwks.find(&kid).ok_or_else(|| format!("kid {kid} is not in the JWKS"))?;
-        let key = jsonwebtoken::DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())?;
-        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
-        // aud and iss are checked one by one so the report names the broken one.
-        validation.validate_aud = false;
-        validation.set_required_spec_claims(&["exp"]);
-        jsonwebtoken::decode::<Value>(token, &key, &validation)
-            .map(|data| data.claims)
-            .map_err(|e| format!("signature check failed: {e}"))
+/// Reports Konnect's own check of the provider.
+fn report_provider_check(
+    check: konnect_appauth::Result<konnect_appauth::resources::dcr_providers::Verification>,
+    report: &mut VerifyReport,
+) {
+    match check {
+        Ok(v) if v.is_success() => report.pass(Link::ProviderCheck, format!("status {}", v.status)),
+        Ok(v) => report.fail(Link::ProviderCheck, with_hint(v.errors.join("; "))),
+        Err(e) => report.fail(Link::ProviderCheck, e.to_string()),
     }
+}
+
+/// What [`Workflow::token_and_keys`] fetched.
+struct Fetched {
+    token: auth0_mgmt::Result<auth0_mgmt::oauth::TokenResponse>,
+    jwks: std::result::Result<jsonwebtoken::jwk::JwkSet, String>,
+}
+
+/// Checks the signature against the tenant's JWKS; returns the claims (unchecked).
+fn signed_claims(jwks: &jsonwebtoken::jwk::JwkSet, token: &str) -> std::result::Result<Value, String> {
+    let header = jsonwebtoken::decode_header(token).map_err(|e| format!("not a JWT: {e}"))?;
+    let kid = header.kid.ok_or("the token header has no kid")?;
+    let jwk = jwks.find(&kid).ok_or_else(|| format!("kid {kid} is not in the JWKS"))?;
+    let key = jsonwebtoken::DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())?;
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    // aud and iss are checked one by one so the report names the broken one.
+    validation.validate_aud = false;
+    validation.set_required_spec_claims(&["exp"]);
+    jsonwebtoken::decode::<Value>(token, &key, &validation)
+        .map(|data| data.claims)
+        .map_err(|e| format!("signature check failed: {e}"))
 }
 
 /// A short random suffix so concurrent verifications do not collide.
