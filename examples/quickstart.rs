@@ -99,7 +99,10 @@ async fn main() -> anyhow::Result<()> {
         "\nWhat this was: with Dynamic Client Registration, every application a developer creates in the \
          Konnect Dev Portal gets its own Auth0 client, made by Konnect through the Auth0 Management API. \
          This run set that up (an Auth0 admin application and API, a Konnect DCR provider and auth \
-         strategy, the API published with it) and proved it with a registered application's token."
+         strategy, the API published with it) and proved it with a registered application; with a \
+         developer account and a gateway URL (as on the sandboxes) as the guide's developer does: \
+         the application registered for the API, its credentials let through the gateway, and \
+         refused before it was registered."
     );
     if sandboxes.is_some() {
         println!(

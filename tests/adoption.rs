@@ -5,6 +5,7 @@
 //! provider of another type; and a bootstrap that cannot read secrets (rotation).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use dcr_workflow::sandbox::Auth0SandboxClients as _;
 use std::sync::Arc;
 
 use auth0_mgmt::oauth::ClientCredentialsRequest;
@@ -45,7 +46,10 @@ async fn by_hand(s: &Sandboxes, admin_name: &str) -> HandMade {
 /// A workflow whose bootstrap application has every Management API scope but
 /// `read:client_keys`, so an adopted secret cannot be read and is rotated.
 async fn without_read_client_keys(s: &Sandboxes, store: Arc<dyn SecretStore>) -> anyhow::Result<Workflow> {
-    let all = s.admin_grant(&s.auth0.bootstrap_client_id()).await?.scope;
+    let all = s
+        .admin_grant(&auth0_mgmt::ClientId::new(s.auth0.bootstrap_client_id()))
+        .await?
+        .scope;
     let bootstrap = s
         .auth0_client
         .clients()
@@ -310,7 +314,7 @@ async fn an_imported_hand_made_setup_needs_only_the_marks() -> anyhow::Result<()
     let s = Sandboxes::start().await?;
     let hand = by_hand(&s, "Konnect Portal DCR Admin").await;
     // A second API, published privately on a second portal with the same strategy.
-    let partners = s.konnect.add_portal("partners");
+    let partners = konnect_appauth::PortalId::new(s.konnect.add_portal("partners"));
     let billing = s
         .konnect_client
         .apis()
@@ -454,7 +458,7 @@ async fn import_lists_several_providers_and_takes_the_one_named() -> anyhow::Res
 /// Konnect's provider check and `verify` pass.
 #[tokio::test]
 async fn an_adoption_cut_short_at_any_write_is_finished_by_the_next_one() -> anyhow::Result<()> {
-    use auth0_mgmt::sandbox::Fault;
+    use dcr_sandbox::auth0::Fault;
     let writes = [
         ("PATCH", "/api/v2/clients/"),
         ("PATCH", "/api/v2/resource-servers/"),

@@ -3,14 +3,15 @@
 //! `contract/mod.rs`; exceptions in `contract/exceptions.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+use dcr_workflow::sandbox::KonnectSandboxClients as _;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use auth0_mgmt::resources::client_grants::{ClientGrantUpdate, NewClientGrant};
 use auth0_mgmt::resources::clients::{ClientUpdate, JwtConfiguration, NewClient};
 use auth0_mgmt::resources::resource_servers::{NewResourceServer, ResourceServerScope, ResourceServerUpdate};
-use auth0_mgmt::sandbox::Fault;
 use auth0_mgmt::{ClientId, GrantType, OrganizationUsage, SigningAlg, TokenDialect};
+use dcr_sandbox::auth0::Fault;
 use dcr_tests::Sandboxes;
 use dcr_tests::contract::{Contract, Report, Rule, Service};
 use dcr_workflow::store::{MemoryStore, SecretStore};
@@ -443,20 +444,28 @@ async fn every_exchange_of_the_end_to_end_scenarios_conforms() -> anyhow::Result
     k.apis()
         .publish(
             &applied.api_ids[0],
-            &s.konnect.portal_id(),
+            &konnect_appauth::PortalId::new(s.konnect.portal_id()),
             &PublicationRequest::new().auth_strategy(applied.strategy.id.clone()),
         )
         .await?;
     // Read one by one, as a caller without the lists would.
     assert!(
         k.apis()
-            .publication(&applied.api_ids[0], &s.konnect.portal_id())
+            .publication(
+                &applied.api_ids[0],
+                &konnect_appauth::PortalId::new(s.konnect.portal_id())
+            )
             .await?
             .is_some()
     );
-    assert!(k.portals().get_opt(&s.konnect.portal_id()).await?.is_some());
+    assert!(
+        k.portals()
+            .get_opt(&konnect_appauth::PortalId::new(s.konnect.portal_id()))
+            .await?
+            .is_some()
+    );
     // Classic (v2) portals, every operation once.
-    let classic = s.konnect.add_classic_portal("classic");
+    let classic = konnect_appauth::PortalId::new(s.konnect.add_classic_portal("classic"));
     let products = k.api_products();
     let product = products
         .create(&NewApiProduct::new("Classic").label("team", "platform"))

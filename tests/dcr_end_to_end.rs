@@ -268,7 +268,7 @@ async fn an_application_outliving_its_provider_leaves_a_recorded_orphan() {
         .unwrap();
     s.konnect_client
         .apis()
-        .unpublish(&api.id, &s.konnect.portal_id())
+        .unpublish(&api.id, &konnect_appauth::PortalId::new(s.konnect.portal_id()))
         .await
         .unwrap();
     s.konnect_client.auth_strategies().delete(&strategy.id).await.unwrap();

@@ -3,6 +3,7 @@
 //! registrations for APIs, and what the gateway lets through (and why it refuses).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use dcr_workflow::sandbox::KonnectSandboxClients as _;
 use std::sync::Arc;
 
 use auth0_mgmt::oauth::ClientCredentialsRequest;
@@ -85,9 +86,9 @@ async fn call(request: reqwest::RequestBuilder) -> (u16, String) {
 #[tokio::test]
 async fn a_wrong_password_is_refused_and_no_request_is_authorized() {
     let setup = setup().await;
-    let portal = setup.s.konnect.portal_id();
+    let portal = konnect_appauth::PortalId::new(setup.s.konnect.portal_id());
     let wrong = DeveloperClient::builder()
-        .portal_url(setup.s.konnect.portal_url(&portal))
+        .portal_url(setup.s.konnect.portal_url(portal.as_str()))
         .credentials(setup.s.konnect.developer_email(), "not-the-password")
         .build()
         .unwrap();

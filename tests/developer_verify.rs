@@ -110,7 +110,7 @@ async fn a_wrong_developer_password_breaks_the_sign_in_and_nothing_is_written() 
 #[tokio::test]
 async fn a_pending_registration_whose_approval_is_refused_breaks_the_approval_link() {
     let (s, workflow) = converged(|_| {}).await;
-    let portal = s.konnect.portal_id();
+    let portal = konnect_appauth::PortalId::new(s.konnect.portal_id());
     s.konnect.inject(
         Fault::status(403)
             .times(10)
@@ -202,7 +202,7 @@ async fn a_failed_registration_at_auth0_is_named_and_leaves_nothing() {
     // Konnect's DCR call to create the client is throttled (Konnect does not retry it):
     // the portal refuses the application.
     s.auth0.inject(
-        auth0_mgmt::sandbox::Fault::status(429)
+        dcr_sandbox::auth0::Fault::status(429)
             .times(5)
             .on("POST", "/api/v2/clients"),
     );

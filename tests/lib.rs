@@ -19,7 +19,7 @@ use konnect_appauth::resources::apis::{NewApi, PublicationRequest, Visibility};
 use konnect_appauth::resources::auth_strategies::{AuthStrategy, NewAuthStrategy, OidcConfig};
 use konnect_appauth::resources::dcr_providers::{DcrProvider, NewDcrProvider};
 
-pub use dcr_workflow::sandbox::{API_AUDIENCE, API_NAME, API_SCOPE};
+pub use dcr_workflow::sandbox::{API_AUDIENCE, API_NAME, API_SCOPE, Auth0SandboxClients, KonnectSandboxClients};
 
 /// Both sandboxes (reachable as `.auth0` and `.konnect` through `Deref`) and a client
 /// for each.
@@ -177,7 +177,7 @@ impl Sandboxes {
             .apis()
             .publish(
                 &api.id,
-                &self.konnect.portal_id(),
+                &konnect_appauth::PortalId::new(self.konnect.portal_id()),
                 // Public, as the workflow's default is.
                 &PublicationRequest::new()
                     .auth_strategy(strategy.id.clone())
@@ -212,7 +212,7 @@ impl Sandboxes {
     ) -> anyhow::Result<auth0_mgmt::resources::client_grants::ClientGrant> {
         self.auth0_client
             .client_grants()
-            .find(admin, &self.auth0.management_audience())
+            .find(admin, &auth0_mgmt::Audience::new(self.auth0.management_audience()))
             .await?
             .ok_or_else(|| anyhow::anyhow!("{admin} has no Management API grant"))
     }

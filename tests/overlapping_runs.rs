@@ -279,7 +279,7 @@ async fn the_next_run_on_the_same_machine_removes_what_a_killed_run_recorded() -
 /// verification passes, destroy leaves nothing owned.
 #[tokio::test]
 async fn overlapping_applies_under_ten_percent_faults_converge_on_the_next_clean_run() -> anyhow::Result<()> {
-    use auth0_mgmt::sandbox::Fault;
+    use dcr_sandbox::auth0::Fault;
     let s = Sandboxes::start().await?;
     let stores = machines(2);
     for round in 0..8_u64 {
@@ -303,7 +303,7 @@ async fn overlapping_applies_under_ten_percent_faults_converge_on_the_next_clean
 /// tenant's applications by name once, and removes the application nothing recorded.
 #[tokio::test]
 async fn a_create_whose_answer_was_lost_is_found_by_that_machine_s_next_run() -> anyhow::Result<()> {
-    use auth0_mgmt::sandbox::Fault;
+    use dcr_sandbox::auth0::Fault;
     let s = Sandboxes::start().await?;
     s.auth0.set_latency(Some(Duration::from_millis(20)));
     s.konnect.set_latency(Some(Duration::from_millis(20)));

@@ -58,7 +58,7 @@ async fn listed(s: &Sandboxes, portal: &PortalId) -> anyhow::Result<Vec<ListedPu
 #[tokio::test]
 async fn several_apis_on_several_portals_converge_and_a_second_run_only_reads_the_lists() -> anyhow::Result<()> {
     let s = Sandboxes::start().await?;
-    let second = s.konnect.add_portal("partners");
+    let second = konnect_appauth::PortalId::new(s.konnect.add_portal("partners"));
     let store: Arc<dyn SecretStore> = Arc::new(MemoryStore::new());
     let config = three(&s, &second);
     let wf = workflow(config.clone(), &store)?;
@@ -78,7 +78,7 @@ async fn several_apis_on_several_portals_converge_and_a_second_run_only_reads_th
     let applied = wf.apply(&plan).await?;
     assert_eq!(applied.api_ids.len(), 2);
 
-    let first = s.konnect.portal_id();
+    let first = konnect_appauth::PortalId::new(s.konnect.portal_id());
     let on_first = listed(&s, &first).await?;
     let on_second = listed(&s, &second).await?;
     assert_eq!((on_first.len(), on_second.len()), (1, 2));
@@ -123,7 +123,7 @@ async fn several_apis_on_several_portals_converge_and_a_second_run_only_reads_th
 #[tokio::test]
 async fn drift_in_any_publication_is_corrected_in_that_one_only() -> anyhow::Result<()> {
     let s = Sandboxes::start().await?;
-    let second = s.konnect.add_portal("partners");
+    let second = konnect_appauth::PortalId::new(s.konnect.add_portal("partners"));
     let store: Arc<dyn SecretStore> = Arc::new(MemoryStore::new());
     let wf = workflow(three(&s, &second), &store)?;
     let applied = wf.converge().await?;
@@ -140,7 +140,7 @@ async fn drift_in_any_publication_is_corrected_in_that_one_only() -> anyhow::Res
     .await?;
     apis.publish(
         &applied.api_ids[0],
-        &s.konnect.portal_id(),
+        &konnect_appauth::PortalId::new(s.konnect.portal_id()),
         &PublicationRequest::new()
             .auth_strategy(applied.strategy.id.clone())
             .visibility(Visibility::Private),
@@ -178,13 +178,13 @@ async fn drift_in_any_publication_is_corrected_in_that_one_only() -> anyhow::Res
 #[tokio::test]
 async fn an_unconfigured_publication_of_the_strategy_is_kept_unless_pruned() -> anyhow::Result<()> {
     let s = Sandboxes::start().await?;
-    let second = s.konnect.add_portal("partners");
+    let second = konnect_appauth::PortalId::new(s.konnect.add_portal("partners"));
     let store: Arc<dyn SecretStore> = Arc::new(MemoryStore::new());
     let config = three(&s, &second);
     let applied = workflow(config.clone(), &store)?.converge().await?;
     // Someone also publishes a third API of theirs with the strategy, on a portal the
     // configuration does not name.
-    let third_portal = s.konnect.add_portal("elsewhere");
+    let third_portal = konnect_appauth::PortalId::new(s.konnect.add_portal("elsewhere"));
     let theirs = s.konnect_client.apis().create(&NewApi::new("Theirs")).await?;
     s.konnect_client
         .apis()
@@ -245,7 +245,11 @@ async fn an_unconfigured_publication_of_the_strategy_is_kept_unless_pruned() -> 
         .filter(|(s, _)| *s == StepId::Publication)
         .collect();
     assert_eq!(removed.len(), 2, "{destroyed:?}");
-    assert!(listed(&s, &s.konnect.portal_id()).await?.is_empty());
+    assert!(
+        listed(&s, &konnect_appauth::PortalId::new(s.konnect.portal_id()))
+            .await?
+            .is_empty()
+    );
     assert!(listed(&s, &second).await?.is_empty());
     Ok(())
 }
@@ -336,7 +340,7 @@ async fn on_classic(s: &Sandboxes, portal: &PortalId) -> anyhow::Result<Vec<Port
 #[tokio::test]
 async fn classic_portals_get_product_versions_with_the_strategy_drift_and_prune_included() -> anyhow::Result<()> {
     let s = Sandboxes::start().await?;
-    let classic = s.konnect.add_classic_portal("classic");
+    let classic = konnect_appauth::PortalId::new(s.konnect.add_classic_portal("classic"));
     let store: Arc<dyn SecretStore> = Arc::new(MemoryStore::new());
     // The team's own product, made by hand, published by the workflow too (first, so
     // that the entries of the other tests keep their places).
@@ -462,7 +466,7 @@ async fn classic_portals_get_product_versions_with_the_strategy_drift_and_prune_
 #[tokio::test]
 async fn verify_on_classic_portals_only_registers_an_auth0_client() -> anyhow::Result<()> {
     let s = Sandboxes::start().await?;
-    let classic = s.konnect.add_classic_portal("classic");
+    let classic = konnect_appauth::PortalId::new(s.konnect.add_classic_portal("classic"));
     let mut config = s.config();
     config.konnect.portal_id = String::new();
     config.konnect.api_name = None;

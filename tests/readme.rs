@@ -2,10 +2,12 @@
 //! doc-tests compile), so a README example that stops working fails here.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-use auth0_mgmt::sandbox::Auth0Sandbox;
+use dcr_sandbox::auth0::Auth0Sandbox;
+use dcr_sandbox::konnect::{Fault, KonnectSandbox};
 use dcr_workflow::{Action, VerifyOptions, Workflow, sandbox::Sandboxes, store::MemoryStore};
+use konnect_appauth::KonnectClient;
 use konnect_appauth::resources::dcr_providers::NewDcrProvider;
-use konnect_appauth::sandbox::{Fault, KonnectSandbox};
+use secrecy::ExposeSecret;
 
 #[tokio::test]
 async fn konnect_reaches_my_auth0_sandbox() -> Result<(), Box<dyn std::error::Error>> {
@@ -15,14 +17,17 @@ async fn konnect_reaches_my_auth0_sandbox() -> Result<(), Box<dyn std::error::Er
         .route_issuer(format!("https://{}", auth0.domain()), auth0.uri())
         .start()
         .await?;
-    let client = konnect.client()?;
+    let client = KonnectClient::builder()
+        .base_url(konnect.uri())
+        .token(konnect.token().expose_secret())
+        .build()?;
     konnect.inject(Fault::status(503).on("GET", "/v2/dcr-providers"));
     let provider = client
         .dcr_providers()
         .create(&NewDcrProvider::auth0(
             "auth0",
             format!("https://{}", auth0.domain()),
-            auth0.bootstrap_client_id().as_str(),
+            auth0.bootstrap_client_id(),
             auth0.bootstrap_client_secret().expose_secret().to_owned(),
         ))
         .await?;

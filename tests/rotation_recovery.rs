@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use auth0_mgmt::oauth::ClientCredentialsRequest;
-use auth0_mgmt::sandbox::Fault;
 use auth0_mgmt::{ClientId, ClientSecret};
+use dcr_sandbox::auth0::Fault;
 use dcr_tests::{Sandboxes, changed_fields};
 use dcr_workflow::store::{MemoryStore, SecretStore, StoreLock, admin_secret_key, pending_secret_key};
 use dcr_workflow::{Result as WorkflowResult, StepId, VerifyOptions, WorkflowError, async_trait};

@@ -110,7 +110,7 @@ async fn publication_visibility_and_auto_approve_drift_is_corrected_both_ways() 
     let s = Sandboxes::start().await?;
     let workflow = s.workflow(store())?;
     let applied = workflow.converge().await?;
-    let portal = s.konnect.portal_id();
+    let portal = konnect_appauth::PortalId::new(s.konnect.portal_id());
     let publication = || async {
         s.konnect_client
             .apis()
@@ -210,7 +210,7 @@ async fn drift_in_each_resource_is_detected_and_corrected() -> anyhow::Result<()
     k.apis()
         .publish(
             &applied.api_ids[0],
-            &s.konnect.portal_id(),
+            &konnect_appauth::PortalId::new(s.konnect.portal_id()),
             &PublicationRequest::new().no_auth_strategy(),
         )
         .await?;

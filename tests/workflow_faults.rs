@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use auth0_mgmt::ClientSecret;
 use auth0_mgmt::oauth::ClientCredentialsRequest;
-use auth0_mgmt::sandbox::Fault;
+use dcr_sandbox::auth0::Fault;
 use dcr_tests::{API_AUDIENCE, Sandboxes};
 use dcr_workflow::VerifyOptions;
 use dcr_workflow::store::{MemoryStore, SecretStore, admin_secret_key};

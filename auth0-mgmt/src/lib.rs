@@ -2,8 +2,6 @@
 //! and APIs (resource servers), plus the client_credentials token endpoint.
 //!
 //! ```
-//! # #[cfg(not(feature = "sandbox"))] fn main() {}
-//! # #[cfg(feature = "sandbox")]
 //! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use auth0_mgmt::resources::client_grants::NewClientGrant;
 //! use auth0_mgmt::resources::clients::NewClient;
@@ -11,9 +9,9 @@
 //! use auth0_mgmt::Auth0Client;
 //! use futures::TryStreamExt;
 //!
-//! // A fake tenant in this process (feature `sandbox`); against a real one, drop
+//! // A fake tenant in this process (crate `dcr-sandbox`); against a real one, drop
 //! // `base_url` and give your domain and M2M application's credentials.
-//! let tenant = auth0_mgmt::sandbox::Auth0Sandbox::start().await?;
+//! let tenant = dcr_sandbox::auth0::Auth0Sandbox::start().await?;
 //! // An M2M application authorized for the Management API.
 //! let auth0 = Auth0Client::builder()
 //!     .domain(tenant.domain()) // "acme.us.auth0.com"
@@ -61,10 +59,10 @@
 //! - **Tracing**: one `http` span per attempt (method, path template, status, attempt,
 //!   latency); never a header, a body or an id that is a secret.
 //!
-//! # Features
-//! - `sandbox`: [`sandbox::Auth0Sandbox`], an in-process, stateful fake of Auth0 (token
-//!   endpoint, JWKS, clients, grants, resource servers, rate limits, fault injection) for
-//!   your own tests.
+//! # Testing your code
+//! The `dcr-sandbox` crate's `auth0::Auth0Sandbox` is an in-process, stateful fake of
+//! Auth0 (token endpoint, JWKS, clients, grants, resource servers, rate limits, fault
+//! injection): point [`Auth0ClientBuilder::base_url`] at it.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[macro_use]
@@ -79,10 +77,6 @@ mod pagination;
 pub mod resources;
 mod secret;
 mod token_cache;
-
-#[cfg(feature = "sandbox")]
-#[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]
-pub mod sandbox;
 
 // The README's example is compiled as a doc-test so it cannot rot.
 #[cfg(doctest)]

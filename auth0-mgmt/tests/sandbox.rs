@@ -8,10 +8,46 @@ use auth0_mgmt::oauth::ClientCredentialsRequest;
 use auth0_mgmt::resources::client_grants::{ClientGrantUpdate, NewClientGrant};
 use auth0_mgmt::resources::clients::{ClientUpdate, NewClient};
 use auth0_mgmt::resources::resource_servers::{NewResourceServer, ResourceServerScope, ResourceServerUpdate};
-use auth0_mgmt::sandbox::{Auth0Sandbox, Fault, RateLimit};
 use auth0_mgmt::{AppType, Auth0Client, Auth0Error, ClientSecret, GrantType, RetryConfig};
+use dcr_sandbox::auth0::{Auth0Sandbox, Fault, RateLimit};
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
+
+/// Clients of the sandbox (which depends on no client): the bootstrap application's
+/// credentials and a quick retry policy.
+trait SandboxClient {
+    fn bootstrap_id(&self) -> auth0_mgmt::ClientId;
+    fn bootstrap_secret(&self) -> ClientSecret;
+    fn client_builder(&self) -> auth0_mgmt::Auth0ClientBuilder;
+    fn client(&self) -> auth0_mgmt::Result<Auth0Client> {
+        self.client_builder().build()
+    }
+}
+
+impl SandboxClient for Auth0Sandbox {
+    fn bootstrap_id(&self) -> auth0_mgmt::ClientId {
+        auth0_mgmt::ClientId::new(self.bootstrap_client_id())
+    }
+
+    fn bootstrap_secret(&self) -> ClientSecret {
+        ClientSecret::from(self.bootstrap_client_secret())
+    }
+
+    fn client_builder(&self) -> auth0_mgmt::Auth0ClientBuilder {
+        Auth0Client::builder()
+            .domain(self.domain())
+            .base_url(self.uri())
+            .client_credentials(
+                auth0_mgmt::ClientId::new(self.bootstrap_client_id()),
+                ClientSecret::from(self.bootstrap_client_secret()),
+            )
+            .retry(
+                RetryConfig::standard()
+                    .min_delay(Duration::from_millis(10))
+                    .max_delay(Duration::from_millis(200)),
+            )
+    }
+}
 
 async fn sandbox() -> (Auth0Sandbox, Auth0Client) {
     let sandbox = Auth0Sandbox::builder().seed(7).start().await.unwrap();
@@ -30,8 +66,8 @@ async fn raw(
     let token = client
         .oauth()
         .client_credentials_cached(&ClientCredentialsRequest::new(
-            sandbox.bootstrap_client_id(),
-            sandbox.bootstrap_client_secret(),
+            sandbox.bootstrap_id(),
+            sandbox.bootstrap_secret(),
             sandbox.management_audience(),
         ))
         .await
@@ -569,7 +605,7 @@ async fn management_calls_need_the_operation_scope() {
 #[tokio::test]
 async fn a_revoked_token_is_refreshed_once_and_the_call_replayed() {
     let (sandbox, auth0) = sandbox().await;
-    let id = sandbox.bootstrap_client_id();
+    let id = sandbox.bootstrap_id();
     auth0.clients().get(&id).await.unwrap();
     assert_eq!(sandbox.tokens_issued(), 1);
     sandbox.revoke_tokens();
@@ -586,7 +622,7 @@ async fn a_revoked_token_is_refreshed_once_and_the_call_replayed() {
         .oauth()
         .client_credentials(&ClientCredentialsRequest::new(
             id.clone(),
-            sandbox.bootstrap_client_secret(),
+            sandbox.bootstrap_secret(),
             sandbox.management_audience(),
         ))
         .await
@@ -676,7 +712,7 @@ async fn listing_2500_clients_walks_every_page_lazily_and_once() {
 #[tokio::test]
 async fn a_429_with_reset_is_waited_out_and_the_call_succeeds() {
     let (sandbox, auth0) = sandbox().await;
-    let id = sandbox.bootstrap_client_id();
+    let id = sandbox.bootstrap_id();
     auth0.clients().get(&id).await.unwrap();
     sandbox.inject(Fault::status(429).on("GET", "/api/v2/clients/"));
     // The fault advertises `x-ratelimit-reset: now + 1` in whole epoch seconds (as Auth0
@@ -701,7 +737,7 @@ async fn a_429_with_reset_is_waited_out_and_the_call_succeeds() {
 #[tokio::test]
 async fn the_client_slows_down_before_the_rate_limit_refuses() {
     let (sandbox, auth0) = sandbox().await;
-    let id = sandbox.bootstrap_client_id();
+    let id = sandbox.bootstrap_id();
     auth0.clients().get(&id).await.unwrap();
     sandbox.set_rate_limit(RateLimit::per_second(4).burst(2));
     for _ in 0..6 {
@@ -742,7 +778,7 @@ async fn server_errors_are_retried_only_when_safe() {
 #[tokio::test]
 async fn a_post_whose_connection_dropped_is_not_sent_twice() {
     let (sandbox, auth0) = sandbox().await;
-    auth0.clients().get(&sandbox.bootstrap_client_id()).await.unwrap();
+    auth0.clients().get(&sandbox.bootstrap_id()).await.unwrap();
     sandbox.inject(Fault::drop_after_processing().on("POST", "/api/v2/clients"));
     let err = auth0
         .clients()
@@ -755,7 +791,7 @@ async fn a_post_whose_connection_dropped_is_not_sent_twice() {
 
     // An idempotent GET with a dropped connection is retried.
     sandbox.inject(Fault::drop_connection().on("GET", "/api/v2/clients/"));
-    auth0.clients().get(&sandbox.bootstrap_client_id()).await.unwrap();
+    auth0.clients().get(&sandbox.bootstrap_id()).await.unwrap();
     let dropped = sandbox.requests().iter().filter(|r| r.dropped).count();
     assert_eq!(dropped, 2);
 }
@@ -763,10 +799,10 @@ async fn a_post_whose_connection_dropped_is_not_sent_twice() {
 #[tokio::test]
 async fn latency_is_added_to_every_response() {
     let (sandbox, auth0) = sandbox().await;
-    auth0.clients().get(&sandbox.bootstrap_client_id()).await.unwrap();
+    auth0.clients().get(&sandbox.bootstrap_id()).await.unwrap();
     sandbox.set_latency(Some(Duration::from_millis(120)));
     let started = std::time::Instant::now();
-    auth0.clients().get(&sandbox.bootstrap_client_id()).await.unwrap();
+    auth0.clients().get(&sandbox.bootstrap_id()).await.unwrap();
     assert!(started.elapsed() >= Duration::from_millis(120));
     sandbox.set_latency(None);
 }
@@ -806,7 +842,7 @@ async fn my_code_survives_a_flaky_auth0() -> Result<(), Box<dyn std::error::Erro
 async fn a_429_from_the_token_endpoint_with_a_spent_budget_is_waited_out() {
     let (sandbox, auth0) = sandbox().await;
     sandbox.inject(Fault::status(429).on("POST", "/oauth/token"));
-    let id = sandbox.bootstrap_client_id();
+    let id = sandbox.bootstrap_id();
     tokio::time::timeout(Duration::from_secs(20), auth0.clients().get(&id))
         .await
         .expect("the call completes instead of hanging")
@@ -823,7 +859,7 @@ async fn an_operation_past_its_deadline_says_what_it_was_waiting_for() {
         .build()
         .unwrap();
     sandbox.set_latency(Some(Duration::from_secs(5)));
-    let id = sandbox.bootstrap_client_id();
+    let id = sandbox.bootstrap_id();
     let err = auth0.clients().get(&id).await.unwrap_err();
     let Auth0Error::Transport(transport) = &err else {
         panic!("a transport error, not {err}");
@@ -941,7 +977,7 @@ async fn until_refused(sandbox: &Auth0Sandbox, limit: &str) -> (Vec<u16>, std::t
 /// the token endpoint has its own on every plan).
 #[tokio::test]
 async fn plans_limit_each_bucket_and_answer_with_its_headers() {
-    use auth0_mgmt::sandbox::Tier;
+    use dcr_sandbox::auth0::Tier;
     let send = |sandbox: &Auth0Sandbox, method: reqwest::Method, path: &str| {
         let url = format!("{}{path}", sandbox.uri());
         async move { reqwest::Client::new().request(method, url).send().await.unwrap() }

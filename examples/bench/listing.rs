@@ -1,6 +1,7 @@
 //! Part 4: streaming every Auth0 client and every portal application, at two sizes, to show
 //! that memory stays flat (one page at a time) while requests grow with the count.
 
+use dcr_workflow::sandbox::{Auth0SandboxClients as _, KonnectSandboxClients as _};
 use std::time::{Duration, Instant};
 
 use dcr_workflow::Workflow;

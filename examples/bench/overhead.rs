@@ -7,6 +7,7 @@
 //! a difference of a few percent. Calls go in batches of 100, typed and raw alternating,
 //! and each side's figure is its median batch: drift of the machine falls on both alike.
 
+use dcr_workflow::sandbox::{Auth0SandboxClients as _, KonnectSandboxClients as _};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

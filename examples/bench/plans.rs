@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use auth0_mgmt::sandbox::{RateLimits, Tier};
+use dcr_sandbox::auth0::{RateLimits, Tier};
 use dcr_workflow::Workflow;
 use dcr_workflow::sandbox::Sandboxes;
 use dcr_workflow::store::MemoryStore;
@@ -29,7 +29,7 @@ fn ideal(s: &Sandboxes, limits: &RateLimits) -> (usize, f64) {
         .into_iter()
         .filter(|r| r.route.starts_with("/api/v2/"))
         .collect();
-    let forced = |n: usize, limit: auth0_mgmt::sandbox::RateLimit| {
+    let forced = |n: usize, limit: dcr_sandbox::auth0::RateLimit| {
         (n as f64 - f64::from(limit.burst)).max(0.0) / limit.per_second
     };
     let mut worst = limits.global.map_or(0.0, |g| forced(requests.len(), g));

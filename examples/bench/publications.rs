@@ -23,8 +23,8 @@ const CRITICAL_PATH: u32 = 6;
 fn config(s: &Sandboxes, apis: usize, products: usize) -> DcrConfig {
     let mut config = s.config();
     let first = s.konnect.portal_id().to_string();
-    let second = s.konnect.add_portal("partners").to_string();
-    let classic = s.konnect.add_classic_portal("classic").to_string();
+    let second = konnect_appauth::PortalId::new(s.konnect.add_portal("partners")).to_string();
+    let classic = konnect_appauth::PortalId::new(s.konnect.add_classic_portal("classic")).to_string();
     config.konnect.portal_id = String::new();
     config.konnect.api_name = None;
     config.konnect.publications = (0..apis)

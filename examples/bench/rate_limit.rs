@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use auth0_mgmt::ClientId;
 use auth0_mgmt::resources::clients::ClientUpdate;
-use auth0_mgmt::sandbox::RateLimit;
+use dcr_sandbox::auth0::RateLimit;
 use futures::{StreamExt, TryStreamExt};
 
 use crate::measure::Traffic;

@@ -53,7 +53,7 @@ pub(crate) fn applications(
     client_ids: impl IntoIterator<Item = String>,
 ) -> anyhow::Result<Vec<String>> {
     let owner = Owner::developer(s.konnect.developer_id());
-    let portal = s.konnect.portal_id();
+    let portal = konnect_appauth::PortalId::new(s.konnect.portal_id());
     client_ids
         .into_iter()
         .enumerate()
@@ -64,7 +64,7 @@ pub(crate) fn applications(
                 .dcr_client_id(client_id);
             let app = s
                 .konnect
-                .insert_application(&portal, serde_json::to_value(&body)?)
+                .insert_application(portal.as_str(), serde_json::to_value(&body)?)
                 .map_err(|e| anyhow::anyhow!("seeding application {i}: {e}"))?;
             app["id"]
                 .as_str()

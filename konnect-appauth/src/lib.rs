@@ -3,8 +3,6 @@
 //! publication (API Builder v3) and portal applications (Portal Management v3).
 //!
 //! ```
-//! # #[cfg(not(feature = "sandbox"))] fn main() {}
-//! # #[cfg(feature = "sandbox")]
 //! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use konnect_appauth::resources::auth_strategies::{NewAuthStrategy, OidcConfig};
 //! use konnect_appauth::resources::dcr_providers::NewDcrProvider;
@@ -12,9 +10,9 @@
 //! use konnect_appauth::KonnectClient;
 //! use secrecy::ExposeSecret;
 //!
-//! // A fake organization in this process (feature `sandbox`); against Konnect, use
+//! // A fake organization in this process (crate `dcr-sandbox`); against Konnect, use
 //! // `.region(Region::Us)` and a `kpat_…` or `spat_…` token instead.
-//! let org = konnect_appauth::sandbox::KonnectSandbox::start().await?;
+//! let org = dcr_sandbox::konnect::KonnectSandbox::start().await?;
 //! let konnect = KonnectClient::builder()
 //!     .base_url(org.uri())
 //!     .token(org.token().expose_secret())
@@ -54,7 +52,7 @@
 //! let api = konnect.apis().create(&NewApi::new("Orders")).await?;
 //! let published = konnect
 //!     .apis()
-//!     .publish(&api.id, &org.portal_id(), &PublicationRequest::new().auth_strategy(strategy.id.clone()))
+//!     .publish(&api.id, &org.portal_id().into(), &PublicationRequest::new().auth_strategy(strategy.id.clone()))
 //!     .await?;
 //! assert_eq!(published.auth_strategy_ids, Some(vec![strategy.id]));
 //! # Ok(()) }
@@ -75,9 +73,10 @@
 //! - **Forward compatibility**: unknown provider and strategy types, and unknown OpenID
 //!   Connect settings, are kept verbatim.
 //!
-//! # Features
-//! - `sandbox`: `sandbox::KonnectSandbox`, an in-process, stateful fake of these Konnect
-//!   endpoints that performs DCR against an Auth0 issuer (such as `auth0-mgmt`'s sandbox).
+//! # Testing your code
+//! The `dcr-sandbox` crate's `konnect::KonnectSandbox` is an in-process, stateful fake of
+//! these Konnect endpoints (and of a portal's developer API and a gateway) that performs
+//! DCR against an Auth0 issuer: point [`KonnectClientBuilder::base_url`] at it.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod client;
@@ -89,10 +88,6 @@ mod region;
 pub mod resources;
 mod secret;
 mod validate;
-
-#[cfg(feature = "sandbox")]
-#[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]
-pub mod sandbox;
 
 // The README's example is compiled as a doc-test so it cannot rot.
 #[cfg(doctest)]

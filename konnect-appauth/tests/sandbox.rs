@@ -3,15 +3,34 @@
 //! client would refuse first. DCR against Auth0 is covered in the workspace's `tests/`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use dcr_sandbox::konnect::{Fault, KonnectSandbox};
 use futures::TryStreamExt;
 use konnect_appauth::resources::apis::{NewApi, PublicationRequest, Visibility};
 use konnect_appauth::resources::auth_strategies::{AuthStrategyUpdate, KeyAuthConfig, NewAuthStrategy, OidcConfig};
 use konnect_appauth::resources::dcr_providers::{DcrConfig, DcrConfigUpdate, DcrProviderUpdate, NewDcrProvider};
 use konnect_appauth::resources::portal_applications::{NewApplication, Owner};
-use konnect_appauth::sandbox::{Fault, KonnectSandbox};
 use konnect_appauth::{AuthStrategyId, DcrProviderId, KonnectClient, KonnectError};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
+
+/// Clients of the sandbox (which depends on no client): its token and a quick retry
+/// policy.
+trait SandboxClient {
+    fn client_builder(&self) -> konnect_appauth::KonnectClientBuilder;
+    fn client(&self) -> konnect_appauth::Result<KonnectClient> {
+        self.client_builder().build()
+    }
+}
+
+impl SandboxClient for KonnectSandbox {
+    fn client_builder(&self) -> konnect_appauth::KonnectClientBuilder {
+        KonnectClient::builder().base_url(self.uri()).token(self.token()).retry(
+            konnect_appauth::RetryConfig::standard()
+                .min_delay(std::time::Duration::from_millis(10))
+                .max_delay(std::time::Duration::from_millis(200)),
+        )
+    }
+}
 
 fn oidc() -> OidcConfig {
     OidcConfig::new(
@@ -332,7 +351,7 @@ async fn strategies_publications_and_the_in_use_conflict() {
         konnect.apis().find_by_name("Orders").await.unwrap().map(|a| a.id),
         Some(api.id.clone())
     );
-    let portal = sandbox.portal_id();
+    let portal = konnect_appauth::PortalId::new(sandbox.portal_id());
     assert!(konnect.apis().publication(&api.id, &portal).await.unwrap().is_none());
     let request = PublicationRequest::new()
         .auth_strategy(strategy.id.clone())

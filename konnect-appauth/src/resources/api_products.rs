@@ -5,13 +5,14 @@
 //! `konnect-portal-management-v2`).
 //!
 //! ```
-//! # #[cfg(not(feature = "sandbox"))] fn main() {}
-//! # #[cfg(feature = "sandbox")]
 //! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use konnect_appauth::resources::api_products::{NewApiProduct, NewPortalProductVersion, NewProductVersion};
-//! let sandbox = konnect_appauth::sandbox::KonnectSandbox::start().await?;
-//! let classic = sandbox.add_classic_portal("classic");
-//! let products = sandbox.client()?.api_products();
+//! use konnect_appauth::{KonnectClient, PortalId};
+//! use secrecy::ExposeSecret;
+//! let sandbox = dcr_sandbox::konnect::KonnectSandbox::start().await?;
+//! let classic = PortalId::new(sandbox.add_classic_portal("classic"));
+//! let konnect = KonnectClient::builder().base_url(sandbox.uri()).token(sandbox.token().expose_secret()).build()?;
+//! let products = konnect.api_products();
 //! let product = products.create(&NewApiProduct::new("Orders")).await?;
 //! let version = products.create_version(&product.id, &NewProductVersion::new("v1")).await?;
 //! let published = products

@@ -362,16 +362,18 @@ impl Apis {
     /// with [`auth_strategy_id`](List::auth_strategy_id) or [`api_ids`](List::api_ids).
     ///
     /// ```
-    /// # #[cfg(not(feature = "sandbox"))] fn main() {}
-    /// # #[cfg(feature = "sandbox")]
     /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use futures::TryStreamExt;
     /// use konnect_appauth::resources::apis::{NewApi, PublicationRequest};
-    /// let sandbox = konnect_appauth::sandbox::KonnectSandbox::start().await?;
-    /// let apis = sandbox.client()?.apis();
+    /// use konnect_appauth::{KonnectClient, PortalId};
+    /// use secrecy::ExposeSecret;
+    /// let sandbox = dcr_sandbox::konnect::KonnectSandbox::start().await?;
+    /// let konnect = KonnectClient::builder().base_url(sandbox.uri()).token(sandbox.token().expose_secret()).build()?;
+    /// let apis = konnect.apis();
+    /// let portal = PortalId::new(sandbox.portal_id());
     /// let api = apis.create(&NewApi::new("Orders")).await?;
-    /// apis.publish(&api.id, &sandbox.portal_id(), &PublicationRequest::new()).await?;
-    /// let mine: Vec<_> = apis.portal_publications(&sandbox.portal_id()).stream().try_collect().await?;
+    /// apis.publish(&api.id, &portal, &PublicationRequest::new()).await?;
+    /// let mine: Vec<_> = apis.portal_publications(&portal).stream().try_collect().await?;
     /// assert_eq!(mine.len(), 1);
     /// assert_eq!(mine[0].api_id, api.id);
     /// # Ok(()) }

@@ -48,14 +48,6 @@ fn refuse(status: u16, message: impl Into<String>) -> Reply {
     reply
 }
 
-/// The audience a strategy's `token_post_args_*` send to the token endpoint.
-fn audience_of(oidc: &Map<String, Value>) -> Option<String> {
-    let names = oidc.get("token_post_args_names")?.as_array()?;
-    let values = oidc.get("token_post_args_values")?.as_array()?;
-    let at = names.iter().position(|n| n.as_str() == Some("audience"))?;
-    values.get(at)?.as_str().map(str::to_owned)
-}
-
 fn strings(oidc: &Map<String, Value>, key: &str) -> Vec<String> {
     oidc.get(key)
         .and_then(Value::as_array)
@@ -153,7 +145,7 @@ impl Shared {
             .unwrap_or_default()
             .trim_end_matches('/')
             .to_owned();
-        let audience = audience_of(&oidc);
+        let audience = super::rules::audience_in(&oidc).map(str::to_owned);
         let claim = strings(&oidc, "credential_claim")
             .into_iter()
             .next()

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::resources::dcr_providers::{AUTH0_DCR_SCOPES, AUTH0_DEVELOPER_MANAGED_SCOPE};
+use super::rules::{AUTH0_DCR_SCOPES, AUTH0_DEVELOPER_MANAGED_SCOPE};
 
 /// OpenID Connect scopes that are not API permissions and are not put in a client grant.
 const OIDC_SCOPES: [&str; 5] = ["openid", "profile", "email", "offline_access", "address"];

@@ -10,16 +10,23 @@
 //!
 //! ```
 //! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use auth0_mgmt::resources::clients::NewClient;
-//! use auth0_mgmt::sandbox::{Auth0Sandbox, Fault};
+//! use dcr_sandbox::auth0::{Auth0Sandbox, Fault};
+//! use secrecy::ExposeSecret;
 //!
 //! let sandbox = Auth0Sandbox::start().await?;
-//! let auth0 = sandbox.client()?; // authenticated as the seeded bootstrap M2M app
-//! sandbox.inject(Fault::status(503).on("GET", "/api/v2/clients"));
-//! let app = auth0.clients().create(&NewClient::machine_to_machine("demo")).await?;
-//! let same = auth0.clients().get(&app.client_id).await?; // the 503 is retried
-//! assert_eq!(same.name, "demo");
-//! assert_eq!(sandbox.request_count("GET", "/api/v2/clients/{id}"), 2);
+//! sandbox.inject(Fault::status(503).on("POST", "/oauth/token"));
+//! let http = reqwest::Client::new();
+//! let token = |http: reqwest::Client| {
+//!     http.post(format!("{}/oauth/token", sandbox.uri())).json(&serde_json::json!({
+//!         "grant_type": "client_credentials",
+//!         "client_id": sandbox.bootstrap_client_id(),
+//!         "client_secret": sandbox.bootstrap_client_secret().expose_secret(),
+//!         "audience": sandbox.management_audience(),
+//!     }))
+//!     .send()
+//! };
+//! assert_eq!(token(http.clone()).await?.status(), 503); // the injected fault
+//! assert_eq!(token(http).await?.status(), 200);
 //! assert_eq!(sandbox.tokens_issued(), 1);
 //! # Ok(()) }
 //! ```
@@ -44,10 +51,6 @@ pub use dcr_client_core::sandbox::{Exchange, Fault, FaultKind, LoggedRequest};
 pub use failure::SandboxError;
 pub use tokens::SIGNING_KEY_ID;
 
-use crate::client::{Auth0Client, Auth0ClientBuilder};
-use crate::ids::{Audience, ClientId};
-use crate::secret::ClientSecret;
-use dcr_client_core::RetryConfig;
 use server::{Shared, State, lock};
 
 /// Name of the seeded bootstrap application.
@@ -165,9 +168,9 @@ impl Auth0SandboxBuilder {
         Ok(Auth0Sandbox {
             server,
             state,
-            audience: Audience::new(audience),
-            bootstrap_id: ClientId::new(bootstrap_id),
-            bootstrap_secret: ClientSecret::new(bootstrap_secret),
+            audience,
+            bootstrap_id,
+            bootstrap_secret: SecretString::from(bootstrap_secret),
         })
     }
 }
@@ -176,9 +179,9 @@ impl Auth0SandboxBuilder {
 pub struct Auth0Sandbox {
     server: Server,
     state: State,
-    audience: Audience,
-    bootstrap_id: ClientId,
-    bootstrap_secret: ClientSecret,
+    audience: String,
+    bootstrap_id: String,
+    bootstrap_secret: SecretString,
 }
 
 impl std::fmt::Debug for Auth0Sandbox {
@@ -221,37 +224,18 @@ impl Auth0Sandbox {
     }
 
     /// `https://{domain}/api/v2/`.
-    pub fn management_audience(&self) -> Audience {
+    pub fn management_audience(&self) -> String {
         self.audience.clone()
     }
 
     /// The seeded M2M application with every Management API scope.
-    pub fn bootstrap_client_id(&self) -> ClientId {
+    pub fn bootstrap_client_id(&self) -> String {
         self.bootstrap_id.clone()
     }
 
     /// Its secret.
-    pub fn bootstrap_client_secret(&self) -> ClientSecret {
+    pub fn bootstrap_client_secret(&self) -> SecretString {
         self.bootstrap_secret.clone()
-    }
-
-    /// A client builder pointed at the sandbox with the bootstrap credentials and a quick
-    /// retry policy; adjust and build.
-    pub fn client_builder(&self) -> Auth0ClientBuilder {
-        Auth0Client::builder()
-            .domain(self.domain())
-            .base_url(self.uri())
-            .client_credentials(self.bootstrap_id.clone(), self.bootstrap_secret.clone())
-            .retry(
-                RetryConfig::standard()
-                    .min_delay(Duration::from_millis(10))
-                    .max_delay(Duration::from_millis(200)),
-            )
-    }
-
-    /// A ready client authenticated as the bootstrap application.
-    pub fn client(&self) -> crate::Result<Auth0Client> {
-        self.client_builder().build()
     }
 
     /// Arms a fault.

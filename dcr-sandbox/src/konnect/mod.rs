@@ -1,5 +1,7 @@
-//! An in-process, stateful fake of the Konnect endpoints this crate covers, which performs
-//! Dynamic Client Registration against a real (or sandboxed) Auth0 issuer.
+//! An in-process, stateful fake of the Konnect endpoints the workspace's clients cover
+//! (application auth v2, API builder v3, portal management v2 and v3, a portal's
+//! developer API), which performs Dynamic Client Registration against a real (or
+//! sandboxed) Auth0 issuer, and a gateway in front of published APIs.
 //!
 //! It behaves like Konnect rather than echoing: a bearer token is required (401
 //! problem+json otherwise); bodies are validated like the documents say (400 with
@@ -15,17 +17,22 @@
 //!
 //! ```
 //! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use konnect_appauth::sandbox::KonnectSandbox;
-//! use konnect_appauth::resources::dcr_providers::NewDcrProvider;
+//! use dcr_sandbox::konnect::KonnectSandbox;
+//! use secrecy::ExposeSecret;
 //!
 //! let konnect = KonnectSandbox::start().await?;
-//! let client = konnect.client()?;
-//! let provider = client
-//!     .dcr_providers()
-//!     .create(&NewDcrProvider::auth0("auth0", "https://acme.us.auth0.com", "admin-id", "admin-secret"))
+//! let created = reqwest::Client::new()
+//!     .post(format!("{}/v2/dcr-providers", konnect.uri()))
+//!     .bearer_auth(konnect.token().expose_secret())
+//!     .json(&serde_json::json!({
+//!         "name": "auth0", "provider_type": "auth0", "issuer": "https://acme.us.auth0.com",
+//!         "dcr_config": {"initial_client_id": "admin-id", "initial_client_secret": "admin-secret"},
+//!     }))
+//!     .send()
 //!     .await?;
-//! assert_eq!(provider.config.provider_type(), "auth0");
+//! assert_eq!(created.status(), 201);
 //! assert_eq!(konnect.request_count("POST", "/v2/dcr-providers"), 1);
+//! assert!(konnect.dcr_providers()[0]["dcr_config"]["initial_client_secret"].is_string());
 //! # Ok(()) }
 //! ```
 
@@ -37,6 +44,7 @@ mod gateway;
 mod helper;
 mod problem;
 mod registrations;
+mod rules;
 mod server;
 mod store;
 
@@ -44,7 +52,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use dcr_client_core::RetryConfig;
 use dcr_client_core::sandbox::Server;
 use secrecy::SecretString;
 use serde_json::Value;
@@ -52,8 +59,6 @@ use serde_json::Value;
 pub use dcr_client_core::sandbox::{Exchange, Fault, FaultKind, LoggedRequest};
 pub use problem::SandboxProblem;
 
-use crate::client::{KonnectClient, KonnectClientBuilder};
-use crate::ids::PortalId;
 use developer::Developers;
 use server::{Shared, State, lock};
 use store::{Store, public};
@@ -144,7 +149,7 @@ impl KonnectSandboxBuilder {
         Ok(KonnectSandbox {
             server,
             state,
-            portal: PortalId::new(portal),
+            portal,
             developer,
         })
     }
@@ -154,7 +159,7 @@ impl KonnectSandboxBuilder {
 pub struct KonnectSandbox {
     server: Server,
     state: State,
-    portal: PortalId,
+    portal: String,
     developer: String,
 }
 
@@ -193,19 +198,19 @@ impl KonnectSandbox {
     }
 
     /// The seeded portal.
-    pub fn portal_id(&self) -> PortalId {
+    pub fn portal_id(&self) -> String {
         self.portal.clone()
     }
 
     /// Adds another portal.
-    pub fn add_portal(&self, name: &str) -> PortalId {
-        PortalId::new(lock(&self.state).store.add_portal(name))
+    pub fn add_portal(&self, name: &str) -> String {
+        lock(&self.state).store.add_portal(name)
     }
 
     /// Adds a classic (v2) portal: API product versions are published on it through
     /// `/v2/portals/{portalId}/product-versions`; the v3 endpoints do not know it.
-    pub fn add_classic_portal(&self, name: &str) -> PortalId {
-        PortalId::new(lock(&self.state).store.add_classic_portal(name))
+    pub fn add_classic_portal(&self, name: &str) -> String {
+        lock(&self.state).store.add_classic_portal(name)
     }
 
     /// The organization id that goes into `konnect_org_id`.
@@ -230,21 +235,8 @@ impl KonnectSandbox {
 
     /// The URL of a portal's developer API, standing in for `https://{canonical_domain}`:
     /// `{uri}/portal/{portalId}`.
-    pub fn portal_url(&self, portal: &PortalId) -> String {
-        format!("{}/portal/{}", self.uri(), portal.as_str())
-    }
-
-    /// A developer API client for a portal, signed in as the seeded developer on first use.
-    pub fn developer_client(&self, portal: &PortalId) -> crate::Result<crate::developer::DeveloperClient> {
-        crate::developer::DeveloperClient::builder()
-            .portal_url(self.portal_url(portal))
-            .credentials(self.developer_email(), self.developer_password())
-            .retry(
-                RetryConfig::standard()
-                    .min_delay(Duration::from_millis(10))
-                    .max_delay(Duration::from_millis(200)),
-            )
-            .build()
+    pub fn portal_url(&self, portal: &str) -> String {
+        format!("{}/portal/{portal}", self.uri())
     }
 
     /// The URL of the gateway's route for an API, by id or slug (`orders-api` for an API
@@ -282,20 +274,6 @@ impl KonnectSandbox {
         lock(&self.state)
             .issuer_routes
             .insert(issuer.trim_end_matches('/').to_owned(), base_url.to_owned());
-    }
-
-    /// A client builder pointed at the sandbox with its token and a quick retry policy.
-    pub fn client_builder(&self) -> KonnectClientBuilder {
-        KonnectClient::builder().base_url(self.uri()).token(self.token()).retry(
-            RetryConfig::standard()
-                .min_delay(Duration::from_millis(10))
-                .max_delay(Duration::from_millis(200)),
-        )
-    }
-
-    /// A ready client.
-    pub fn client(&self) -> crate::Result<KonnectClient> {
-        self.client_builder().build()
     }
 
     /// Arms a fault.
@@ -391,8 +369,8 @@ impl KonnectSandbox {
     /// /v3/portals/{portalId}/applications`, no HTTP, no log entry), for seeding large
     /// portals quickly. With `dcr_client_id` in `body` the application is linked to that
     /// existing client and no registration is made.
-    pub fn insert_application(&self, portal: &PortalId, body: Value) -> Result<Value, SandboxProblem> {
-        lock(&self.state).create_application(portal.as_str(), &body)
+    pub fn insert_application(&self, portal: &str, body: Value) -> Result<Value, SandboxProblem> {
+        lock(&self.state).create_application(portal, &body)
     }
 
     /// Removes an application without touching its DCR client (as a database restore or a

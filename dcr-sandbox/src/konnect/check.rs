@@ -5,7 +5,7 @@
 use serde_json::{Map, Value, json};
 
 use super::problem::{Outcome, SandboxProblem, param};
-use crate::validate::{RESERVED_LABEL_PREFIXES, label_token};
+use super::rules::{RESERVED_LABEL_PREFIXES, label_token};
 
 /// Collects the problems of one body.
 pub(crate) struct Check<'a> {

@@ -720,7 +720,7 @@ impl Shared {
                         .unwrap_or(Value::Null);
                     let audience = oidc
                         .as_object()
-                        .and_then(crate::resources::auth_strategies::audience_in)
+                        .and_then(super::rules::audience_in)
                         .map(str::to_owned)
                         .ok_or_else(|| {
                             SandboxProblem::field(

@@ -825,7 +825,7 @@ fn check_dcr_config<'a>(kind: &str, config: &'a Map<String, Value>, create: bool
             ]);
             check.url("dcr_base_url", create);
             if let Some(key) = check.string("api_key", create, 12, 256)
-                && !crate::validate::api_key_chars(key)
+                && !super::rules::api_key_chars(key)
             {
                 check.problems.push(param(
                     "dcr_config.api_key",
