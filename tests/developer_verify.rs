@@ -238,3 +238,32 @@ fn the_developer_password_comes_from_the_environment_only() {
         "{err}"
     );
 }
+
+/// A developer-mode verify whose create answer is lost cannot know what it made; the
+/// application carries verify's name and description (the developer API takes no
+/// labels), so `audit` reports it and `destroy` removes it with its Auth0 client.
+#[tokio::test]
+async fn a_lost_create_answer_is_reported_and_what_it_left_is_found_by_audit_and_destroy() {
+    let (s, workflow) = converged(|_| {}).await;
+    s.konnect.inject(Fault::drop_after_processing().on(
+        "POST",
+        &format!("/portal/{}/api/v3/applications", s.konnect.portal_id()),
+    ));
+    let report = workflow.verify(&VerifyOptions::new()).await.unwrap();
+    assert_eq!(detail(&report, Link::Application).0, "failed", "{report}");
+    let (status, why) = detail(&report, Link::Cleanup);
+    assert_eq!(status, "failed", "{report}");
+    assert!(why.contains("dcr audit") && why.contains("dcr destroy"), "{why}");
+    let left = s.konnect.applications();
+    assert_eq!(left.len(), 1, "Konnect created it");
+    let audit = workflow.audit().await.unwrap();
+    let reported: Vec<&str> = audit
+        .verify_leftovers
+        .iter()
+        .filter(|l| l.kind == "portal application")
+        .map(|l| l.id.as_str())
+        .collect();
+    assert_eq!(reported, vec![left[0]["id"].as_str().unwrap()], "{audit}");
+    workflow.destroy().await.unwrap();
+    nothing_left(&s);
+}

@@ -9,7 +9,7 @@ use futures::TryStreamExt;
 use konnect_appauth::PortalId;
 use konnect_appauth::resources::portal_applications::PortalApplication;
 
-use crate::owner::{VERIFY_LABEL_KEY, VERIFY_METADATA_KEY, VERIFY_VALUE};
+use crate::owner::{VERIFY_DESCRIPTION, VERIFY_LABEL_KEY, VERIFY_METADATA_KEY, VERIFY_NAME_PREFIX, VERIFY_VALUE};
 use crate::plan::StepId;
 use crate::steps::Ctx;
 use crate::steps::duplicates::gone_ok;
@@ -18,9 +18,11 @@ use crate::{Result, WorkflowError};
 /// Only what the walk needs of each client.
 const CLIENT_FIELDS: [&str; 3] = ["client_id", "name", "client_metadata"];
 
-/// A portal application `verify` created.
+/// A portal application `verify` created: labelled (admin API), or named and described as
+/// verify names and describes it (developer API, which takes no labels).
 pub(crate) fn is_verify_application(app: &PortalApplication) -> bool {
     app.labels.get(VERIFY_LABEL_KEY).and_then(Option::as_deref) == Some(VERIFY_VALUE)
+        || (app.description.as_deref() == Some(VERIFY_DESCRIPTION) && app.name.starts_with(VERIFY_NAME_PREFIX))
 }
 
 /// An Auth0 client `verify` created itself.

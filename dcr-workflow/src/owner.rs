@@ -34,3 +34,9 @@ pub const VERIFY_LABEL_KEY: &str = "dcr-rs-verify";
 pub const VERIFY_METADATA_KEY: &str = "dcr_rs_verify";
 /// The value of both.
 pub const VERIFY_VALUE: &str = "true";
+/// The description of every application `verify` creates. The developer API takes no
+/// labels, so for an application a developer creates this (with the name's
+/// [`VERIFY_NAME_PREFIX`]) is the mark `audit` and `destroy` find it by.
+pub const VERIFY_DESCRIPTION: &str = "Created and removed by dcr-rs verify";
+/// The start of the name of every application `verify` creates.
+pub const VERIFY_NAME_PREFIX: &str = "dcr-rs verify ";

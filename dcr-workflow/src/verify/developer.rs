@@ -107,10 +107,19 @@ impl Workflow {
         );
         let (id, client_id, secret) = match self.developer_application(&developer, strategy).await {
             Ok(created) => created,
-            Err((reason, id)) => {
+            Err((reason, id, lost)) => {
                 report.fail(Link::Application, with_hint(reason));
                 report.skip(&AFTER_SIGN_IN[1..12], "no application");
-                self.developer_cleanup(&developer, id.as_ref(), None, report).await;
+                if lost {
+                    let _ = developer.client.sign_out().await;
+                    report.fail(
+                        Link::Cleanup,
+                        "the answer to the create was lost, so the application may exist: `dcr audit` \
+                         reports it (by verify's name and description) and `dcr destroy` removes it",
+                    );
+                } else {
+                    self.developer_cleanup(&developer, id.as_ref(), None, report).await;
+                }
                 return;
             }
         };
@@ -298,12 +307,12 @@ impl Workflow {
     }
 
     /// Creates the application. On failure, the application's id if it was created (for
-    /// the cleanup).
+    /// the cleanup), and whether the answer was lost (it may exist, id unknown).
     async fn developer_application(
         &self,
         developer: &Developer,
         strategy: &AuthStrategy,
-    ) -> std::result::Result<(ApplicationId, String, SecretString), (String, Option<ApplicationId>)> {
+    ) -> std::result::Result<(ApplicationId, String, SecretString), (String, Option<ApplicationId>, bool)> {
         // Konnect registers the client with two Management API requests on the tenant:
         // leave them room, as for a portal application created by the admin API.
         self.auth0.wait_for_headroom(KONNECT_DCR_REQUESTS, HEADROOM_WAIT).await;
@@ -311,18 +320,23 @@ impl Workflow {
             .client
             .applications()
             .create(
-                &NewDeveloperApplication::new(format!("dcr-rs verify {}", unique_suffix()))
-                    .description("Created and removed by dcr-rs verify")
+                &NewDeveloperApplication::new(format!("{}{}", crate::owner::VERIFY_NAME_PREFIX, unique_suffix()))
+                    .description(crate::owner::VERIFY_DESCRIPTION)
                     .auth_strategy(strategy.id.clone()),
             )
             .await
-            .map_err(|e| (format!("the portal could not create the application: {e}"), None))?;
+            .map_err(|e| {
+                // A transport failure after sending: Konnect may have created it.
+                let lost = matches!(e, konnect_appauth::KonnectError::Transport(_));
+                (format!("the portal could not create the application: {e}"), None, lost)
+            })?;
         self.auth0.spent_elsewhere(KONNECT_DCR_REQUESTS);
         let id = created.application.id.clone();
         let (Some(client_id), Some(secret)) = (created.application.client_id, created.client_secret) else {
             return Err((
                 "the portal returned no client id or secret for the new application".into(),
                 Some(id),
+                false,
             ));
         };
         Ok((id, client_id, secret))

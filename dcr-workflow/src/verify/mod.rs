@@ -443,10 +443,10 @@ impl Workflow {
         let created = apps
             .create(
                 &NewApplication::new(
-                    format!("dcr-rs verify {}", unique_suffix()),
+                    format!("{}{}", crate::owner::VERIFY_NAME_PREFIX, unique_suffix()),
                     Owner::developer(developer),
                 )
-                .description("Created and removed by dcr-rs verify")
+                .description(crate::owner::VERIFY_DESCRIPTION)
                 .label(crate::owner::VERIFY_LABEL_KEY, crate::owner::VERIFY_VALUE)
                 .auth_strategy(strategy.id.clone()),
             )
