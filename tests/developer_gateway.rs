@@ -59,6 +59,20 @@ async fn application(setup: &Setup, name: &str) -> (ApplicationId, String, Secre
     )
 }
 
+/// Registers the application for the API (pending: no auto-approval) and approves it
+/// through the admin API.
+async fn register_and_approve(setup: &Setup, id: &ApplicationId) {
+    let registration = setup.developer.registrations(id).create(&setup.api).await.unwrap();
+    setup
+        .s
+        .konnect_client
+        .portal_applications(setup.s.konnect.portal_id())
+        .registrations(id)
+        .approve(&registration.id)
+        .await
+        .unwrap();
+}
+
 async fn token(setup: &Setup, client_id: &str, secret: &SecretString, audience: &str) -> String {
     let oauth = setup.s.auth0_client.oauth();
     let request = ClientCredentialsRequest::new(
@@ -206,6 +220,36 @@ async fn a_developer_application_gets_a_dcr_client_and_sees_only_its_own() {
     assert!(err.is_not_found(), "{err}");
     let mine: Vec<_> = setup.developer.applications().list().send().await.unwrap().items;
     assert_eq!(mine.len(), 1);
+    // The developer API's lists page and filter like the admin API's.
+    let (second, _, _) = application(&setup, "my second app").await;
+    let paged: Vec<_> = futures::TryStreamExt::try_collect(setup.developer.applications().list().page_size(1).stream())
+        .await
+        .unwrap();
+    assert_eq!(paged.len(), 2);
+    assert_eq!(
+        setup.s.konnect.request_count("GET", "/api/v3/applications"),
+        3,
+        "two pages of one"
+    );
+    let by_strategy = setup
+        .developer
+        .applications()
+        .list()
+        .auth_strategy_id(setup.strategy.as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_strategy.items.len(), 2);
+    let other_strategy = setup
+        .developer
+        .applications()
+        .list()
+        .auth_strategy_id("22222222-2222-4222-8222-222222222222")
+        .send()
+        .await
+        .unwrap();
+    assert!(other_strategy.items.is_empty());
+    setup.developer.applications().delete(&second).await.unwrap();
 
     // A new secret replaces the old one at Auth0.
     let rotated = setup.developer.applications().regenerate_secret(&id).await.unwrap();
@@ -324,15 +368,7 @@ async fn the_gateway_refuses_bad_credentials_with_401_saying_why() {
     let setup = setup().await;
     let http = reqwest::Client::new();
     let (id, client_id, secret) = application(&setup, "audience app").await;
-    let registration = setup.developer.registrations(&id).create(&setup.api).await.unwrap();
-    setup
-        .s
-        .konnect_client
-        .portal_applications(setup.s.konnect.portal_id())
-        .registrations(&id)
-        .approve(&registration.id)
-        .await
-        .unwrap();
+    register_and_approve(&setup, &id).await;
 
     // A token for another audience: a valid token, the wrong API.
     setup
@@ -383,15 +419,7 @@ async fn the_gateway_accepts_only_the_strategys_auth_methods() {
     let setup = setup().await;
     let http = reqwest::Client::new();
     let (id, client_id, secret) = application(&setup, "methods app").await;
-    let registration = setup.developer.registrations(&id).create(&setup.api).await.unwrap();
-    setup
-        .s
-        .konnect_client
-        .portal_applications(setup.s.konnect.portal_id())
-        .registrations(&id)
-        .approve(&registration.id)
-        .await
-        .unwrap();
+    register_and_approve(&setup, &id).await;
     let bearer = token(&setup, &client_id, &secret, API_AUDIENCE).await;
     // The strategy without client_credentials: Basic is refused, Bearer passes.
     setup

@@ -777,14 +777,24 @@ async fn an_adopting_apply_killed_at_any_write_is_finished_by_the_next() -> anyh
 
 /// Issue 16: `dcr verify` as the guide's developer, through the real binary and the
 /// proxies: every link passes (the developer API and the gateway answered through the
-/// proxy), a 502 on the cleanup's DELETE is retried and counts, and a wrong password is
-/// named as the broken link without being printed.
+/// proxy), a 429 on the sign-in is waited out, a 502 on the cleanup's DELETE is retried
+/// and counts, and a wrong password is named as the broken link without being printed.
 #[tokio::test]
 async fn the_cli_verifies_as_a_developer_and_names_a_wrong_password() -> anyhow::Result<()> {
     let s = Setup::start().await?;
     let store = s.store("secrets.json");
     s.ok(&store, &["apply", "--auto-approve"]).await?;
     s.faults.clear();
+    // The portal throttles the sign-in once (Konnect's 429 with Retry-After): waited out.
+    s.faults.answer(Canned {
+        method: "POST",
+        path: "/portal/",
+        status: 429,
+        headers: vec![("retry-after", "1".to_owned())],
+        body: r#"{"status":429,"title":"Rate Limited","instance":"kong:trace:1","detail":"Too many requests"}"#
+            .to_owned(),
+        times: 1,
+    });
     s.faults.answer(Canned {
         method: "DELETE",
         path: "/portal/",

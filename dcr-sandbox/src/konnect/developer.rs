@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 use super::check::{Check, object};
 use super::dcr;
 use super::problem::{Outcome, SandboxProblem};
-use super::server::Shared;
+use super::server::{Shared, list_query, paginate, parse_body};
 use super::store::str_of;
 
 /// Developer API routes, below `/portal/{portalId}`.
@@ -134,14 +134,6 @@ fn cookie<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-fn parse_body(request: &Request) -> Outcome<Value> {
-    if request.body.is_empty() {
-        return Ok(Value::Object(Map::new()));
-    }
-    serde_json::from_slice(&request.body)
-        .map_err(|_| SandboxProblem::field("body", "is_object", "the body is not valid JSON"))
-}
-
 fn unauthorized() -> SandboxProblem {
     SandboxProblem::new(401, "Invalid credentials")
 }
@@ -204,20 +196,16 @@ impl Shared {
                 }),
             ),
             ("GET", DevRoute::Applications) => {
-                let developer = self.developers.id.clone();
-                let data: Vec<Value> = self
-                    .store
-                    .applications
-                    .iter_from(0)
-                    .map(|(_, a)| a)
-                    .filter(|a| owned_by(a, portal, &developer))
-                    .map(developer_view)
-                    .collect();
-                let total = data.len();
-                Reply::json(
-                    200,
-                    json!({"data": data, "meta": {"page": {"number": 1, "size": total.max(10), "total": total}}}),
-                )
+                // The document's filters: name, auth strategy, team.
+                let q = list_query(request, &["name", "auth_strategy_id", "team_id"])?;
+                let developer = self.developers.id.as_str();
+                let page = paginate(
+                    &self.store.applications,
+                    &q,
+                    |a| owned_by(a, portal, developer),
+                    developer_view,
+                );
+                Reply::json(200, page)
             }
             ("POST", DevRoute::Applications) => Reply::json(201, self.developer_create(portal, &parse_body(request)?)?),
             ("GET", DevRoute::Application(id)) => Reply::json(200, developer_view(self.own_application(portal, &id)?)),
@@ -241,19 +229,16 @@ impl Shared {
             }
             ("GET", DevRoute::Registrations(app)) => {
                 self.own_application(portal, &app)?;
-                let data: Vec<Value> = self
-                    .store
-                    .registrations
-                    .iter_from(0)
-                    .map(|(_, r)| r)
-                    .filter(|r| str_of(r, "_application_id") == Some(app.as_str()))
-                    .map(|r| self.store.developer_registration_view(r))
-                    .collect();
-                let total = data.len();
-                Reply::json(
-                    200,
-                    json!({"data": data, "meta": {"page": {"number": 1, "size": total.max(10), "total": total}}}),
-                )
+                // The document's filters: id, status, API name.
+                let q = list_query(request, &["id", "status", "api_name"])?;
+                let store = &self.store;
+                let page = paginate(
+                    &store.registrations,
+                    &q,
+                    |r| str_of(r, "_application_id") == Some(app.as_str()),
+                    |r| store.developer_registration_view(r),
+                );
+                Reply::json(200, page)
             }
             ("POST", DevRoute::Registrations(app)) => {
                 self.own_application(portal, &app)?;

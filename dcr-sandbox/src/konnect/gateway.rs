@@ -85,17 +85,18 @@ fn presented(request: &Request) -> Result<Presented, String> {
     Err(format!("unsupported Authorization scheme {scheme}"))
 }
 
-impl Shared {
-    /// Base URL serving an issuer's URLs (the issuer itself unless routed elsewhere).
-    fn routed(&self, url: &str) -> String {
-        for (issuer, base) in &self.issuer_routes {
-            if let Some(rest) = url.strip_prefix(issuer.as_str()) {
-                return format!("{}{rest}", base.trim_end_matches('/'));
-            }
+/// `url` with an issuer's origin replaced by the base URL that serves it (unchanged when
+/// no route names it).
+fn routed(routes: &HashMap<String, String>, url: &str) -> String {
+    for (issuer, base) in routes {
+        if let Some(rest) = url.strip_prefix(issuer.as_str()) {
+            return format!("{}{rest}", base.trim_end_matches('/'));
         }
-        url.to_owned()
     }
+    url.to_owned()
+}
 
+impl Shared {
     /// Answers a request sent through the gateway to `api`.
     pub(crate) fn gateway(&mut self, request: &Request, route: &str) -> Reply {
         let api_row = self.store.apis.get(route).cloned().or_else(|| {
@@ -217,7 +218,7 @@ impl Shared {
         {
             return Ok(token.clone());
         }
-        let url = self.routed(&format!("{issuer}/oauth/token"));
+        let url = routed(&self.issuer_routes, &format!("{issuer}/oauth/token"));
         let mut body = json!({"grant_type": "client_credentials", "client_id": id, "client_secret": secret});
         if let Some(audience) = audience {
             body["audience"] = json!(audience);
@@ -257,8 +258,11 @@ impl Shared {
 
     /// The issuer's keys, from its discovery document's `jwks_uri`.
     fn fetch_jwks(&self, issuer: &str) -> Result<jsonwebtoken::jwk::JwkSet, String> {
-        let discovery = self.routed(&format!("{issuer}/.well-known/openid-configuration"));
-        let routes: Vec<(String, String)> = self.issuer_routes.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let discovery = routed(
+            &self.issuer_routes,
+            &format!("{issuer}/.well-known/openid-configuration"),
+        );
+        let routes = self.issuer_routes.clone();
         let fetched = super::helper::run(move |http| {
             Box::pin(async move {
                 let get = |url: String| {
@@ -272,18 +276,11 @@ impl Shared {
                     }
                 };
                 let document = get(discovery).await?;
-                let mut jwks_uri = document
+                let jwks_uri = document
                     .get("jwks_uri")
                     .and_then(Value::as_str)
-                    .ok_or("the discovery document has no jwks_uri")?
-                    .to_owned();
-                for (issuer, base) in &routes {
-                    if let Some(rest) = jwks_uri.strip_prefix(issuer.as_str()) {
-                        jwks_uri = format!("{}{rest}", base.trim_end_matches('/'));
-                        break;
-                    }
-                }
-                get(jwks_uri).await
+                    .ok_or("the discovery document has no jwks_uri")?;
+                get(routed(&routes, jwks_uri)).await
             })
         });
         let jwks = fetched.and_then(|r| r)?;

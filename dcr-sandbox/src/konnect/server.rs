@@ -143,13 +143,13 @@ fn route(path: &str) -> (Route, &'static str) {
 }
 
 /// `page[size]`, `page[number]` and `filter[field][op]` of a list request.
-struct ListQuery {
+pub(crate) struct ListQuery {
     size: usize,
     number: usize,
     filters: HashMap<String, Vec<(String, String)>>,
 }
 
-fn list_query(request: &Request, filterable: &[&str]) -> Outcome<ListQuery> {
+pub(crate) fn list_query(request: &Request, filterable: &[&str]) -> Outcome<ListQuery> {
     let mut query = ListQuery {
         size: 10,
         number: 1,
@@ -198,7 +198,7 @@ fn list_query(request: &Request, filterable: &[&str]) -> Outcome<ListQuery> {
 }
 
 /// One page of views, filtered, in creation order, as `{data, meta: {page}}`.
-fn paginate(
+pub(crate) fn paginate(
     table: &Table,
     query: &ListQuery,
     keep: impl Fn(&Map<String, Value>) -> bool,
@@ -232,7 +232,7 @@ fn paginate(
     json!({"data": data, "meta": {"page": {"number": query.number, "size": query.size, "total": total}}})
 }
 
-fn parse_body(request: &Request) -> Outcome<Value> {
+pub(crate) fn parse_body(request: &Request) -> Outcome<Value> {
     if request.body.is_empty() {
         return Ok(Value::Object(Map::new()));
     }
@@ -584,7 +584,7 @@ impl Shared {
                         view
                     },
                 );
-                Reply::json(200, strip_side_fields(page))
+                Reply::json(200, strip_side_fields(page, &["developer_id", "application_name"]))
             }
             ("GET", Route::Registrations(portal, app)) => {
                 store.application(&portal, &app)?;
@@ -812,12 +812,13 @@ impl Shared {
     }
 }
 
-/// Drops the fields a list view carried only to be filtered on.
-fn strip_side_fields(mut page: Value) -> Value {
+/// Drops the `fields` a list view carried only to be filtered on.
+pub(crate) fn strip_side_fields(mut page: Value, fields: &[&str]) -> Value {
     if let Some(items) = page.get_mut("data").and_then(Value::as_array_mut) {
         for item in items.iter_mut().filter_map(Value::as_object_mut) {
-            item.remove("developer_id");
-            item.remove("application_name");
+            for field in fields {
+                item.remove(*field);
+            }
         }
     }
     page

@@ -975,8 +975,12 @@ fn lookup(row: &Value, field: &str) -> Option<String> {
         "dcr_provider_name" => row.get("dcr_provider").and_then(|p| p.get("name")),
         "dcr_provider_type" => row.get("dcr_provider").and_then(|p| p.get("provider_type")),
         "developer_id" => row.get("owner").and_then(|o| o.get("id")),
-        // A publication's strategy and portal (Konnect allows one strategy per publication).
-        "auth_strategy_id" => row.get("auth_strategy_ids").and_then(|ids| ids.get(0)),
+        // A publication's strategy and portal (Konnect allows one strategy per publication);
+        // an application's strategy.
+        "auth_strategy_id" => row
+            .get("auth_strategy_ids")
+            .and_then(|ids| ids.get(0))
+            .or_else(|| row.get("auth_strategy").and_then(|s| s.get("id"))),
         "portal_id" => direct.or_else(|| row.get("portal_ids").and_then(|ids| ids.get(0))),
         _ => direct,
     }?;
