@@ -11,7 +11,7 @@ use dcr_workflow::{PlanOptions, VerifyMode, VerifyOptions};
 #[command(
     name = "dcr",
     version,
-    about = "Konnect Dev Portal DCR with Auth0: plan, apply, destroy, rotate, verify, audit"
+    about = "Konnect Dev Portal DCR with Auth0: plan, apply, destroy, rotate, verify, audit, rename"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -24,7 +24,7 @@ pub struct Cli {
     /// More on stderr: -v each request, -vv everything (RUST_LOG, when set, decides).
     #[arg(long, short, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
-    /// `json`: one JSON document on stdout (plan, apply, destroy, rotate, verify, audit);
+    /// `json`: one JSON document on stdout (plan, apply, destroy, rotate, verify, audit, rename);
     /// progress, prompts and logs stay on stderr.
     #[arg(long, short, global = true, value_enum, default_value_t = Output::Text)]
     output: Output,
@@ -114,6 +114,13 @@ enum Command {
     },
     /// Report Auth0 clients and portal applications orphaned on either side.
     Audit,
+    /// Rename the Auth0 applications Konnect registered whose name differs from
+    /// naming.template's (apply does it too).
+    Rename {
+        /// Only show what would be renamed (exits 2 when something would be).
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Read a setup made by hand (Kong's guide) and write the configuration that
     /// reproduces it (no secret); then `plan --adopt --config FILE`.
     Import {
@@ -202,7 +209,14 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             let plan = workflow
                 .plan_with(&PlanOptions::new().adopt(adopt).prune(prune))
                 .await?;
-            output.emit(&plan, &plan)?;
+            let renames = planned_renames(&workflow).await?;
+            match &renames {
+                Some(renames) => output.emit(
+                    &serde_json::json!({"plan": plan, "renames": renames}),
+                    format_args!("{plan}\n{renames}"),
+                )?,
+                None => output.emit(&plan, &plan)?,
+            }
             if let Some(out) = out {
                 save(&out, &workflow.save_plan(&plan)?)?;
                 eprintln!(
@@ -211,7 +225,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                     out.display()
                 );
             }
-            if detailed_exitcode && !plan.is_empty() {
+            if detailed_exitcode && (!plan.is_empty() || renames.is_some_and(|r| !r.is_empty())) {
                 return Ok(false);
             }
         }
@@ -224,8 +238,9 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                 .map_err(|e| anyhow::anyhow!("{} is not a plan saved by dcr plan --out: {e}", file.display()))?;
             // Reviewed when it was saved: no question.
             let applied = workflow.apply_saved(&saved).await?;
+            let renamed = renames(&workflow, output).await?;
             output.emit(
-                &serde_json::json!({"plan": saved.plan, "applied": applied}),
+                &serde_json::json!({"plan": saved.plan, "applied": applied, "renamed": renamed}),
                 format_args!("Applied the saved plan {}.", file.display()),
             )?;
         }
@@ -244,14 +259,19 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                     .await?;
                 output.say(&plan);
                 if plan.is_empty() {
-                    output.emit(&serde_json::json!({"plan": plan, "applied": null}), "Nothing to do.")?;
+                    let renamed = renames(&workflow, output).await?;
+                    output.emit(
+                        &serde_json::json!({"plan": plan, "applied": null, "renamed": renamed}),
+                        "Nothing to do.",
+                    )?;
                     break;
                 }
                 confirm("apply this plan", auto_approve)?;
                 match workflow.apply(&plan).await {
                     Ok(applied) => {
+                        let renamed = renames(&workflow, output).await?;
                         output.emit(
-                            &serde_json::json!({"plan": plan, "applied": applied}),
+                            &serde_json::json!({"plan": plan, "applied": applied, "renamed": renamed}),
                             format_args!(
                                 "Applied: admin application {}, provider {}, strategy {}, API {}.",
                                 applied.admin_client_id,
@@ -333,9 +353,45 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             output.emit(&report, &report)?;
             return Ok(report.is_clean());
         }
+        Command::Rename { dry_run } => {
+            let report = workflow
+                .rename(&dcr_workflow::RenameOptions::new().dry_run(dry_run))
+                .await?;
+            output.emit(&report, &report)?;
+            return Ok(!(dry_run && !report.is_empty()));
+        }
         Command::Completions { .. } | Command::Import { .. } => {}
     }
     Ok(true)
+}
+
+/// What `plan` shows of the rename pass: the renames a run would make, when
+/// `naming.template` is set.
+async fn planned_renames(workflow: &dcr_workflow::Workflow) -> anyhow::Result<Option<dcr_workflow::RenameReport>> {
+    if workflow.config().naming.template.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(
+        workflow
+            .rename(&dcr_workflow::RenameOptions::new().dry_run(true))
+            .await?,
+    ))
+}
+
+/// `apply`'s last part: the rename pass, when `naming.template` is set (its report is
+/// said on the way, the JSON document carries it).
+async fn renames(
+    workflow: &dcr_workflow::Workflow,
+    output: Output,
+) -> anyhow::Result<Option<dcr_workflow::RenameReport>> {
+    if workflow.config().naming.template.is_none() {
+        return Ok(None);
+    }
+    let report = workflow.rename(&dcr_workflow::RenameOptions::new()).await?;
+    if output == Output::Text {
+        output.say(&report);
+    }
+    Ok(Some(report))
 }
 
 /// Writes a saved plan: to a temporary file beside it, then renamed over it, so that a

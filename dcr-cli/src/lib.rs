@@ -5,7 +5,7 @@
 //! cargo install dcr-cli          # or: cargo install --path dcr-cli
 //! dcr plan [--detailed-exitcode] [--adopt] [--prune] [--out plan.json] [--output json]
 //! dcr apply [--auto-approve] [--adopt] [--prune] [PLAN_FILE]
-//! dcr verify | rotate | audit | destroy [--auto-approve] | import [--out dcr.toml]
+//! dcr verify | rotate | audit | rename [--dry-run] | destroy [--auto-approve] | import [--out dcr.toml]
 //! dcr completions bash|zsh|fish
 //! ```
 //!

@@ -1,15 +1,12 @@
 //! Audit: Auth0 clients Konnect registered whose application is gone, and applications
 //! whose Auth0 client is gone.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Mutex, MutexGuard};
-
 use std::fmt;
-use tokio::sync::Notify;
 
 use futures::{StreamExt, TryStreamExt};
 use konnect_appauth::PortalId;
 
+use crate::pairs::{Join, Pairs};
 use crate::plan::StepId;
 use crate::steps::{Purpose, in_step, observe};
 use crate::{Result, Workflow, WorkflowError};
@@ -140,89 +137,9 @@ impl fmt::Display for AuditReport {
     }
 }
 
-/// What the two walks have seen and not yet matched; of a matched pair only the client id
-/// is kept.
-#[derive(Default)]
-struct Unmatched {
-    /// Applications whose client has not been seen: client id -> application id.
-    applications: HashMap<String, String>,
-    /// Clients whose application has not been seen, with what makes one an orphan: the
-    /// application Konnect registered it for (absent for clients not from this portal).
-    clients: HashMap<String, Option<OrphanClient>>,
-    /// Client ids already paired, in case a second application names the same client.
-    matched: HashSet<String>,
-    application_count: usize,
-    client_count: usize,
-    /// Applications walked, with a client or not: what pacing compares.
-    applications_walked: usize,
-    applications_done: bool,
-    clients_done: bool,
-}
-
-/// How far (in items) one walk may run ahead of the other before it waits: two pages.
-/// Both lists come in creation order, so pairs meet within that distance and the
-/// unmatched maps stay small however fast one side answers.
-const LEAD: usize = 200;
-
-impl Unmatched {
-    fn application(&mut self, client_id: String, application_id: String) {
-        self.application_count += 1;
-        if self.clients.remove(&client_id).is_some() {
-            self.matched.insert(client_id);
-        } else if !self.matched.contains(&client_id) {
-            self.applications.insert(client_id, application_id);
-        }
-    }
-
-    /// Whether the applications walk should wait for the clients walk.
-    fn applications_ahead(&self) -> bool {
-        !self.clients_done && self.applications_walked > self.client_count + LEAD
-    }
-
-    /// Whether the clients walk should wait for the applications walk.
-    fn clients_ahead(&self) -> bool {
-        !self.applications_done && self.client_count > self.applications_walked + LEAD
-    }
-
-    fn client(&mut self, client_id: String, registered: Option<OrphanClient>) {
-        self.client_count += 1;
-        if self.applications.remove(&client_id).is_some() {
-            self.matched.insert(client_id);
-        } else {
-            self.clients.insert(client_id, registered);
-        }
-    }
-}
-
-fn lock(unmatched: &Mutex<Unmatched>) -> MutexGuard<'_, Unmatched> {
-    unmatched.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// The two walks' shared state and the signal that either made progress.
-struct Join {
-    unmatched: Mutex<Unmatched>,
-    progress: Notify,
-}
-
-impl Join {
-    /// Waits while `ahead` says this walk is too far in front of the other.
-    async fn pace(&self, ahead: fn(&Unmatched) -> bool) {
-        loop {
-            let mut progressed = std::pin::pin!(self.progress.notified());
-            progressed.as_mut().enable();
-            if !ahead(&lock(&self.unmatched)) {
-                return;
-            }
-            progressed.await;
-        }
-    }
-
-    /// Records an item (or the end of a walk) and wakes the other walk.
-    fn update(&self, change: impl FnOnce(&mut Unmatched)) {
-        change(&mut lock(&self.unmatched));
-        self.progress.notify_waiters();
-    }
-}
+/// What an audit's application brings: its id. What a client brings: what makes it an
+/// orphan (absent for clients not registered for a configured portal).
+type AuditJoin = Join<String, Option<OrphanClient>>;
 
 impl Workflow {
     /// Streams the portal's applications and the tenant's clients at the same time and
@@ -236,10 +153,7 @@ impl Workflow {
     async fn audit_inner(&self) -> Result<AuditReport> {
         // Every configured portal, one after the other (each list in creation order).
         let portals = self.config.portal_ids();
-        let join = Join {
-            unmatched: Mutex::new(Unmatched::default()),
-            progress: Notify::new(),
-        };
+        let join = AuditJoin::default();
         // Both walks run at once, so an audit takes as long as the longer one, not both
         // (2,000 applications at 50 ms per page: 1.1 s instead of 2.2 s).
         let mut leftover_applications = Vec::new();
@@ -255,7 +169,7 @@ impl Workflow {
                 .flatten()
             );
             loop {
-                join.pace(Unmatched::applications_ahead).await;
+                join.pace(Pairs::applications_ahead).await;
                 let Some(app) = apps.try_next().await.map_err(WorkflowError::konnect(StepId::Audit))? else {
                     break;
                 };
@@ -282,7 +196,7 @@ impl Workflow {
         let clients = async {
             let mut clients = std::pin::pin!(self.auth0.clients().list().fields(CLIENT_FIELDS).stream());
             loop {
-                join.pace(Unmatched::clients_ahead).await;
+                join.pace(Pairs::clients_ahead).await;
                 let Some(client) = clients.try_next().await.map_err(WorkflowError::auth0(StepId::Audit))? else {
                     break;
                 };
@@ -315,14 +229,12 @@ impl Workflow {
         let chain = async { observe(self.ctx(), Purpose::Rotate).await };
         let ((), (), observed) = futures::future::try_join3(applications, clients, chain).await?;
         let duplicates = duplicates_of(&observed, &admins);
-        let unmatched = join
-            .unmatched
-            .into_inner()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mut orphan_clients: Vec<OrphanClient> = unmatched.clients.into_values().flatten().collect();
+        let pairs = join.into_pairs();
+        let (application_count, client_count) = (pairs.application_count, pairs.client_count);
+        let (unpaired_applications, unpaired_clients) = pairs.unpaired();
+        let mut orphan_clients: Vec<OrphanClient> = unpaired_clients.into_values().flatten().collect();
         orphan_clients.sort_by(|a, b| a.client_id.cmp(&b.client_id));
-        let mut orphan_applications: Vec<OrphanApplication> = unmatched
-            .applications
+        let mut orphan_applications: Vec<OrphanApplication> = unpaired_applications
             .into_iter()
             .map(|(client_id, application_id)| OrphanApplication {
                 application_id,
@@ -331,8 +243,8 @@ impl Workflow {
             .collect();
         orphan_applications.sort_by(|a, b| a.application_id.cmp(&b.application_id));
         Ok(AuditReport {
-            applications: unmatched.application_count,
-            auth0_clients: unmatched.client_count,
+            applications: application_count,
+            auth0_clients: client_count,
             orphan_clients,
             orphan_applications,
             duplicates,
@@ -365,49 +277,4 @@ fn duplicates_of(observed: &crate::steps::Observed, admins: &[(String, String)])
         }
     }
     found
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn registered(client: &str, application: &str) -> Option<OrphanClient> {
-        Some(OrphanClient {
-            client_id: client.into(),
-            name: format!("app for {application}"),
-            application_id: application.into(),
-        })
-    }
-
-    #[test]
-    fn pairs_match_in_either_order_and_only_orphans_remain() {
-        let mut u = Unmatched::default();
-        u.client("c1".into(), registered("c1", "a1")); // client first
-        u.application("c1".into(), "a1".into());
-        u.application("c2".into(), "a2".into()); // application first
-        u.client("c2".into(), registered("c2", "a2"));
-        u.client("c3".into(), registered("c3", "gone")); // orphan client
-        u.application("c4".into(), "a4".into()); // orphan application
-        u.client("admin".into(), None); // not from the portal: never an orphan
-        u.application("c1".into(), "a5".into()); // a second application of the same client
-        assert_eq!((u.application_count, u.client_count), (4, 4));
-        let orphan_clients: Vec<_> = u.clients.values().flatten().map(|c| c.client_id.as_str()).collect();
-        assert_eq!(orphan_clients, ["c3"]);
-        assert_eq!(u.applications.keys().collect::<Vec<_>>(), ["c4"]);
-    }
-
-    #[test]
-    fn a_walk_more_than_two_pages_ahead_waits_until_the_other_ends() {
-        let mut u = Unmatched {
-            applications_walked: LEAD + 5,
-            ..Unmatched::default()
-        };
-        assert!(u.applications_ahead() && !u.clients_ahead());
-        u.client_count = 5;
-        assert!(!u.applications_ahead(), "within the lead again");
-        u.client_count = 2 * LEAD + 6;
-        assert!(u.clients_ahead());
-        u.applications_done = true;
-        assert!(!u.clients_ahead(), "nothing to wait for once the other walk ended");
-    }
 }

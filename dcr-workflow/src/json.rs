@@ -7,10 +7,10 @@
 use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Serialize, Serializer};
 
-use crate::AuditReport;
 use crate::plan::{Action, FieldChange, Plan, SENSITIVE, StepId, StepPlan};
 use crate::verify::{Outcome, VerifyReport};
 use crate::workflow::{Applied, Destroyed};
+use crate::{AuditReport, RenameReport};
 
 impl Serialize for StepId {
     /// The step's snake_case name (`admin_app`, `publication`).
@@ -28,6 +28,9 @@ impl Serialize for StepId {
             StepId::Rotate => "rotate",
             StepId::Verify => "verify",
             StepId::Audit => "audit",
+            StepId::Rename => "rename",
+            StepId::NamingAction => "naming_action",
+            StepId::NamingBinding => "naming_binding",
         })
     }
 }
@@ -200,6 +203,31 @@ impl Serialize for AuditReport {
         m.serialize_entry("orphan_applications", &orphan_applications)?;
         m.serialize_entry("duplicates", &duplicates)?;
         m.serialize_entry("verify_leftovers", &leftovers)?;
+        m.end()
+    }
+}
+
+impl Serialize for RenameReport {
+    /// Every count and list, and `dry_run`.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let renamed: Vec<_> = self
+            .renamed
+            .iter()
+            .map(|r| serde_json::json!({"client_id": r.client_id, "from": r.from, "to": r.to}))
+            .collect();
+        let kept: Vec<_> = self
+            .not_renamed
+            .iter()
+            .map(|n| serde_json::json!({"client_id": n.client_id, "name": n.name, "reason": n.reason}))
+            .collect();
+        let mut m = s.serialize_map(Some(7))?;
+        m.serialize_entry("dry_run", &self.dry_run)?;
+        m.serialize_entry("applications", &self.applications)?;
+        m.serialize_entry("auth0_clients", &self.auth0_clients)?;
+        m.serialize_entry("konnect_clients", &self.konnect_clients)?;
+        m.serialize_entry("renamed", &renamed)?;
+        m.serialize_entry("unchanged", &self.unchanged)?;
+        m.serialize_entry("not_renamed", &kept)?;
         m.end()
     }
 }

@@ -48,7 +48,9 @@ mod error;
 mod import;
 mod json;
 mod leftovers;
+mod naming;
 pub mod owner;
+mod pairs;
 mod plan;
 mod rotation;
 #[cfg(feature = "sandbox")]
@@ -65,11 +67,13 @@ mod workflow;
 pub use async_trait::async_trait;
 pub use audit::{AuditReport, DuplicateResource, OrphanApplication, OrphanClient, VerifyLeftover};
 pub use config::{
-    ApiScope, ApiSettings, Auth0Settings, DEFAULT_ADMIN_APP_NAME, DEFAULT_AUTH_METHODS, DEFAULT_PRODUCT_VERSION,
-    DcrConfig, ENV_VARIABLES, KNOWN_AUTH_METHODS, KonnectSettings, PublicationSettings,
+    ApiScope, ApiSettings, Auth0Settings, DEFAULT_ADMIN_APP_NAME, DEFAULT_AUTH_METHODS, DEFAULT_NAMING_ACTION_NAME,
+    DEFAULT_PRODUCT_VERSION, DcrConfig, ENV_VARIABLES, KNOWN_AUTH_METHODS, KonnectSettings, NamingSettings,
+    PublicationSettings,
 };
 pub use error::{ConfigProblem, ConfigProblems, Result, WorkflowError};
 pub use import::{ImportOptions, Imported, import, import_with};
+pub use naming::{MAX_NAME_CHARS, NameFacts, NameTemplate, NotRenamed, Rename, RenameOptions, RenameReport, Unnamed};
 pub use plan::{Action, FieldChange, KNOWN_AFTER_APPLY, Plan, PlanOptions, StepId, StepPlan};
 pub use saved::SavedPlan;
 pub use verify::{Check, Link, Outcome, VerifyMode, VerifyOptions, VerifyReport};

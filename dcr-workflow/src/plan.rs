@@ -30,6 +30,12 @@ pub enum StepId {
     Verify,
     /// The orphan audit.
     Audit,
+    /// The rename of the applications Konnect registered (`naming.template`).
+    Rename,
+    /// The Auth0 Action that names them at their first token request.
+    NamingAction,
+    /// Its binding to the `credentials-exchange` trigger.
+    NamingBinding,
 }
 
 impl fmt::Display for StepId {
@@ -47,6 +53,9 @@ impl fmt::Display for StepId {
             StepId::Rotate => "secret rotation",
             StepId::Verify => "verification",
             StepId::Audit => "audit",
+            StepId::Rename => "rename of Konnect's Auth0 applications",
+            StepId::NamingAction => "Auth0 naming Action",
+            StepId::NamingBinding => "Auth0 credentials-exchange binding",
         })
     }
 }

@@ -23,7 +23,7 @@ enum Kind {
 
 /// Every variable [`DcrConfig::load`] reads, after its prefix (`DCR_` by default),
 /// with the field it sets.
-pub const ENV_VARIABLES: [(&str, &str); 32] = [
+pub const ENV_VARIABLES: [(&str, &str); 35] = [
     ("AUTH0_DOMAIN", "auth0.domain"),
     ("AUTH0_CUSTOM_DOMAIN", "auth0.custom_domain"),
     ("AUTH0_BASE_URL", "auth0.base_url"),
@@ -59,13 +59,16 @@ pub const ENV_VARIABLES: [(&str, &str); 32] = [
     ("KONNECT_PORTAL_URL", "konnect.portal_url"),
     ("KONNECT_GATEWAY_URL", "konnect.gateway_url"),
     ("LABELS", "labels"),
+    ("NAMING_TEMPLATE", "naming.template"),
+    ("NAMING_ACTION", "naming.action"),
+    ("NAMING_ACTION_NAME", "naming.action_name"),
 ];
 
 fn kind_of(field: &str) -> Kind {
     match field {
         "api.scopes" => Kind::Scopes,
         "labels" => Kind::Labels,
-        "api.developer_managed_scopes" | "konnect.auto_approve_registrations" => Kind::Flag,
+        "api.developer_managed_scopes" | "konnect.auto_approve_registrations" | "naming.action" => Kind::Flag,
         "konnect.scopes" | "konnect.credential_claim" | "konnect.auth_methods" => Kind::List,
         _ => Kind::Text,
     }

@@ -75,6 +75,49 @@ pub struct DcrConfig {
     pub konnect: KonnectSettings,
     /// Extra labels put on every Konnect resource the workflow creates.
     pub labels: BTreeMap<String, String>,
+    /// How the Auth0 applications Konnect registers are named.
+    pub naming: NamingSettings,
+}
+
+/// Default name of the Auth0 Action that names Konnect's applications.
+pub const DEFAULT_NAMING_ACTION_NAME: &str = "dcr-rs Konnect application naming";
+
+/// `[naming]`: the names of the Auth0 applications Konnect registers for developers'
+/// applications (Konnect names each after the developer's application, so a tenant fills
+/// with names like "test").
+///
+/// ```toml
+/// [naming]
+/// template = "{application_name} ({developer_id})"
+/// action = false
+/// ```
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct NamingSettings {
+    /// The name each application should have. Placeholders: `{portal_id}`,
+    /// `{developer_id}`, `{org_id}` and `{application_id}` (the `konnect_*` metadata
+    /// Konnect puts on the client) and `{application_name}` (the portal application's
+    /// name); `{{` and `}}` are literal braces. `dcr rename` (and `dcr apply`) rename the
+    /// applications whose name differs. Unset: nothing is renamed.
+    pub template: Option<String>,
+    /// Also deploy an Auth0 Action on the `credentials-exchange` trigger that renames an
+    /// application at its first token request, so names are right between runs. It
+    /// cannot know the portal application's name: the template must not use
+    /// `{application_name}`.
+    pub action: bool,
+    /// The Action's name. Default "dcr-rs Konnect application naming".
+    pub action_name: String,
+}
+
+impl Default for NamingSettings {
+    fn default() -> Self {
+        NamingSettings {
+            template: None,
+            action: false,
+            action_name: DEFAULT_NAMING_ACTION_NAME.to_owned(),
+        }
+    }
 }
 
 /// `[auth0]`.

@@ -113,6 +113,7 @@ impl DcrConfig {
         self.check_auth0(&mut p, auth0_credentials);
         self.check_api(&mut p);
         self.check_konnect(&mut p, konnect_credentials);
+        self.check_naming(&mut p);
         if self.labels.len() >= MAX_LABELS {
             p.add(
                 "labels",
@@ -137,6 +138,33 @@ impl DcrConfig {
                 problems: ConfigProblems(p.0),
             })
         }
+    }
+
+    fn check_naming(&self, p: &mut Problems) {
+        let n = &self.naming;
+        let template = match n.template.as_deref() {
+            Some(text) => match crate::naming::NameTemplate::parse(text) {
+                Ok(t) => Some(t),
+                Err(reason) => {
+                    p.add("naming.template", reason);
+                    None
+                }
+            },
+            None => None,
+        };
+        if !n.action {
+            return;
+        }
+        match &template {
+            None if n.template.is_none() => p.add("naming.action", "needs naming.template: the name the Action gives"),
+            Some(t) if t.uses_application_name() => p.add(
+                "naming.template",
+                "uses {application_name}, which the Action cannot know (Auth0 has only the name it renames): \
+                 use ids only, or leave naming.action off and run dcr rename",
+            ),
+            _ => {}
+        }
+        p.required("naming.action_name", &n.action_name);
     }
 
     fn check_auth0(&self, p: &mut Problems, credentials: bool) {
@@ -387,6 +415,38 @@ mod tests {
         c.konnect.portal_id = "p".into();
         c.konnect.api_name = Some("Orders".into());
         c
+    }
+
+    #[test]
+    fn naming_problems_name_their_field() {
+        let problems = |c: &DcrConfig| match c.validate() {
+            Err(WorkflowError::Config { problems }) => problems
+                .0
+                .into_iter()
+                .map(|p| format!("{}: {}", p.field, p.reason))
+                .collect::<Vec<_>>(),
+            other => panic!("expected problems, got {other:?}"),
+        };
+        let mut c = good();
+        c.naming.template = Some("{app_name}".into());
+        assert!(problems(&c)[0].starts_with("naming.template: unknown placeholder {app_name}"));
+        c.naming.template = None;
+        c.naming.action = true;
+        assert_eq!(
+            problems(&c),
+            ["naming.action: needs naming.template: the name the Action gives"]
+        );
+        c.naming.template = Some("{application_name} ({developer_id})".into());
+        c.naming.action_name = " ".into();
+        let found = problems(&c);
+        assert!(
+            found[0].starts_with("naming.template: uses {application_name}"),
+            "{found:?}"
+        );
+        assert_eq!(found[1], "naming.action_name: is required");
+        c.naming.template = Some("{developer_id}/{application_id}".into());
+        c.naming.action_name = "naming".into();
+        assert!(c.validate().is_ok());
     }
 
     #[test]

@@ -133,6 +133,14 @@ impl DcrConfig {
                 .collect();
             root.insert("labels".into(), Value::Table(labels));
         }
+        let n = &self.naming;
+        if n.template.is_some() || n.action {
+            let mut naming = Table::new();
+            optional(&mut naming, "template", n.template.as_ref());
+            naming.insert("action".into(), Value::Boolean(n.action));
+            text(&mut naming, "action_name", &n.action_name);
+            root.insert("naming".into(), Value::Table(naming));
+        }
         let body = toml::to_string(&root).map_err(|e| WorkflowError::ConfigFile {
             path: "<toml>".into(),
             reason: format!("cannot be written as TOML: {e}"),

@@ -1,0 +1,49 @@
+//! Names for the Auth0 applications Konnect registers: `naming.template`, the rename pass
+//! ([`Workflow::rename`](crate::Workflow::rename)) and the optional Auth0 Action that
+//! renames an application at its first token request.
+
+mod rename;
+mod template;
+
+pub use rename::{NotRenamed, Rename, RenameOptions, RenameReport};
+pub use template::{MAX_NAME_CHARS, NameFacts, NameTemplate, Unnamed};
+
+use crate::error::{ConfigProblem, ConfigProblems};
+use crate::{DcrConfig, Result, WorkflowError};
+
+/// The `client_metadata` keys Konnect writes on each application it registers.
+pub(crate) const KONNECT_KEYS: [&str; 4] = [
+    "konnect_portal_id",
+    "konnect_developer_id",
+    "konnect_org_id",
+    "konnect_application_id",
+];
+
+impl DcrConfig {
+    /// The parsed `naming.template`, or a configuration error naming it when it is unset
+    /// or wrong.
+    pub(crate) fn name_template(&self) -> Result<NameTemplate> {
+        let problem = |reason: String| WorkflowError::Config {
+            problems: ConfigProblems(vec![ConfigProblem {
+                field: "naming.template".into(),
+                reason,
+            }]),
+        };
+        let text = self
+            .naming
+            .template
+            .as_deref()
+            .ok_or_else(|| problem("is required to rename: the name each application should have".into()))?;
+        NameTemplate::parse(text).map_err(problem)
+    }
+}
+
+/// The facts of an Auth0 client: its `konnect_*` metadata.
+pub(crate) fn facts_of<'a>(client: &'a auth0_mgmt::resources::clients::Client) -> NameFacts<'a> {
+    KONNECT_KEYS
+        .iter()
+        .fold(NameFacts::new(), |facts, key| match client.metadata(key) {
+            Some(value) => facts.metadata(key, value),
+            None => facts,
+        })
+}
