@@ -16,6 +16,7 @@ use crate::TokenEndpointAuthMethod;
 use crate::error::{Auth0Error, Result};
 use crate::ids::{Audience, ClientId};
 use crate::oauth::{ClientCredentialsRequest, OAuth, TOKEN, TokenResponse};
+use crate::resources::actions::Actions;
 use crate::resources::client_grants::ClientGrants;
 use crate::resources::clients::Clients;
 use crate::resources::resource_servers::ResourceServers;
@@ -134,6 +135,11 @@ impl Auth0Client {
     /// APIs (`/api/v2/resource-servers`).
     pub fn resource_servers(&self) -> ResourceServers {
         ResourceServers::new(self.clone())
+    }
+
+    /// Actions, triggers and their bindings (`/api/v2/actions`).
+    pub fn actions(&self) -> Actions {
+        Actions::new(self.clone())
     }
 
     /// The token endpoint (`/oauth/token`).

@@ -18,3 +18,11 @@ id_type!(
     /// An API audience: a resource server's `identifier`. Often a URL, but any string.
     Audience
 );
+id_type!(
+    /// An Action's `id`.
+    ActionId
+);
+id_type!(
+    /// An Action version's `id`.
+    ActionVersionId
+);

@@ -89,6 +89,6 @@ pub use enums::{
     AppType, GrantType, OrganizationUsage, SigningAlg, SubjectType, TokenDialect, TokenEndpointAuthMethod,
 };
 pub use error::{ApiError, Auth0Error, Result};
-pub use ids::{Audience, ClientGrantId, ClientId, ResourceServerId};
+pub use ids::{ActionId, ActionVersionId, Audience, ClientGrantId, ClientId, ResourceServerId};
 pub use pagination::{MAX_PAGE_SIZE, Page};
 pub use secret::{AccessToken, ClientSecret};

@@ -43,7 +43,13 @@ impl<T> IntoIterator for Page<T> {
 /// The wire shape of a paginated list; the item key differs per resource.
 #[derive(Deserialize)]
 pub(crate) struct WirePage<T> {
-    #[serde(alias = "clients", alias = "client_grants", alias = "resource_servers")]
+    #[serde(
+        alias = "clients",
+        alias = "client_grants",
+        alias = "resource_servers",
+        alias = "actions",
+        alias = "bindings"
+    )]
     items: Vec<T>,
     #[serde(default, deserialize_with = "lenient_count")]
     total: Option<u64>,

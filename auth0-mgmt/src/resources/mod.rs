@@ -1,6 +1,7 @@
 //! One module per Management API resource: its handler and its request/response types,
 //! named after the schemas in the Management API document.
 
+pub mod actions;
 pub mod client_grants;
 pub mod clients;
 pub mod resource_servers;

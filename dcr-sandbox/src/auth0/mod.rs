@@ -31,6 +31,7 @@
 //! # Ok(()) }
 //! ```
 
+mod actions;
 mod bucket;
 mod certificate;
 mod failure;
@@ -355,6 +356,47 @@ impl Auth0Sandbox {
     /// Deletes an application directly, as someone in the dashboard would.
     pub fn remove_client(&self, id: &str) {
         lock(&self.state).store.delete_client(id);
+    }
+
+    /// Every action, as `GET /api/v2/actions/actions/{id}` answers it.
+    pub fn actions(&self) -> Vec<Value> {
+        lock(&self.state)
+            .store
+            .actions
+            .actions
+            .iter_from(0)
+            .map(|(_, row)| Value::Object(row.clone()))
+            .collect()
+    }
+
+    /// The value of an action's secret (Auth0 never answers it; a test may read it).
+    pub fn action_secret(&self, action_id: &str, name: &str) -> Option<SecretString> {
+        lock(&self.state).store.actions.secret(action_id, name).map(SecretString::from)
+    }
+
+    /// The actions bound to a trigger (`credentials-exchange`), in execution order.
+    pub fn bound_actions(&self, trigger: &str) -> Vec<String> {
+        lock(&self.state).store.actions.bound(trigger)
+    }
+
+    /// Every deployed version of an action, oldest first.
+    pub fn action_versions(&self, action_id: &str) -> Vec<Value> {
+        lock(&self.state).store.actions.versions(action_id)
+    }
+
+    /// Changes an action's draft directly (as someone in the dashboard would), to plant drift.
+    pub fn edit_action(&self, action_id: &str, body: Value) -> Result<Value, SandboxError> {
+        lock(&self.state).store.actions.update(action_id, &body)
+    }
+
+    /// Deploys an action's draft directly.
+    pub fn deploy_action(&self, action_id: &str) -> Result<Value, SandboxError> {
+        lock(&self.state).store.actions.deploy(action_id)
+    }
+
+    /// Replaces a trigger's bindings directly (`{"bindings": [...]}`), to plant drift.
+    pub fn set_bindings(&self, trigger: &str, body: Value) -> Result<Value, SandboxError> {
+        lock(&self.state).store.actions.update_bindings(trigger, &body)
     }
 
     /// The public signing key as a JWKS document (also served at `/.well-known/jwks.json`).

@@ -450,4 +450,13 @@ pub(crate) const REQUIRED_SCOPES: &[(&str, &str, &[&str])] = &[
     ("DELETE", "/api/v2/resource-servers/{id}", &["delete:resource_servers"]),
     ("GET", "/api/v2/resource-servers/{id}", &["read:resource_servers"]),
     ("PATCH", "/api/v2/resource-servers/{id}", &["update:resource_servers"]),
+    ("GET", "/api/v2/actions/actions", &["read:actions"]),
+    ("POST", "/api/v2/actions/actions", &["create:actions"]),
+    ("GET", "/api/v2/actions/actions/{id}", &["read:actions"]),
+    ("PATCH", "/api/v2/actions/actions/{id}", &["update:actions"]),
+    ("DELETE", "/api/v2/actions/actions/{id}", &["delete:actions"]),
+    ("POST", "/api/v2/actions/actions/{id}/deploy", &["create:actions"]),
+    ("GET", "/api/v2/actions/triggers", &["read:actions"]),
+    ("GET", "/api/v2/actions/triggers/{triggerId}/bindings", &["read:actions"]),
+    ("PATCH", "/api/v2/actions/triggers/{triggerId}/bindings", &["update:actions"]),
 ];

@@ -42,6 +42,11 @@ enum Route {
     Grant(String),
     ResourceServers,
     ResourceServer(String),
+    Actions,
+    Action(String),
+    DeployAction(String),
+    Triggers,
+    Bindings(String),
     Unknown,
 }
 
@@ -68,6 +73,17 @@ fn route(path: &str) -> (Route, &'static str) {
         ["api", "v2", "resource-servers", id] => {
             (Route::ResourceServer((*id).to_owned()), "/api/v2/resource-servers/{id}")
         }
+        ["api", "v2", "actions", "actions"] => (Route::Actions, "/api/v2/actions/actions"),
+        ["api", "v2", "actions", "actions", id] => (Route::Action((*id).to_owned()), "/api/v2/actions/actions/{id}"),
+        ["api", "v2", "actions", "actions", id, "deploy"] => (
+            Route::DeployAction((*id).to_owned()),
+            "/api/v2/actions/actions/{id}/deploy",
+        ),
+        ["api", "v2", "actions", "triggers"] => (Route::Triggers, "/api/v2/actions/triggers"),
+        ["api", "v2", "actions", "triggers", trigger, "bindings"] => (
+            Route::Bindings((*trigger).to_owned()),
+            "/api/v2/actions/triggers/{triggerId}/bindings",
+        ),
         _ => (Route::Unknown, "unknown"),
     }
 }
@@ -501,9 +517,65 @@ impl Shared {
                 store.delete_resource_server(&id)?;
                 Reply::empty(204)
             }
+            ("GET", Route::Actions) => {
+                let name = query.get("actionName").map(str::to_owned);
+                let trigger = query.get("triggerId").map(str::to_owned);
+                let deployed = query.boolean("deployed")?;
+                let keep = |row: &Map<String, Value>| {
+                    name.as_deref().is_none_or(|n| row["name"] == n)
+                        && trigger.as_deref().is_none_or(|t| {
+                            row["supported_triggers"]
+                                .as_array()
+                                .is_some_and(|ts| ts.iter().any(|x| x["id"] == t))
+                        })
+                        && deployed.is_none_or(|d| row.contains_key("deployed_version") == d)
+                };
+                Reply::json(200, page_numbered(&store.actions.actions, "actions", &query, keep)?)
+            }
+            ("POST", Route::Actions) => Reply::json(201, store.actions.create(&parse_body(request)?)?),
+            ("GET", Route::Action(id)) => Reply::json(200, store.actions.get(&id)?),
+            ("PATCH", Route::Action(id)) => Reply::json(200, store.actions.update(&id, &parse_body(request)?)?),
+            ("DELETE", Route::Action(id)) => {
+                store.actions.delete(&id, query.boolean("force")?.unwrap_or(false))?;
+                Reply::empty(204)
+            }
+            // The document lists 202 as this operation's success status.
+            ("POST", Route::DeployAction(id)) => Reply::json(202, store.actions.deploy(&id)?),
+            ("GET", Route::Triggers) => Reply::json(200, super::actions::ActionStore::triggers_view()),
+            ("GET", Route::Bindings(trigger)) => {
+                let table = store.actions.bindings_table(&trigger)?;
+                Reply::json(200, page_numbered(&table, "bindings", &query, |_| true)?)
+            }
+            ("PATCH", Route::Bindings(trigger)) => {
+                Reply::json(200, store.actions.update_bindings(&trigger, &parse_body(request)?)?)
+            }
             _ => error_reply(&SandboxError::mgmt(404, "not_found", "Not Found")),
         })
     }
+}
+
+/// The Actions endpoints' paging: `page` and `per_page` (default 20, at most 100), always
+/// answered as `{total, page, per_page, <items>}`.
+fn page_numbered(table: &Table, key: &str, query: &Query, keep: impl Fn(&Map<String, Value>) -> bool) -> Outcome<Value> {
+    let page = query.number("page", 0, u64::from(u32::MAX))?.unwrap_or(0);
+    let per_page = query.number("per_page", 1, 100)?.unwrap_or(20);
+    let rows: Vec<Value> = table
+        .iter_from(0)
+        .filter(|(_, row)| keep(row))
+        .map(|(_, row)| Value::Object(row.clone()))
+        .collect();
+    let total = rows.len();
+    let items: Vec<Value> = rows
+        .into_iter()
+        .skip((page * per_page) as usize)
+        .take(per_page as usize)
+        .collect();
+    let mut body = Map::new();
+    body.insert("total".into(), json!(total));
+    body.insert("page".into(), json!(page));
+    body.insert("per_page".into(), json!(per_page));
+    body.insert(key.to_owned(), Value::Array(items));
+    Ok(Value::Object(body))
 }
 
 /// The headers of the bucket that decided a request; an injected 429 keeps its own.
