@@ -172,6 +172,16 @@ impl Workflow {
             }
         }
 
+        // The naming Action before the admin application whose credentials it holds.
+        if let Some(naming) = &observed.naming {
+            let (removed, kept) = in_step(
+                StepId::NamingAction,
+                crate::naming::action::teardown(ctx, naming, delete),
+            )
+            .await?;
+            done.removed.extend(removed);
+            done.kept.extend(kept);
+        }
         let auth0 = &self.auth0;
         let admin = observed.admin.as_ref().filter(|a| owner::owns_client(a));
         if let Some(server) = &observed.resource_server {

@@ -40,3 +40,7 @@ pub const VERIFY_VALUE: &str = "true";
 pub const VERIFY_DESCRIPTION: &str = "Created and removed by dcr-rs verify";
 /// The start of the name of every application `verify` creates.
 pub const VERIFY_NAME_PREFIX: &str = "dcr-rs verify ";
+
+/// The first line of the code of the Auth0 Action the workflow deploys: Actions carry no
+/// metadata, so this is its ownership mark.
+pub const ACTION_CODE_MARK: &str = "// managed_by=dcr-rs";

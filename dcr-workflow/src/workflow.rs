@@ -321,6 +321,12 @@ impl Workflow {
         ));
         steps.extend(duplicates::diff(&observed));
         steps.extend(classic::diff_duplicates(&observed.classic));
+        if let Some(naming) = observed.naming.as_ref().filter(|_| self.config.naming.action) {
+            crate::naming::action::check_owned(ctx, naming)?;
+            steps.push(crate::naming::action::diff(ctx, naming, naming.admin_secret.as_ref())?);
+            steps.push(crate::naming::action::diff_binding(ctx, naming));
+            steps.extend(crate::naming::action::diff_duplicates(naming));
+        }
         Ok(Plan {
             steps,
             observed,
@@ -404,6 +410,7 @@ impl Workflow {
             Ok::<_, WorkflowError>((
                 [admin_plan, grant_plan, api_plan, provider_plan, strategy_plan],
                 admin.client_id,
+                admin.secret,
                 provider,
                 strategy,
             ))
@@ -411,14 +418,26 @@ impl Workflow {
         let apis = in_step(StepId::KonnectApi, konnect_api::apply(ctx, observed));
         let products = in_step(StepId::ApiProduct, classic::apply_products(ctx, &observed.classic));
         let (chain, apis, products) = futures::future::join3(auth0_and_chain, apis, products).await;
-        let ((done, admin_client_id, provider, strategy), apis, (product_plans, versions)) = (chain?, apis?, products?);
+        let ((done, admin_client_id, admin_secret, provider, strategy), apis, (product_plans, versions)) =
+            (chain?, apis?, products?);
         let ids: Vec<(konnect_api::ApiRef, ApiId)> = observed
             .apis
             .iter()
             .zip(&apis)
             .map(|(o, (_, api))| (o.wanted.clone(), api.id.clone()))
             .collect();
-        let (publication_plans, classic_plans) = futures::future::try_join(
+        let naming = async {
+            match observed.naming.as_ref().filter(|_| self.config.naming.action) {
+                Some(naming) => in_step(
+                    StepId::NamingAction,
+                    crate::naming::action::apply(ctx, naming, &admin_client_id, &admin_secret),
+                )
+                .await
+                .map(|plans| plans.to_vec()),
+                None => Ok(Vec::new()),
+            }
+        };
+        let (publication_plans, classic_plans, naming_plans) = futures::future::try_join3(
             in_step(
                 StepId::Publication,
                 publication::apply(ctx, observed, &ids, &strategy.id),
@@ -427,6 +446,7 @@ impl Workflow {
                 StepId::Publication,
                 classic::apply_publications(ctx, &observed.classic, &versions, &strategy.id, observed.prune),
             ),
+            naming,
         )
         .await?;
         // Last: the kept chain no longer references any duplicate.
@@ -446,6 +466,10 @@ impl Workflow {
         steps.extend(classic_plans);
         steps.extend(duplicates::diff(observed));
         steps.extend(classic::diff_duplicates(&observed.classic));
+        steps.extend(naming_plans);
+        if let Some(naming) = observed.naming.as_ref().filter(|_| self.config.naming.action) {
+            steps.extend(crate::naming::action::diff_duplicates(naming));
+        }
         Ok(Applied {
             steps,
             admin_client_id,
@@ -525,6 +549,11 @@ impl Workflow {
                     .map_err(WorkflowError::konnect(StepId::Rotate))?;
             }
             crate::rotation::promote(ctx, &admin.client_id, &secret).await?;
+            // The Action calls the Management API as the admin application: it needs the
+            // new secret too (a run killed before this is caught by the next apply).
+            if self.config.naming.action {
+                crate::naming::action::give_secret(ctx, &admin.client_id, &secret).await?;
+            }
             Ok(Rotated {
                 client_id: admin.client_id,
                 provider_updated: provider.is_some(),

@@ -2,6 +2,7 @@
 //! ([`Workflow::rename`](crate::Workflow::rename)) and the optional Auth0 Action that
 //! renames an application at its first token request.
 
+pub(crate) mod action;
 mod rename;
 mod template;
 
@@ -35,6 +36,15 @@ impl DcrConfig {
             .as_deref()
             .ok_or_else(|| problem("is required to rename: the name each application should have".into()))?;
         NameTemplate::parse(text).map_err(problem)
+    }
+}
+
+impl DcrConfig {
+    /// The code `apply` deploys as the naming Action (`naming.action = true`): the
+    /// shipped `action/naming.js` under the ownership mark and the parsed template.
+    /// Errors name `naming.template` when it is unset or wrong.
+    pub fn naming_action_code(&self) -> Result<String> {
+        action::code(self)
     }
 }
 

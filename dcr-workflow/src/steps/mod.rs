@@ -81,6 +81,9 @@ pub(crate) struct Observed {
     pub(crate) classic: classic::ObservedClassic,
     /// Owned resources under the same natural keys beyond the ones above.
     pub(crate) duplicates: duplicates::Duplicates,
+    /// The naming Action and the `credentials-exchange` bindings: read when
+    /// `naming.action` is on, and by `destroy`.
+    pub(crate) naming: Option<crate::naming::action::ObservedAction>,
 }
 
 impl Observed {
@@ -205,8 +208,22 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
         )
         .await
     };
-    let (chain, resource_server, ((apis, duplicate_apis), portals, mut classic)) =
+    let naming_side = async {
+        match purpose {
+            Purpose::Sweep => crate::naming::action::observe(ctx, true).await.map(Some),
+            _ if ctx.config.naming.action => crate::naming::action::observe(ctx, false).await.map(Some),
+            _ => Ok(None),
+        }
+    };
+    let auth0_side = async { futures::future::try_join(auth0_side, naming_side).await };
+    let ((chain, mut naming), resource_server, ((apis, duplicate_apis), portals, mut classic)) =
         futures::future::try_join3(auth0_side, api_audience::observe(ctx), konnect_side).await?;
+    if let (Some(naming), Some(admin)) = (naming.as_mut(), chain.admin.as_ref()) {
+        naming.admin_secret = ctx
+            .store
+            .get(&crate::store::admin_secret_key(admin.client_id.as_str()))
+            .await?;
+    }
     let publications = publication::match_configured(ctx, &portals, &apis);
     let published: Vec<_> = publications
         .iter()
@@ -259,6 +276,7 @@ pub(crate) async fn observe(ctx: Ctx<'_>, purpose: Purpose) -> Result<Observed> 
             strategies: duplicate_strategies,
             apis: duplicate_apis,
         },
+        naming,
     })
 }
 
