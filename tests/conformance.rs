@@ -7,6 +7,7 @@ use dcr_workflow::sandbox::KonnectSandboxClients as _;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use auth0_mgmt::resources::actions::{ActionTrigger, ActionUpdate, NewAction, TriggerId};
 use auth0_mgmt::resources::client_grants::{ClientGrantUpdate, NewClientGrant};
 use auth0_mgmt::resources::clients::{ClientUpdate, JwtConfiguration, NewClient};
 use auth0_mgmt::resources::resource_servers::{NewResourceServer, ResourceServerScope, ResourceServerUpdate};
@@ -29,7 +30,7 @@ use serde_json::Value;
 
 /// `METHOD /template` of every operation the two clients expose.
 fn exposed() -> BTreeSet<String> {
-    use auth0_mgmt::resources::{client_grants, clients, resource_servers};
+    use auth0_mgmt::resources::{actions, client_grants, clients, resource_servers};
     use konnect_appauth::resources::{
         api_products, apis, auth_strategies, dcr_providers, portal_applications, portals,
     };
@@ -38,6 +39,7 @@ fn exposed() -> BTreeSet<String> {
         .iter()
         .chain(&client_grants::OPERATIONS)
         .chain(&resource_servers::OPERATIONS)
+        .chain(&actions::OPERATIONS)
         .chain(&token);
     let konnect = dcr_providers::OPERATIONS
         .iter()
@@ -149,7 +151,41 @@ fn request_models_with_every_field_set_match_the_schemas() {
     let application = NewApplication::new("a", Owner::developer("d"))
         .description("d")
         .label("team", "x");
+    let secret = auth0_mgmt::resources::actions::ActionSecret::new("S", secrecy::SecretString::from("v"));
+    let action = NewAction::new("a", ActionTrigger::new(TriggerId::CredentialsExchange, "v2"))
+        .code("exports.onExecuteCredentialsExchange = async () => {};")
+        .runtime("node22")
+        .dependencies([])
+        .secrets([secret.clone()]);
+    let action_update = ActionUpdate::new()
+        .name("b")
+        .code("x")
+        .runtime("node22")
+        .secrets([secret]);
+    #[derive(serde::Serialize)]
+    struct Bindings<'a> {
+        bindings: &'a [auth0_mgmt::resources::actions::BindingRef],
+    }
+    let bindings = Bindings {
+        bindings: &[auth0_mgmt::resources::actions::BindingRef::action_id(
+            &auth0_mgmt::ActionId::new("a"),
+            "naming",
+        )],
+    };
     let checks: Vec<(Service, &str, &str, Value)> = vec![
+        (Service::Auth0, "POST", "/api/v2/actions/actions", json(&action)),
+        (
+            Service::Auth0,
+            "PATCH",
+            "/api/v2/actions/actions/x",
+            json(&action_update),
+        ),
+        (
+            Service::Auth0,
+            "PATCH",
+            "/api/v2/actions/triggers/credentials-exchange/bindings",
+            json(&bindings),
+        ),
         (Service::Auth0, "POST", "/api/v2/clients", json(&full_client)),
         (Service::Auth0, "PATCH", "/api/v2/clients/x", json(&client_update)),
         (Service::Auth0, "POST", "/api/v2/client-grants", json(&grant)),
@@ -249,7 +285,7 @@ async fn every_exchange_of_the_end_to_end_scenarios_conforms() -> anyhow::Result
 
     // The workflow's life: apply, re-apply, verify both ways, drift, rotation, audit.
     let store: Arc<dyn SecretStore> = Arc::new(MemoryStore::new());
-    let workflow = s.workflow(store)?;
+    let workflow = s.workflow(store.clone())?;
     let applied = workflow.converge().await?;
     workflow.converge().await?;
     for mode in [
@@ -499,6 +535,36 @@ async fn every_exchange_of_the_end_to_end_scenarios_conforms() -> anyhow::Result
     products.unpublish(&classic, &published.id).await?;
     products.delete_version(&product.id, &spare.id).await?;
     products.delete(&product.id).await?;
+
+    // Naming: the Action's life and a rename pass; then the Actions endpoints the
+    // workflow does not call. The teardown below removes the Action (unbinding it first).
+    let mut naming = s.config();
+    naming.naming.template = Some("{developer_id}/{application_id}".into());
+    naming.naming.action = true;
+    let named = dcr_workflow::Workflow::builder(naming)
+        .shared_store(store.clone())
+        .build()?;
+    named.converge().await?;
+    named.rename(&dcr_workflow::RenameOptions::new()).await?;
+    let actions = a.actions();
+    assert!(
+        actions
+            .triggers()
+            .await?
+            .iter()
+            .any(|t| t.id == TriggerId::CredentialsExchange)
+    );
+    let spare = actions
+        .create(
+            &NewAction::new("contract spare action", ActionTrigger::new(TriggerId::PostLogin, "v3"))
+                .code("exports.onExecutePostLogin = async () => {};"),
+        )
+        .await?;
+    actions.get(&spare.id).await?;
+    actions
+        .update(&spare.id, &ActionUpdate::new().runtime("node22"))
+        .await?;
+    actions.delete(&spare.id, true).await?;
 
     // And the end of it.
     workflow.destroy().await?;

@@ -488,7 +488,9 @@ impl Actions {
     pub async fn deploy(&self, id: &ActionId) -> Result<ActionVersion> {
         check_len("id", id.as_str(), 1, usize::MAX)?;
         let url = self.url(&["actions", id.as_str(), "deploy"]);
-        self.client.send_json(&DEPLOY, self.client.request(Method::POST, url)).await
+        self.client
+            .send_json(&DEPLOY, self.client.request(Method::POST, url))
+            .await
     }
 
     /// Deletes an action and its versions. Auth0 refuses one still bound to a trigger
@@ -496,9 +498,7 @@ impl Actions {
     #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn delete(&self, id: &ActionId, force: bool) -> Result<()> {
         check_len("id", id.as_str(), 1, usize::MAX)?;
-        let mut builder = self
-            .client
-            .request(Method::DELETE, self.url(&["actions", id.as_str()]));
+        let mut builder = self.client.request(Method::DELETE, self.url(&["actions", id.as_str()]));
         if force {
             builder = builder.query(&[("force", "true")]);
         }
@@ -509,7 +509,10 @@ impl Actions {
     #[tracing::instrument(skip_all)]
     pub async fn triggers(&self) -> Result<Vec<ActionTrigger>> {
         let url = self.url(&["triggers"]);
-        let answer: TriggersAnswer = self.client.send_json(&TRIGGERS, self.client.request(Method::GET, url)).await?;
+        let answer: TriggersAnswer = self
+            .client
+            .send_json(&TRIGGERS, self.client.request(Method::GET, url))
+            .await?;
         Ok(answer.triggers)
     }
 
@@ -527,10 +530,7 @@ impl Actions {
     #[tracing::instrument(skip_all, fields(trigger = %trigger))]
     pub async fn update_bindings(&self, trigger: &TriggerId, bindings: &[BindingRef]) -> Result<Vec<ActionBinding>> {
         let url = self.url(&["triggers", trigger.as_str(), "bindings"]);
-        let builder = self
-            .client
-            .request(Method::PATCH, url)
-            .json(&BindingsBody { bindings });
+        let builder = self.client.request(Method::PATCH, url).json(&BindingsBody { bindings });
         let answer: BindingsAnswer = self.client.send_json(&UPDATE_BINDINGS, builder).await?;
         Ok(answer.bindings)
     }

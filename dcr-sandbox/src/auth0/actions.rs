@@ -88,7 +88,21 @@ impl ActionStore {
     fn new_id(&mut self) -> String {
         self.next += 1;
         let n = self.next;
-        format!("{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}", n, n % 0xffff, n % 0xfff, n % 0xfff, n)
+        format!(
+            "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+            n,
+            n % 0xffff,
+            n % 0xfff,
+            n % 0xfff,
+            n
+        )
+    }
+
+    /// Replaces a row in place (an insert would move it to the end of the list).
+    fn replace(&mut self, id: &str, row: Map<String, Value>) {
+        if let Some(existing) = self.actions.get_mut(id) {
+            *existing = row;
+        }
     }
 
     fn triggers(body: &Map<String, Value>) -> Outcome<Option<Vec<Value>>> {
@@ -124,7 +138,9 @@ impl ActionStore {
         }
         for key in ["name", "code", "runtime"] {
             if body.get(key).is_some_and(|v| !v.is_string()) {
-                return Err(bad(format!("'Expected type string but found another type' on property {key}")));
+                return Err(bad(format!(
+                    "'Expected type string but found another type' on property {key}"
+                )));
             }
         }
         if body.get("name").and_then(Value::as_str).is_some_and(str::is_empty) {
@@ -143,9 +159,14 @@ impl ActionStore {
             .ok_or_else(|| bad("'Expected type array but found another type' on property secrets"))?;
         items
             .iter()
-            .map(|s| match (s.get("name").and_then(Value::as_str), s.get("value").and_then(Value::as_str)) {
-                (Some(name), Some(value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
-                _ => Err(bad("'Each secret needs a name and a value' on property secrets")),
+            .map(|s| {
+                match (
+                    s.get("name").and_then(Value::as_str),
+                    s.get("value").and_then(Value::as_str),
+                ) {
+                    (Some(name), Some(value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
+                    _ => Err(bad("'Each secret needs a name and a value' on property secrets")),
+                }
             })
             .collect::<Outcome<Vec<_>>>()
             .map(Some)
@@ -173,8 +194,7 @@ impl ActionStore {
             .get("name")
             .and_then(Value::as_str)
             .ok_or_else(|| bad("'Missing required property: name'"))?;
-        let triggers =
-            Self::triggers(body)?.ok_or_else(|| bad("'Missing required property: supported_triggers'"))?;
+        let triggers = Self::triggers(body)?.ok_or_else(|| bad("'Missing required property: supported_triggers'"))?;
         let id = self.new_id();
         let stamp = now();
         let mut row = Map::new();
@@ -183,7 +203,9 @@ impl ActionStore {
         row.insert("supported_triggers".into(), Value::Array(triggers));
         row.insert(
             "code".into(),
-            body.get("code").cloned().unwrap_or_else(|| json!("module.exports = () => {}")),
+            body.get("code")
+                .cloned()
+                .unwrap_or_else(|| json!("module.exports = () => {}")),
         );
         row.insert(
             "runtime".into(),
@@ -235,7 +257,7 @@ impl ActionStore {
         }
         row.insert("all_changes_deployed".into(), json!(false));
         row.insert("updated_at".into(), json!(now()));
-        self.actions.insert(id.to_owned(), row);
+        self.replace(id, row);
         self.get(id)
     }
 
@@ -265,7 +287,7 @@ impl ActionStore {
         versions.push(version.clone());
         row.insert("deployed_version".into(), Value::Object(version.clone()));
         row.insert("all_changes_deployed".into(), json!(true));
-        self.actions.insert(id.to_owned(), row);
+        self.replace(id, row);
         Ok(Value::Object(version))
     }
 
@@ -474,8 +496,10 @@ mod tests {
     fn an_action_binds_once_deployed_and_is_deleted_once_unbound() {
         let mut s = ActionStore::default();
         let a = s
-            .create(&json!({"name": "n", "supported_triggers": [{"id": "credentials-exchange"}],
-                "secrets": [{"name": "S", "value": "v"}]}))
+            .create(
+                &json!({"name": "n", "supported_triggers": [{"id": "credentials-exchange"}],
+                "secrets": [{"name": "S", "value": "v"}]}),
+            )
             .unwrap();
         let id = a["id"].as_str().unwrap().to_owned();
         assert_eq!(a["secrets"][0]["name"], "S");
@@ -484,11 +508,17 @@ mod tests {
         let e = s.update_bindings("credentials-exchange", &bind).unwrap_err();
         assert!(e.message.contains("must be deployed"), "{e}");
         s.deploy(&id).unwrap();
-        assert!(s.update_bindings("post-login", &bind).unwrap_err().message.contains("does not support"));
+        assert!(
+            s.update_bindings("post-login", &bind)
+                .unwrap_err()
+                .message
+                .contains("does not support")
+        );
         s.update_bindings("credentials-exchange", &bind).unwrap();
         assert_eq!(s.bound("credentials-exchange"), [id.clone()]);
         assert_eq!(s.delete(&id, false).unwrap_err().status, 400);
-        s.update_bindings("credentials-exchange", &json!({"bindings": []})).unwrap();
+        s.update_bindings("credentials-exchange", &json!({"bindings": []}))
+            .unwrap();
         s.delete(&id, false).unwrap();
         assert_eq!(s.get(&id).unwrap_err().status, 404);
     }

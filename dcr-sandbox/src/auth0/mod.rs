@@ -369,9 +369,23 @@ impl Auth0Sandbox {
             .collect()
     }
 
+    /// Creates an action as `POST /api/v2/actions/actions` would and deploys it (someone
+    /// else's action, to bind beside the workflow's). Returns its id.
+    pub fn insert_action(&self, body: Value) -> Result<String, SandboxError> {
+        let mut state = lock(&self.state);
+        let created = state.store.actions.create(&body)?;
+        let id = created["id"].as_str().unwrap_or_default().to_owned();
+        state.store.actions.deploy(&id)?;
+        Ok(id)
+    }
+
     /// The value of an action's secret (Auth0 never answers it; a test may read it).
     pub fn action_secret(&self, action_id: &str, name: &str) -> Option<SecretString> {
-        lock(&self.state).store.actions.secret(action_id, name).map(SecretString::from)
+        lock(&self.state)
+            .store
+            .actions
+            .secret(action_id, name)
+            .map(SecretString::from)
     }
 
     /// The actions bound to a trigger (`credentials-exchange`), in execution order.

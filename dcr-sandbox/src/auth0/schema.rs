@@ -457,6 +457,14 @@ pub(crate) const REQUIRED_SCOPES: &[(&str, &str, &[&str])] = &[
     ("DELETE", "/api/v2/actions/actions/{id}", &["delete:actions"]),
     ("POST", "/api/v2/actions/actions/{id}/deploy", &["create:actions"]),
     ("GET", "/api/v2/actions/triggers", &["read:actions"]),
-    ("GET", "/api/v2/actions/triggers/{triggerId}/bindings", &["read:actions"]),
-    ("PATCH", "/api/v2/actions/triggers/{triggerId}/bindings", &["update:actions"]),
+    (
+        "GET",
+        "/api/v2/actions/triggers/{triggerId}/bindings",
+        &["read:actions"],
+    ),
+    (
+        "PATCH",
+        "/api/v2/actions/triggers/{triggerId}/bindings",
+        &["update:actions"],
+    ),
 ];

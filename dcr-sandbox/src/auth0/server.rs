@@ -556,7 +556,12 @@ impl Shared {
 
 /// The Actions endpoints' paging: `page` and `per_page` (default 20, at most 100), always
 /// answered as `{total, page, per_page, <items>}`.
-fn page_numbered(table: &Table, key: &str, query: &Query, keep: impl Fn(&Map<String, Value>) -> bool) -> Outcome<Value> {
+fn page_numbered(
+    table: &Table,
+    key: &str,
+    query: &Query,
+    keep: impl Fn(&Map<String, Value>) -> bool,
+) -> Outcome<Value> {
     let page = query.number("page", 0, u64::from(u32::MAX))?.unwrap_or(0);
     let per_page = query.number("per_page", 1, 100)?.unwrap_or(20);
     let rows: Vec<Value> = table

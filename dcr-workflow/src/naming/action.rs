@@ -159,7 +159,11 @@ pub(crate) fn diff(ctx: Ctx<'_>, observed: &ObservedAction, admin_secret: Option
             PlanAction::Create(vec![
                 FieldChange::new("trigger", None, format!("credentials-exchange {TRIGGER_VERSION}")),
                 FieldChange::new("runtime", None, RUNTIME),
-                FieldChange::new("code", None, format!("action/naming.js for naming.template {template:?}")),
+                FieldChange::new(
+                    "code",
+                    None,
+                    format!("action/naming.js for naming.template {template:?}"),
+                ),
                 secrets,
                 FieldChange::new("deployed_version", None, KNOWN_AFTER_APPLY),
             ]),
@@ -218,8 +222,12 @@ pub(crate) fn diff_duplicates(observed: &ObservedAction) -> Vec<StepPlan> {
         .duplicates
         .iter()
         .map(|d| {
-            StepPlan::new(StepId::NamingAction, format!("{} ({})", d.name, d.id), PlanAction::Delete)
-                .note("a duplicate left by overlapping runs")
+            StepPlan::new(
+                StepId::NamingAction,
+                format!("{} ({})", d.name, d.id),
+                PlanAction::Delete,
+            )
+            .note("a duplicate left by overlapping runs")
         })
         .collect()
 }
@@ -308,7 +316,10 @@ pub(crate) async fn give_secret(ctx: Ctx<'_>, admin_id: &ClientId, admin_secret:
     };
     let actions = ctx.auth0.actions();
     actions
-        .update(&action.id, &ActionUpdate::new().secrets(secrets(ctx, admin_id, admin_secret)))
+        .update(
+            &action.id,
+            &ActionUpdate::new().secrets(secrets(ctx, admin_id, admin_secret)),
+        )
         .await
         .map_err(WorkflowError::auth0(StepId::NamingAction))?;
     actions
