@@ -18,6 +18,7 @@ mod audit;
 mod developer;
 mod listing;
 mod measure;
+mod naming;
 mod overhead;
 mod plans;
 mod publications;
@@ -55,6 +56,7 @@ enum Part {
     Audit,
     Publications,
     DeveloperVerify,
+    Naming,
 }
 
 /// How big each part is.
@@ -74,6 +76,8 @@ struct Sizes {
     plan_apps: usize,
     /// APIs published on two v3 portals each, and products on a classic portal.
     publications: (usize, usize),
+    /// Applications of the rename pass, and of its run under the Free plan's limits.
+    naming: (usize, usize),
 }
 
 const FULL: Sizes = Sizes {
@@ -88,6 +92,7 @@ const FULL: Sizes = Sizes {
     audit_slow_apps: 2_000,
     plan_apps: 2_000,
     publications: (50, 10),
+    naming: (1_000, 100),
 };
 
 const QUICK: Sizes = Sizes {
@@ -102,6 +107,7 @@ const QUICK: Sizes = Sizes {
     audit_slow_apps: 200,
     plan_apps: 200,
     publications: (50, 10),
+    naming: (200, 20),
 };
 
 async fn run(part: Part, sizes: &Sizes) -> anyhow::Result<Section> {
@@ -116,6 +122,7 @@ async fn run(part: Part, sizes: &Sizes) -> anyhow::Result<Section> {
         Part::Audit => audit::audit(sizes.audit_apps, sizes.audit_orphans, sizes.audit_slow_apps).await,
         Part::Publications => publications::publications(sizes.publications.0, sizes.publications.1).await,
         Part::DeveloperVerify => developer::developer_verify().await,
+        Part::Naming => naming::naming(sizes.naming.0, sizes.naming.1).await,
     }
 }
 

@@ -857,3 +857,73 @@ async fn the_cli_verifies_as_a_developer_and_names_a_wrong_password() -> anyhow:
     );
     Ok(())
 }
+
+/// Issue 17 through the binary: applications Konnect registered are renamed by
+/// `dcr rename` (after `--dry-run` and `plan` show the same renames), Auth0's 429s on
+/// the renames are waited out, and a second run has nothing to rename.
+#[tokio::test]
+async fn the_cli_renames_what_konnect_registered_through_429s_and_a_second_run_writes_nothing() -> anyhow::Result<()> {
+    use konnect_appauth::resources::portal_applications::{NewApplication, Owner};
+    let s = Setup::start().await?;
+    let store = s.store("secrets.json");
+    s.ok(&store, &["apply", "--auto-approve"]).await?;
+    let konnect = konnect_appauth::KonnectClient::builder()
+        .base_url(s.var("DCR_KONNECT_BASE_URL"))
+        .token(secrecy::SecretString::from(s.var("DCR_KONNECT_TOKEN")))
+        .build()?;
+    let strategy = konnect
+        .auth_strategies()
+        .list()
+        .name("auth0-dcr")
+        .send()
+        .await?
+        .items
+        .remove(0);
+    let developer = s.var("DCR_KONNECT_DEVELOPER_ID");
+    let apps = konnect.portal_applications(konnect_appauth::PortalId::new(s.var("DCR_KONNECT_PORTAL_ID")));
+    for name in ["test", "my app", "test", "demo"] {
+        apps.create(&NewApplication::new(name, Owner::developer(developer.clone())).auth_strategy(strategy.id.clone()))
+            .await?;
+    }
+    let named = |args: &[&str]| {
+        let mut command = s.command(&store, args);
+        command.env("DCR_NAMING_TEMPLATE", "{application_name} by {developer_id}");
+        command
+    };
+    let (code, text) = run_to_end(named(&["rename", "--dry-run"]), &["rename", "--dry-run"]).await?;
+    assert_eq!(code, 2, "renames pending:\n{text}");
+    assert!(text.contains("Names: 4 to rename"), "{text}");
+    assert!(text.contains(&format!("\"test\" -> \"test by {developer}\"")), "{text}");
+    let (_, plan) = run_to_end(named(&["plan"]), &["plan"]).await?;
+    assert!(plan.contains("Names: 4 to rename"), "plan shows the renames:\n{plan}");
+
+    s.faults.answer(Canned {
+        method: "PATCH",
+        path: "/api/v2/clients/",
+        status: 429,
+        headers: vec![
+            ("x-ratelimit-limit", "2".into()),
+            ("x-ratelimit-remaining", "0".into()),
+            (
+                "x-ratelimit-reset",
+                (SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs() + 1).to_string(),
+            ),
+        ],
+        body: r#"{"statusCode":429,"error":"Too Many Requests","message":"Global limit has been reached","errorCode":"too_many_requests"}"#.into(),
+        times: 2,
+    });
+    let (code, text) = run_to_end(named(&["rename", "--output", "json"]), &["rename"]).await?;
+    assert_eq!(code, 0, "{text}");
+    let json_start = text.find('{').unwrap();
+    let report: serde_json::Value = serde_json::Deserializer::from_str(&text[json_start..])
+        .into_iter()
+        .next()
+        .unwrap()?;
+    assert_eq!(report["renamed"].as_array().unwrap().len(), 4, "{report:#}");
+    assert_eq!(s.faults.canned_left(), 0, "both 429s were met and waited out");
+
+    let (code, text) = run_to_end(named(&["rename", "--dry-run"]), &["rename", "--dry-run"]).await?;
+    assert_eq!(code, 0, "nothing left:\n{text}");
+    assert!(text.contains("Names: 0 to rename, 4 already named"), "{text}");
+    Ok(())
+}
