@@ -142,7 +142,7 @@ async fn drift_in_code_deployment_or_binding_is_corrected() {
     assert_eq!(dcr_tests::changed_fields(&plan, StepId::NamingBinding), ["bindings"]);
     assert!(!plan.step(StepId::NamingAction).unwrap().changes());
     wf.apply(&plan).await.unwrap();
-    assert_eq!(s.auth0.bound_actions(TRIGGER), [id.clone()]);
+    assert_eq!(s.auth0.bound_actions(TRIGGER), std::slice::from_ref(&id));
 
     // A changed template is a code change.
     let mut config = wf.config().clone();

@@ -358,7 +358,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                 .rename(&dcr_workflow::RenameOptions::new().dry_run(dry_run))
                 .await?;
             output.emit(&report, &report)?;
-            return Ok(!(dry_run && !report.is_empty()));
+            return Ok(!dry_run || report.is_empty());
         }
         Command::Completions { .. } | Command::Import { .. } => {}
     }

@@ -145,14 +145,21 @@ pub(crate) async fn naming(apps: usize, free_apps: usize) -> anyhow::Result<Sect
     r.figure("free_renamed", "Free plan: renamed", report.renamed.len(), "");
     r.figure("free_wall_s", "Free plan: wall", secs(free), "s");
     r.figure("free_429", "Free plan: 429 answers", traffic.throttled, "");
-    r.must("Free plan: every wrong name renamed", report.renamed.len() == free_wrong);
+    r.must(
+        "Free plan: every wrong name renamed",
+        report.renamed.len() == free_wrong,
+    );
     r.goal("Free plan: no 429 (the gate paces)", traffic.throttled == 0);
     drop(s);
 
     // The naming Action: apply on a converged setup, then again.
     let s = Sandboxes::start().await?;
     let store: Arc<dyn SecretStore> = Arc::new(MemoryStore::new());
-    Workflow::builder(s.config()).shared_store(store.clone()).build()?.converge().await?;
+    Workflow::builder(s.config())
+        .shared_store(store.clone())
+        .build()?
+        .converge()
+        .await?;
     let mut config = s.config();
     config.naming.template = Some("{developer_id}/{application_id}".into());
     config.naming.action = true;
@@ -163,10 +170,25 @@ pub(crate) async fn naming(apps: usize, free_apps: usize) -> anyhow::Result<Sect
     s.clear_logs();
     build()?.converge().await?;
     let second = Traffic::of(&s);
-    r.figure("action_writes", "Action apply: writes (create, deploy, bind)", first.writes, "");
+    r.figure(
+        "action_writes",
+        "Action apply: writes (create, deploy, bind)",
+        first.writes,
+        "",
+    );
     r.figure("action_requests", "Action apply: requests", first.total(), "");
-    r.figure("action_second_writes", "Action, second apply: writes", second.writes, "");
-    r.figure("action_second_requests", "Action, second apply: requests", second.total(), "");
+    r.figure(
+        "action_second_writes",
+        "Action, second apply: writes",
+        second.writes,
+        "",
+    );
+    r.figure(
+        "action_second_requests",
+        "Action, second apply: requests",
+        second.total(),
+        "",
+    );
     r.must("the Action's second apply writes nothing", second.writes == 0);
     Ok(r)
 }

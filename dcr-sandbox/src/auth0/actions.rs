@@ -515,7 +515,7 @@ mod tests {
                 .contains("does not support")
         );
         s.update_bindings("credentials-exchange", &bind).unwrap();
-        assert_eq!(s.bound("credentials-exchange"), [id.clone()]);
+        assert_eq!(s.bound("credentials-exchange"), std::slice::from_ref(&id));
         assert_eq!(s.delete(&id, false).unwrap_err().status, 400);
         s.update_bindings("credentials-exchange", &json!({"bindings": []}))
             .unwrap();

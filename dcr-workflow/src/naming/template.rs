@@ -234,16 +234,14 @@ impl NameTemplate {
             }
         }
         let fixed_len = fixed.chars().count();
-        let application_name = if name_slots > 0 {
-            let name = clean(facts.application_name.ok_or(Unnamed::MissingApplicationName)?);
-            let name = name.trim().to_owned();
-            let room = MAX_NAME_CHARS.saturating_sub(fixed_len) / name_slots;
-            if room == 0 {
-                return Err(Unnamed::TooLong(fixed_len + name_slots));
+        let application_name = match MAX_NAME_CHARS.saturating_sub(fixed_len).checked_div(name_slots) {
+            // No `{application_name}` in the template.
+            None => String::new(),
+            Some(0) => return Err(Unnamed::TooLong(fixed_len + name_slots)),
+            Some(room) => {
+                let name = clean(facts.application_name.ok_or(Unnamed::MissingApplicationName)?);
+                name.trim().chars().take(room).collect::<String>().trim_end().to_owned()
             }
-            name.chars().take(room).collect::<String>().trim_end().to_owned()
-        } else {
-            String::new()
         };
         let rendered: String = pieces
             .into_iter()
