@@ -323,3 +323,34 @@ async fn the_action_code_passes_its_node_tests_against_the_sandbox() {
         "one rename each, none again"
     );
 }
+
+#[tokio::test]
+async fn an_owned_duplicate_from_overlapping_runs_is_deleted_and_the_kept_one_stays_bound() {
+    let s = Sandboxes::start().await.unwrap();
+    let store = Arc::new(MemoryStore::new());
+    let wf = workflow(&s, &store);
+    wf.converge().await.unwrap();
+    let kept = ours(&s)[0]["id"].as_str().unwrap().to_owned();
+    // Another machine's run created one too, and bound it.
+    let code = wf.config().naming_action_code().unwrap();
+    let twin = s
+        .auth0
+        .insert_action(json!({"name": ACTION, "code": code, "supported_triggers": [{"id": TRIGGER}]}))
+        .unwrap();
+    let mut bindings: Vec<Value> = s
+        .auth0
+        .bound_actions(TRIGGER)
+        .iter()
+        .map(|a| json!({"ref": {"type": "action_id", "value": a}}))
+        .collect();
+    bindings.push(json!({"ref": {"type": "action_id", "value": twin}}));
+    s.auth0.set_bindings(TRIGGER, json!({ "bindings": bindings })).unwrap();
+
+    let plan = wf.plan().await.unwrap();
+    assert_eq!(plan.to_delete(), 1, "{plan}");
+    wf.apply(&plan).await.unwrap();
+    assert_eq!(ours(&s).len(), 1);
+    assert_eq!(ours(&s)[0]["id"], kept.as_str(), "the oldest is kept");
+    assert_eq!(s.auth0.bound_actions(TRIGGER), std::slice::from_ref(&kept));
+    assert!(wf.plan().await.unwrap().is_empty());
+}
