@@ -354,3 +354,50 @@ async fn an_owned_duplicate_from_overlapping_runs_is_deleted_and_the_kept_one_st
     assert_eq!(s.auth0.bound_actions(TRIGGER), std::slice::from_ref(&kept));
     assert!(wf.plan().await.unwrap().is_empty());
 }
+
+/// A store that cannot record (the admin secret from the environment, say).
+#[derive(Debug)]
+struct ReadOnly(Arc<MemoryStore>);
+
+#[dcr_workflow::async_trait]
+impl SecretStore for ReadOnly {
+    async fn get(&self, key: &str) -> dcr_workflow::Result<Option<secrecy::SecretString>> {
+        self.0.get(key).await
+    }
+    async fn put(&self, key: &str, _value: &secrecy::SecretString) -> dcr_workflow::Result<()> {
+        panic!("put({key}) on a read-only store")
+    }
+    /// Like `EnvStore`: nothing to remove. The naming Action's record is never asked for.
+    async fn delete(&self, key: &str) -> dcr_workflow::Result<()> {
+        assert!(
+            !key.starts_with("dcr-rs/naming-action/"),
+            "delete({key}) on a read-only store"
+        );
+        Ok(())
+    }
+    fn is_writable(&self) -> bool {
+        false
+    }
+}
+
+#[tokio::test]
+async fn with_a_read_only_store_the_action_is_not_rewritten_on_every_run() {
+    let s = Sandboxes::start().await.unwrap();
+    let memory = Arc::new(MemoryStore::new());
+    workflow(&s, &memory).converge().await.unwrap();
+    // What a read-only store holds: the admin secret, and no record of what the Action got.
+    let id = ours(&s)[0]["id"].as_str().unwrap().to_owned();
+    memory
+        .delete(&format!("dcr-rs/naming-action/{id}/client_secret"))
+        .await
+        .unwrap();
+    let mut config = s.config();
+    config.naming.template = Some(TEMPLATE.into());
+    config.naming.action = true;
+    let wf = Workflow::builder(config).store(ReadOnly(memory)).build().unwrap();
+    s.clear_logs();
+    let plan = wf.plan().await.unwrap();
+    assert!(plan.is_empty(), "{plan}");
+    wf.destroy().await.unwrap();
+    assert!(ours(&s).is_empty());
+}

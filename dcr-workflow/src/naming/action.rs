@@ -181,7 +181,10 @@ pub(crate) fn diff(ctx: Ctx<'_>, observed: &ObservedAction, admin_secret: Option
         changes.push(FieldChange::new("runtime", action.runtime.clone(), RUNTIME));
     }
     let names = action.secret_names();
-    if !SECRET_NAMES.iter().all(|n| names.contains(n)) || !same_secret(observed.given_secret.as_ref(), admin_secret) {
+    // A read-only store (the secret from the environment) cannot record what the Action
+    // was given: its secret is then taken as current while every name is there.
+    let stale = ctx.store.is_writable() && !same_secret(observed.given_secret.as_ref(), admin_secret);
+    if !SECRET_NAMES.iter().all(|n| names.contains(n)) || stale {
         changes.push(FieldChange::sensitive("secrets", Some("(stale)"), &list(&SECRET_NAMES)));
     }
     let deployed = action.deployed_version.as_ref().and_then(|v| v.code.as_deref());
@@ -303,7 +306,9 @@ pub(crate) async fn apply(
     // Owned duplicates (overlapping runs on two machines), unbound above.
     for d in &observed.duplicates {
         gone_ok(actions.delete(&d.id, false).await).map_err(auth0(StepId::NamingAction))?;
-        ctx.store.delete(&given_secret_key(&d.id)).await?;
+        if ctx.store.is_writable() {
+            ctx.store.delete(&given_secret_key(&d.id)).await?;
+        }
     }
     Ok([plan, binding])
 }
@@ -366,7 +371,9 @@ pub(crate) async fn teardown(
         if delete {
             gone_ok(ctx.auth0.actions().delete(&action.id, false).await)
                 .map_err(WorkflowError::auth0(StepId::NamingAction))?;
-            ctx.store.delete(&given_secret_key(&action.id)).await?;
+            if ctx.store.is_writable() {
+                ctx.store.delete(&given_secret_key(&action.id)).await?;
+            }
         }
         removed.push((StepId::NamingAction, action.name.clone()));
     }
