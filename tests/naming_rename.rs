@@ -178,3 +178,15 @@ async fn without_a_template_rename_names_the_missing_field() {
     assert_eq!(problems.0[0].field, "naming.template");
     assert_eq!(s.writes(), 0);
 }
+
+#[tokio::test]
+async fn an_application_deleted_while_the_rename_ran_is_reported_not_failed() {
+    let s = Sandboxes::start().await.unwrap();
+    let (workflow, _) = portal_with_apps(&s, TEMPLATE, 5, 1_000).await.unwrap();
+    // The first rename finds its application gone (Auth0's 404 for the client).
+    s.auth0.inject(Fault::status(404).on("PATCH", "/api/v2/clients/"));
+    let report = workflow.rename(&RenameOptions::new()).await.unwrap();
+    assert_eq!(report.renamed.len(), 3, "{report}");
+    assert_eq!(report.not_renamed.len(), 1, "{report}");
+    assert_eq!(report.not_renamed[0].reason, "deleted while the rename ran");
+}

@@ -16,6 +16,8 @@ use crate::steps::in_step;
 use crate::{Result, Workflow, WorkflowError};
 
 const STEP: StepId = StepId::Rename;
+/// The metadata key saying which portal an application was registered for.
+const PORTAL_KEY: &str = "konnect_portal_id";
 /// Only what a name needs of each client, to keep pages small.
 const CLIENT_FIELDS: [&str; 3] = ["client_id", "name", "client_metadata"];
 /// Renames in flight at once: the Auth0 client's rate-limit gate paces them, this only
@@ -270,7 +272,7 @@ impl Workflow {
                     break;
                 };
                 let registered_here = client
-                    .metadata(super::KONNECT_KEYS[0])
+                    .metadata(PORTAL_KEY)
                     .is_some_and(|p| portals.iter().any(|c| c == p))
                     && !crate::leftovers::is_verify_client(&client);
                 if registered_here {
