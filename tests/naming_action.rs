@@ -28,6 +28,28 @@ fn ours(s: &Sandboxes) -> Vec<Value> {
     s.auth0.actions().into_iter().filter(|a| a["name"] == ACTION).collect()
 }
 
+/// The DCR admin application's client id.
+fn admin_id(s: &Sandboxes) -> String {
+    let admin = s
+        .auth0
+        .clients()
+        .into_iter()
+        .find(|c| c["name"] == "Konnect Portal DCR Admin");
+    admin.unwrap()["client_id"].as_str().unwrap().to_owned()
+}
+
+/// Binds `action` after what the trigger already runs (as someone in the dashboard would).
+fn bind_last(s: &Sandboxes, action: &str) {
+    let mut bindings: Vec<Value> = s
+        .auth0
+        .bound_actions(TRIGGER)
+        .iter()
+        .map(|a| json!({"ref": {"type": "action_id", "value": a}}))
+        .collect();
+    bindings.push(json!({"ref": {"type": "action_id", "value": action}}));
+    s.auth0.set_bindings(TRIGGER, json!({ "bindings": bindings })).unwrap();
+}
+
 fn action_writes(s: &Sandboxes) -> usize {
     s.auth0
         .requests()
@@ -69,15 +91,7 @@ async fn apply_deploys_and_binds_then_a_second_apply_writes_nothing() {
     assert_eq!(s.auth0.bound_actions(TRIGGER), [theirs.clone(), id.to_owned()]);
     // Its secrets: the admin application's credentials, from the store, never in the code.
     let admin = wf.plan().await.unwrap();
-    let admin_id = s
-        .auth0
-        .clients()
-        .into_iter()
-        .find(|c| c["name"] == "Konnect Portal DCR Admin")
-        .unwrap()["client_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let admin_id = admin_id(&s);
     let stored = store.get(&admin_secret_key(&admin_id)).await.unwrap().unwrap();
     assert!(
         s.auth0.action_secret(id, "CLIENT_SECRET").unwrap().expose_secret() == stored.expose_secret(),
@@ -201,14 +215,7 @@ async fn rotation_gives_the_action_the_new_secret_and_destroy_removes_it_unbindi
         .auth0
         .insert_action(json!({"name": "theirs", "supported_triggers": [{"id": TRIGGER}]}))
         .unwrap();
-    let mut bindings: Vec<Value> = s
-        .auth0
-        .bound_actions(TRIGGER)
-        .iter()
-        .map(|a| json!({"ref": {"type": "action_id", "value": a}}))
-        .collect();
-    bindings.push(json!({"ref": {"type": "action_id", "value": theirs}}));
-    s.auth0.set_bindings(TRIGGER, json!({ "bindings": bindings })).unwrap();
+    bind_last(&s, &theirs);
     let destroyed = wf.destroy().await.unwrap();
     assert!(
         destroyed.removed.contains(&(StepId::NamingBinding, TRIGGER.into())),
@@ -249,13 +256,7 @@ async fn the_action_code_passes_its_node_tests_against_the_sandbox() {
     let store = Arc::new(MemoryStore::new());
     let wf = workflow(&s, &store);
     wf.converge().await.unwrap();
-    let admin = s
-        .auth0
-        .clients()
-        .into_iter()
-        .find(|c| c["name"] == "Konnect Portal DCR Admin")
-        .unwrap();
-    let admin_id = admin["client_id"].as_str().unwrap().to_owned();
+    let admin_id = admin_id(&s);
     let secret = store.get(&admin_secret_key(&admin_id)).await.unwrap().unwrap();
 
     let template = NameTemplate::parse(TEMPLATE).unwrap();
@@ -337,14 +338,7 @@ async fn an_owned_duplicate_from_overlapping_runs_is_deleted_and_the_kept_one_st
         .auth0
         .insert_action(json!({"name": ACTION, "code": code, "supported_triggers": [{"id": TRIGGER}]}))
         .unwrap();
-    let mut bindings: Vec<Value> = s
-        .auth0
-        .bound_actions(TRIGGER)
-        .iter()
-        .map(|a| json!({"ref": {"type": "action_id", "value": a}}))
-        .collect();
-    bindings.push(json!({"ref": {"type": "action_id", "value": twin}}));
-    s.auth0.set_bindings(TRIGGER, json!({ "bindings": bindings })).unwrap();
+    bind_last(&s, &twin);
 
     let plan = wf.plan().await.unwrap();
     assert_eq!(plan.to_delete(), 1, "{plan}");

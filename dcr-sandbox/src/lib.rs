@@ -27,6 +27,7 @@
 
 pub mod auth0;
 pub mod konnect;
+mod shapes;
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub mod standalone;

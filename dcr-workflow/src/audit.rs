@@ -3,19 +3,12 @@
 
 use std::fmt;
 
-use futures::{StreamExt, TryStreamExt};
-use konnect_appauth::PortalId;
+use futures::TryStreamExt;
 
-use crate::pairs::{Join, Pairs};
+use crate::pairs::{APPLICATION_KEY, Join, PORTAL_KEY, Pairs};
 use crate::plan::StepId;
 use crate::steps::{Purpose, in_step, observe};
 use crate::{Result, Workflow, WorkflowError};
-
-/// Metadata Konnect puts on the Auth0 clients it registers.
-const APPLICATION_KEY: &str = "konnect_application_id";
-const PORTAL_KEY: &str = "konnect_portal_id";
-/// Only what the audit needs of each Auth0 client, to keep pages small.
-const CLIENT_FIELDS: [&str; 3] = ["client_id", "name", "client_metadata"];
 
 /// An Auth0 client registered for a portal application that no longer exists.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -158,16 +151,7 @@ impl Workflow {
         // (2,000 applications at 50 ms per page: 1.1 s instead of 2.2 s).
         let mut leftover_applications = Vec::new();
         let applications = async {
-            let mut apps = std::pin::pin!(
-                futures::stream::iter(portals.iter().map(|portal| {
-                    self.konnect
-                        .portal_applications(PortalId::new(portal.clone()))
-                        .list()
-                        .page_size(konnect_appauth::MAX_PAGE_SIZE)
-                        .stream()
-                }))
-                .flatten()
-            );
+            let mut apps = std::pin::pin!(self.portal_applications_walk(&portals));
             loop {
                 join.pace(Pairs::applications_ahead).await;
                 let Some(app) = apps.try_next().await.map_err(WorkflowError::konnect(StepId::Audit))? else {
@@ -194,7 +178,7 @@ impl Workflow {
         let mut admins: Vec<(String, String)> = Vec::new();
         let mut leftover_clients = Vec::new();
         let clients = async {
-            let mut clients = std::pin::pin!(self.auth0.clients().list().fields(CLIENT_FIELDS).stream());
+            let mut clients = std::pin::pin!(self.clients_walk());
             loop {
                 join.pace(Pairs::clients_ahead).await;
                 let Some(client) = clients.try_next().await.map_err(WorkflowError::auth0(StepId::Audit))? else {

@@ -15,8 +15,7 @@ use crate::steps::Ctx;
 use crate::steps::duplicates::gone_ok;
 use crate::{Result, WorkflowError};
 
-/// Only what the walk needs of each client.
-const CLIENT_FIELDS: [&str; 3] = ["client_id", "name", "client_metadata"];
+use crate::pairs::CLIENT_FIELDS;
 
 /// A portal application `verify` created: labelled (admin API), or named and described as
 /// verify names and describes it (developer API, which takes no labels).

@@ -9,7 +9,43 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
+use auth0_mgmt::resources::clients::Client;
+use futures::{Stream, StreamExt};
+use konnect_appauth::PortalId;
+use konnect_appauth::resources::portal_applications::PortalApplication;
 use tokio::sync::Notify;
+
+use crate::Workflow;
+
+/// `client_metadata` key: the portal Konnect registered an application for.
+pub(crate) const PORTAL_KEY: &str = "konnect_portal_id";
+/// `client_metadata` key: the portal application Konnect registered it for.
+pub(crate) const APPLICATION_KEY: &str = "konnect_application_id";
+/// Only what the walks need of each client, to keep pages small.
+pub(crate) const CLIENT_FIELDS: [&str; 3] = ["client_id", "name", "client_metadata"];
+
+impl Workflow {
+    /// The applications of `portals`, one portal after the other (each in creation
+    /// order), a page at a time.
+    pub(crate) fn portal_applications_walk<'a>(
+        &'a self,
+        portals: &'a [String],
+    ) -> impl Stream<Item = konnect_appauth::Result<PortalApplication>> + 'a {
+        futures::stream::iter(portals.iter().map(|portal| {
+            self.konnect
+                .portal_applications(PortalId::new(portal.clone()))
+                .list()
+                .page_size(konnect_appauth::MAX_PAGE_SIZE)
+                .stream()
+        }))
+        .flatten()
+    }
+
+    /// The tenant's clients (id, name and metadata only), a page at a time.
+    pub(crate) fn clients_walk(&self) -> impl Stream<Item = auth0_mgmt::Result<Client>> + 'static {
+        self.auth0.clients().list().fields(CLIENT_FIELDS).stream()
+    }
+}
 
 /// How far (in items) one walk may run ahead of the other before it waits: two pages.
 pub(crate) const LEAD: usize = 200;

@@ -38,7 +38,6 @@ const ACTION_PROPS: &[&str] = &[
 ];
 
 /// The tenant's actions, versions and bindings.
-#[derive(Default)]
 pub(crate) struct ActionStore {
     pub(crate) actions: Table,
     /// Every version ever deployed, by action id, oldest first.
@@ -47,7 +46,7 @@ pub(crate) struct ActionStore {
     secrets: HashMap<String, HashMap<String, String>>,
     /// Each trigger's bindings, in execution order.
     bindings: HashMap<String, Vec<Map<String, Value>>>,
-    next: u64,
+    rng: fastrand::Rng,
 }
 
 fn bad(message: impl Into<String>) -> SandboxError {
@@ -58,44 +57,25 @@ fn not_found(what: &str, id: &str) -> SandboxError {
     SandboxError::mgmt(404, "not_found", format!("The {what} {id} does not exist."))
 }
 
-/// Seconds since the epoch as Auth0 writes times: `2021-01-01T00:00:00.000Z`.
-pub(crate) fn iso_time(secs: u64) -> String {
-    // Howard Hinnant's civil_from_days.
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.000Z",
-        rem / 3_600,
-        rem % 3_600 / 60,
-        rem % 60
-    )
-}
-
 fn now() -> String {
-    iso_time(super::tokens::now_secs())
+    crate::shapes::rfc3339(super::tokens::now_secs() * 1000)
 }
 
 impl ActionStore {
+    /// An empty store; `seed` makes its ids repeatable.
+    pub(crate) fn new(seed: Option<u64>) -> Self {
+        ActionStore {
+            actions: Table::default(),
+            versions: HashMap::new(),
+            secrets: HashMap::new(),
+            bindings: HashMap::new(),
+            rng: seed.map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed),
+        }
+    }
+
+    /// Actions, versions and bindings have UUIDs (the document's examples).
     fn new_id(&mut self) -> String {
-        self.next += 1;
-        let n = self.next;
-        format!(
-            "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
-            n,
-            n % 0xffff,
-            n % 0xfff,
-            n % 0xfff,
-            n
-        )
+        crate::shapes::uuid(&mut self.rng)
     }
 
     /// Replaces a row in place (an insert would move it to the end of the list).
@@ -270,8 +250,9 @@ impl ActionStore {
         }
         let stamp = now();
         let number = versions.len() + 1;
+        let version_id = crate::shapes::uuid(&mut self.rng);
         let mut version = Map::new();
-        version.insert("id".into(), json!(format!("{id}-v{number}")));
+        version.insert("id".into(), json!(version_id));
         version.insert("action_id".into(), json!(id));
         for key in ["code", "runtime", "dependencies", "secrets", "supported_triggers"] {
             if let Some(value) = row.get(key) {
@@ -486,15 +467,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn times_are_written_as_auth0_writes_them() {
-        assert_eq!(iso_time(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(iso_time(1_609_459_200), "2021-01-01T00:00:00.000Z");
-        assert_eq!(iso_time(1_796_300_000), "2026-12-03T12:13:20.000Z");
-    }
-
-    #[test]
     fn an_action_binds_once_deployed_and_is_deleted_once_unbound() {
-        let mut s = ActionStore::default();
+        let mut s = ActionStore::new(Some(1));
         let a = s
             .create(
                 &json!({"name": "n", "supported_triggers": [{"id": "credentials-exchange"}],

@@ -218,7 +218,7 @@ impl Store {
             clients: Table::default(),
             grants: Table::default(),
             resource_servers: Table::default(),
-            actions: super::actions::ActionStore::default(),
+            actions: super::actions::ActionStore::new(seed),
             identifiers: HashMap::new(),
             grant_keys: HashMap::new(),
             rng: seed.map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed),

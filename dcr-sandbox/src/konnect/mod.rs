@@ -36,7 +36,7 @@
 //! # Ok(()) }
 //! ```
 
-mod check;
+pub(crate) mod check;
 mod classic;
 mod dcr;
 mod developer;

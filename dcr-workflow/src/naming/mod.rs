@@ -14,10 +14,10 @@ use crate::{DcrConfig, Result, WorkflowError};
 
 /// The `client_metadata` keys Konnect writes on each application it registers.
 pub(crate) const KONNECT_KEYS: [&str; 4] = [
-    "konnect_portal_id",
+    crate::pairs::PORTAL_KEY,
     "konnect_developer_id",
     "konnect_org_id",
-    "konnect_application_id",
+    crate::pairs::APPLICATION_KEY,
 ];
 
 impl DcrConfig {

@@ -7,19 +7,14 @@ use std::sync::Mutex;
 use auth0_mgmt::ClientId;
 use auth0_mgmt::resources::clients::{Client, ClientUpdate};
 use futures::{StreamExt, TryStreamExt};
-use konnect_appauth::PortalId;
 
 use super::{NameTemplate, Unnamed, facts_of};
-use crate::pairs::{Join, Pairs};
+use crate::pairs::{Join, PORTAL_KEY, Pairs};
 use crate::plan::StepId;
 use crate::steps::in_step;
 use crate::{Result, Workflow, WorkflowError};
 
 const STEP: StepId = StepId::Rename;
-/// The metadata key saying which portal an application was registered for.
-const PORTAL_KEY: &str = "konnect_portal_id";
-/// Only what a name needs of each client, to keep pages small.
-const CLIENT_FIELDS: [&str; 3] = ["client_id", "name", "client_metadata"];
 /// Renames in flight at once: the Auth0 client's rate-limit gate paces them, this only
 /// keeps latency from adding up one rename after another.
 const RENAMES_IN_FLIGHT: usize = 8;
@@ -228,6 +223,13 @@ impl Workflow {
             }
         };
         let (renames, queue) = futures::channel::mpsc::unbounded::<Rename>();
+        // A pair met, whichever walk saw its second half; a client `verify` registered
+        // (an application without a name) is left alone.
+        let paired = |pair: Option<(Option<String>, Option<Client>)>| {
+            if let Some((Some(name), Some(client))) = pair {
+                record(verdict(&template, &client, Some(&name)), &renames);
+            }
+        };
         let join = RenameJoin::default();
 
         let applications = async {
@@ -235,16 +237,7 @@ impl Workflow {
                 join.update(|p| p.applications_done = true);
                 return Ok::<_, WorkflowError>(());
             }
-            let mut apps = std::pin::pin!(
-                futures::stream::iter(portals.iter().map(|portal| {
-                    self.konnect
-                        .portal_applications(PortalId::new(portal.clone()))
-                        .list()
-                        .page_size(konnect_appauth::MAX_PAGE_SIZE)
-                        .stream()
-                }))
-                .flatten()
-            );
+            let mut apps = std::pin::pin!(self.portal_applications_walk(&portals));
             loop {
                 join.pace(Pairs::applications_ahead).await;
                 let Some(app) = apps.try_next().await.map_err(WorkflowError::konnect(STEP))? else {
@@ -255,17 +248,14 @@ impl Workflow {
                     p.applications_walked += 1;
                     app.client_id.and_then(|client_id| p.application(client_id, name))
                 });
-                // A client `verify` registered (no name) is left alone.
-                if let Some((Some(name), Some(client))) = pair {
-                    record(verdict(&template, &client, Some(&name)), &renames);
-                }
+                paired(pair);
             }
             join.update(|p| p.applications_done = true);
             Ok(())
         };
 
         let clients = async {
-            let mut clients = std::pin::pin!(self.auth0.clients().list().fields(CLIENT_FIELDS).stream());
+            let mut clients = std::pin::pin!(self.clients_walk());
             loop {
                 join.pace(Pairs::clients_ahead).await;
                 let Some(client) = clients.try_next().await.map_err(WorkflowError::auth0(STEP))? else {
@@ -287,10 +277,7 @@ impl Workflow {
                 }
                 let id = client.client_id.to_string();
                 let pair = join.update(|p| p.client(id, registered_here.then_some(client)));
-                // A client `verify` registered (no name) is left alone.
-                if let Some((Some(name), Some(client))) = pair {
-                    record(verdict(&template, &client, Some(&name)), &renames);
-                }
+                paired(pair);
             }
             join.update(|p| p.clients_done = true);
             Ok(())

@@ -61,8 +61,8 @@ enum Part {
 /// let facts = NameFacts::new()
 ///     .metadata("konnect_developer_id", "d-1")
 ///     .application_name("my app");
-/// assert_eq!(template.render(&facts).unwrap(), "my app (d-1)");
-/// # Ok::<_, String>(())
+/// assert_eq!(template.render(&facts)?, "my app (d-1)");
+/// # Ok::<_, Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NameTemplate {
@@ -130,6 +130,8 @@ impl fmt::Display for Unnamed {
         }
     }
 }
+
+impl std::error::Error for Unnamed {}
 
 /// A substituted value: without `<` and `>`, which Auth0 refuses in names.
 fn clean(value: &str) -> String {
